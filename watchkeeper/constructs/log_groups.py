@@ -1,0 +1,243 @@
+"""Managed CloudWatch log groups: retention, encryption, data protection, removal policy.
+
+One ``LogGroupSettings`` holds the validated options; ``create_log_group`` applies them to
+a new ``aws_logs.LogGroup`` (the L2, so users get a real ``ILogGroup`` with its grants).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from watchkeeper.constructs.validation import require_one_of
+
+#: Retention periods CloudWatch Logs accepts, in days (aws-facts.md; botocore's
+#: PutRetentionPolicy documents the same list).
+ALLOWED_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+#: One year: long enough for most incident investigations and audit look-backs.
+DEFAULT_RETENTION_DAYS = 365
+
+_RETENTION_ENUM: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+#: Data identifiers masked by default: credentials, which never belong in logs. Personal
+#: data (email, IP address) is left to the application: sourceIp is a security field.
+DEFAULT_DATA_IDENTIFIERS: tuple[str, ...] = (
+    "AwsSecretKey",
+    "OpenSshPrivateKey",
+    "PgpPrivateKey",
+    "PkcsPrivateKey",
+    "PuttyPrivateKey",
+)
+
+_LOG_GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+
+
+def validate_log_group_name(name: str, option: str) -> str:
+    """Validate a literal log group name (tokens pass: CloudFormation checks them)."""
+    if cdk.Token.is_unresolved(name):
+        return name
+    if not isinstance(name, str) or not _LOG_GROUP_NAME_RE.match(name):
+        raise ValueError(
+            f"{option}={name!r} is not a valid log group name: 1-512 characters of "
+            "letters, digits and . - _ / #"
+        )
+    if name.startswith("aws/"):
+        raise ValueError(f"{option}={name!r}: a log group name must not start with 'aws/'")
+    return name
+
+
+def retention_days_of(value: int | logs.RetentionDays | None, option: str = "retention") -> int | None:
+    """Normalise ``retention`` to days; ``None`` / ``RetentionDays.INFINITE`` mean never expire."""
+    if value is None or value == logs.RetentionDays.INFINITE:
+        return None
+    if isinstance(value, logs.RetentionDays):
+        for days, member in _RETENTION_ENUM.items():
+            if member == value:
+                return days
+    if isinstance(value, bool) or not isinstance(value, int) or value not in ALLOWED_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in ALLOWED_RETENTION_DAYS)
+        raise ValueError(
+            f"{option}={value!r} is not a retention CloudWatch Logs accepts: use one of "
+            f"{allowed} (days), a logs.RetentionDays member, or None to never expire"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class LogGroupSettings:
+    """Validated settings applied to every log group watchkeeper creates.
+
+    - ``retention_days``: days kept; None never expires. Default 365.
+    - ``encryption_key``: customer-managed KMS key; default None (CloudWatch Logs' own
+      encryption). A key created in the app gets the key policy CloudWatch Logs needs.
+    - ``removal_policy``: default RETAIN, because logs are evidence.
+    - ``data_protection``: mask credentials with a data protection policy; default True.
+    - ``data_identifiers``: identifier names masked; default DEFAULT_DATA_IDENTIFIERS.
+    """
+
+    retention_days: int | None = DEFAULT_RETENTION_DAYS
+    encryption_key: kms.IKey | None = None
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
+    data_protection: bool = True
+    data_identifiers: tuple[str, ...] = DEFAULT_DATA_IDENTIFIERS
+    _granted_keys: set[str] = field(default_factory=set, compare=False, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        retention: int | logs.RetentionDays | None,
+        encryption_key: kms.IKey | None,
+        removal_policy: cdk.RemovalPolicy,
+        data_protection: bool,
+        data_identifiers: Sequence[str | logs.DataIdentifier],
+    ) -> LogGroupSettings:
+        days = retention_days_of(retention)
+        if not isinstance(removal_policy, cdk.RemovalPolicy):
+            raise ValueError(
+                f"removal_policy={removal_policy!r} is not a cdk.RemovalPolicy "
+                "(RETAIN is the default; DESTROY, SNAPSHOT, RETAIN_ON_UPDATE_OR_DELETE)"
+            )
+        names: list[str] = []
+        known = {n for n in dir(logs.DataIdentifier) if n.isupper()}
+        for ident in data_identifiers:
+            name = ident.name if isinstance(ident, logs.DataIdentifier) else ident
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name):
+                raise ValueError(
+                    f"data_identifiers contains {ident!r}: use logs.DataIdentifier members or "
+                    "managed identifier names such as 'AwsSecretKey' or 'EmailAddress'"
+                )
+            if name.upper().replace("-", "_") not in known and not isinstance(
+                ident, logs.DataIdentifier
+            ):
+                raise ValueError(
+                    f"data_identifiers contains {name!r}, which is not a CloudWatch Logs "
+                    "managed data identifier (see aws_logs.DataIdentifier for the list)"
+                )
+            if name not in names:
+                names.append(name)
+        if data_protection and not names:
+            raise ValueError(
+                "data_identifiers=[] with data_protection=True: name at least one identifier, "
+                "or set data_protection=False"
+            )
+        return cls(
+            retention_days=days,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            data_protection=bool(data_protection),
+            data_identifiers=tuple(names),
+        )
+
+
+def _grant_logs_use_of_key(key: kms.IKey) -> None:
+    """Let CloudWatch Logs in this region use ``key`` for log groups of this account.
+
+    ``add_to_resource_policy`` is a no-op for imported keys: their policy must already
+    allow it (the README says so).
+    """
+    stack = cdk.Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsUse",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+                    )
+                }
+            },
+        )
+    )
+
+
+def create_log_group(
+    scope: Construct, construct_id: str, *, name: str, settings: LogGroupSettings, purpose: str
+) -> logs.LogGroup:
+    """A log group with ``settings`` applied; ``purpose`` goes into the policy description."""
+    key = settings.encryption_key
+    if key is not None and key.node.addr not in settings._granted_keys:
+        _grant_logs_use_of_key(key)
+        settings._granted_keys.add(key.node.addr)
+    policy = None
+    if settings.data_protection:
+        policy = logs.DataProtectionPolicy(
+            name="watchkeeper-credentials",
+            description=f"Masks credentials in {purpose} (watchkeeper)",
+            identifiers=[logs.DataIdentifier(n) for n in settings.data_identifiers],
+        )
+    retention = (
+        logs.RetentionDays.INFINITE
+        if settings.retention_days is None
+        else _RETENTION_ENUM[settings.retention_days]
+    )
+    group = logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=name,
+        retention=retention,
+        encryption_key=key,
+        removal_policy=settings.removal_policy,
+        data_protection_policy=policy,
+    )
+    if key is not None and isinstance(key, kms.Key):
+        # The key policy must exist before CloudWatch Logs is asked to use the key.
+        group.node.add_dependency(key)
+    return group
+
+
+def validate_level(value: str, option: str, allowed: Sequence[str]) -> str:
+    return require_one_of(value, option, allowed)
+
+
+__all__ = [
+    "ALLOWED_RETENTION_DAYS",
+    "DEFAULT_DATA_IDENTIFIERS",
+    "DEFAULT_RETENTION_DAYS",
+    "LogGroupSettings",
+    "create_log_group",
+    "retention_days_of",
+    "validate_log_group_name",
+]

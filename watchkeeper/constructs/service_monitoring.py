@@ -1,0 +1,431 @@
+"""ServiceMonitoring: everything a serverless service needs to be observed, in one construct.
+
+How it is built:
+- The constructor validates every option and creates the service log group.
+- ``monitor_*`` methods register resources at once (validating their options).
+- Discovery and everything that needs the complete list of resources (log wiring, metric
+  filters, alarms, queries, dashboards) happen in one pass when the app is synthesized,
+  through an Aspect on this construct: functions added to the stack after the
+  ``ServiceMonitoring`` line are found too, and every builder sees the final picture, so
+  dashboards can be split deterministically and the composite alarm knows all children.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+from watchkeeper import schema
+from watchkeeper.constructs.log_groups import (
+    DEFAULT_DATA_IDENTIFIERS,
+    DEFAULT_RETENTION_DAYS,
+    LogGroupSettings,
+    create_log_group,
+    validate_log_group_name,
+)
+from watchkeeper.constructs.targets import (
+    FunctionTarget,
+    HttpApiTarget,
+    QueueTarget,
+    RestApiTarget,
+    StateMachineTarget,
+    TableTarget,
+    slugify,
+)
+from watchkeeper.constructs.validation import require_emails, require_one_of, require_pattern
+
+#: Construct ids of functions that CDK itself adds (custom-resource providers, log
+#: retention, bucket deployment and notification handlers): not part of the service.
+_CDK_INTERNAL_FUNCTION_ID = re.compile(
+    r"^(SingletonLambda|AWS679f53fac002430cb0da5b7982bd2287|LogRetention|"
+    r"BucketNotificationsHandler|CustomCDKBucketDeployment|framework-on|"
+    r"CustomResourceProvider|Custom::)"
+)
+
+
+@jsii.implements(cdk.IAspect)
+class _FinalizeAtSynth:
+    """Runs ``ServiceMonitoring._finalize`` once, when the app is synthesized."""
+
+    def __init__(self, owner: ServiceMonitoring) -> None:
+        self._owner = owner
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._owner:
+            self._owner._finalize()
+
+
+class ServiceMonitoring(Construct):
+    """Logging and monitoring for one serverless service.
+
+    :param service_name: required; 1-40 of ``[a-z0-9-]``, used in every name.
+    :param alarm_emails: email addresses subscribed to the alarm topic. Default: none.
+    :param discover: find every supported resource in the enclosing stack. Default: True.
+    :param exclude: constructs never to monitor (with their children). Default: none.
+    :param include_cdk_internal_functions: also monitor CDK's own helper functions
+        (custom-resource providers, log retention). Default: False.
+    :param log_group_per_function: give every owned function its own
+        ``/aws/lambda/<name>`` group instead of the one service log group. Default: False.
+    :param log_group_name: name of the service log group. Default:
+        ``/watchkeeper/<service>/functions``.
+    :param retention: days to keep logs (a value CloudWatch accepts, a
+        ``logs.RetentionDays``, or None to never expire). Default: 365.
+    :param encryption_key: customer-managed KMS key for the log groups. Default: none
+        (CloudWatch Logs' own encryption).
+    :param removal_policy: what happens to created log groups when removed from the
+        stack. Default: ``RemovalPolicy.RETAIN`` (logs are evidence).
+    :param data_protection: mask credentials with a data protection policy. Default: True.
+    :param data_identifiers: managed data identifiers to mask. Default: AWS secret keys
+        and private keys (OpenSSH, PGP, PKCS, PuTTY).
+    :param application_log_level: Lambda ApplicationLogLevel of owned functions
+        (TRACE, DEBUG, INFO, WARN, ERROR, FATAL). Default: INFO.
+    :param system_log_level: Lambda SystemLogLevel (DEBUG, INFO, WARN). Default: INFO,
+        because the platform records that the timeout, out-of-memory and cold-start
+        metrics read (``platform.report``, ``platform.initStart``) are INFO records.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        alarm_emails: Sequence[str] | None = None,
+        discover: bool = True,
+        exclude: Sequence[IConstruct] = (),
+        include_cdk_internal_functions: bool = False,
+        log_group_per_function: bool = False,
+        log_group_name: str | None = None,
+        retention: int | logs.RetentionDays | None = DEFAULT_RETENTION_DAYS,
+        encryption_key: kms.IKey | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        data_protection: bool = True,
+        data_identifiers: Sequence[str | logs.DataIdentifier] = DEFAULT_DATA_IDENTIFIERS,
+        application_log_level: str = "INFO",
+        system_log_level: str = "INFO",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.service_name: str = require_pattern(
+            service_name, "service_name", schema.SERVICE_NAME_RE, schema.SERVICE_NAME_RULE
+        )
+        self.alarm_emails: tuple[str, ...] = require_emails(alarm_emails, "alarm_emails")
+        self.application_log_level = require_one_of(
+            application_log_level, "application_log_level", schema.APPLICATION_LOG_LEVELS
+        )
+        self.system_log_level = require_one_of(
+            system_log_level, "system_log_level", schema.SYSTEM_LOG_LEVELS
+        )
+        self.log_settings = LogGroupSettings.build(
+            retention=retention,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            data_protection=data_protection,
+            data_identifiers=data_identifiers,
+        )
+        self.discover = bool(discover)
+        self.include_cdk_internal_functions = bool(include_cdk_internal_functions)
+        self.log_group_per_function = bool(log_group_per_function)
+        self._excluded_paths = tuple(c.node.path for c in exclude)
+        self.namespace = schema.metric_namespace(self.service_name)
+
+        #: Every log group created or referenced, service log group first.
+        self.log_groups: list[logs.ILogGroup] = []
+        #: The log group every owned function writes to (None with log_group_per_function).
+        self.service_log_group: logs.LogGroup | None = None
+        if not self.log_group_per_function:
+            name = validate_log_group_name(
+                log_group_name or schema.service_log_group_name(self.service_name),
+                "log_group_name",
+            )
+            self.service_log_group = create_log_group(
+                self,
+                "ServiceLogGroup",
+                name=name,
+                settings=self.log_settings,
+                purpose=f"the logs of service {self.service_name}",
+            )
+            self.log_groups.append(self.service_log_group)
+        elif log_group_name is not None:
+            raise ValueError(
+                f"log_group_name={log_group_name!r} cannot be combined with "
+                "log_group_per_function=True (each function then has /aws/lambda/<name>)"
+            )
+
+        self.functions: list[FunctionTarget] = []
+        self.http_apis: list[HttpApiTarget] = []
+        self.rest_apis: list[RestApiTarget] = []
+        self.queues: list[QueueTarget] = []
+        self.tables: list[TableTarget] = []
+        self.state_machines: list[StateMachineTarget] = []
+        #: Every alarm created (``aws_cloudwatch.CfnAlarm`` / ``CfnCompositeAlarm``).
+        self.alarms: list[Any] = []
+        #: The dashboards created (``aws_cloudwatch.CfnDashboard``).
+        self.dashboards: list[Any] = []
+
+        self._monitored_addrs: set[str] = set()
+        self._keys: set[str] = set()
+        self._finalized = False
+        cdk.Aspects.of(self).add(_FinalizeAtSynth(self))
+
+    # ----------------------------------------------------------------------------------
+    # Registration
+    # ----------------------------------------------------------------------------------
+
+    def monitor_function(
+        self,
+        function: lambda_.IFunction,
+        *,
+        timeout: cdk.Duration | None = None,
+        manage_log_group: bool = False,
+    ) -> FunctionTarget:
+        """Monitor a Lambda function: one defined in this app, or one imported by name/ARN.
+
+        :param timeout: the function's timeout, for imported functions (their definition
+            is not visible); used for the duration alarm. Default: read from the function.
+        :param manage_log_group: for an imported function, create its
+            ``/aws/lambda/<name>`` log group with this construct's settings instead of
+            referencing the existing one. Deploy fails with "already exists" if the group
+            exists (Lambda creates it on first invocation). Default: False.
+        """
+        self._check_open("monitor_function")
+        # jsii interfaces are Protocols without runtime checks: test for the members.
+        if not (hasattr(function, "function_arn") and hasattr(function, "node")):
+            raise ValueError(
+                f"monitor_function(function={function!r}): expected an aws_lambda.IFunction"
+            )
+        existing = self._find_function(function)
+        if existing is not None:
+            return existing
+        cfn = function.node.default_child if isinstance(function, lambda_.Function) else None
+        owned = isinstance(cfn, lambda_.CfnFunction)
+        timeout_seconds: float | None = None
+        if timeout is not None:
+            if not isinstance(timeout, cdk.Duration):
+                raise ValueError(f"timeout={timeout!r} must be a cdk.Duration")
+            timeout_seconds = timeout.to_seconds()
+            if not 1 <= timeout_seconds <= 900:
+                raise ValueError(f"timeout={timeout_seconds}s: Lambda allows 1 to 900 seconds")
+        if owned:
+            name = _literal(function, cfn.function_name) or function.function_name
+            literal_name = _literal(function, cfn.function_name)
+            if timeout_seconds is None:
+                timeout_seconds = _int_or_none(cfn.timeout) or 3  # Lambda's default
+            target = FunctionTarget(
+                key=self._unique_key(literal_name or function.node.id),
+                label=literal_name or function.node.path,
+                function_name=name,
+                function=function,
+                owned=True,
+                timeout_seconds=timeout_seconds,
+                reserved_concurrency=_int_or_none(cfn.reserved_concurrent_executions),
+                memory_mb=_int_or_none(cfn.memory_size) or 128,
+                has_dead_letter=cfn.dead_letter_config is not None,
+                cfn=cfn,
+            )
+        else:
+            literal_name = _imported_function_name(function)
+            if literal_name is None:
+                raise ValueError(
+                    f"monitor_function(function={function.node.path}): the function name of "
+                    "an imported function must be known at synth; import it with "
+                    "Function.from_function_name or from_function_arn with a literal ARN"
+                )
+            target = FunctionTarget(
+                key=self._unique_key(literal_name),
+                label=literal_name,
+                function_name=literal_name,
+                function=function,
+                owned=False,
+                timeout_seconds=timeout_seconds,
+                log_group_name=f"/aws/lambda/{literal_name}",
+            )
+            group_id = f"{target.key}-LogGroup"
+            if manage_log_group:
+                group: logs.ILogGroup = create_log_group(
+                    self,
+                    group_id,
+                    name=target.log_group_name or "",
+                    settings=self.log_settings,
+                    purpose=f"the logs of {literal_name}",
+                )
+            else:
+                group = logs.LogGroup.from_log_group_name(self, group_id, target.log_group_name)
+            self.log_groups.append(group)
+        self.functions.append(target)
+        self._monitored_addrs.add(function.node.addr)
+        return target
+
+    # ----------------------------------------------------------------------------------
+    # Internals
+    # ----------------------------------------------------------------------------------
+
+    @property
+    def stack(self) -> cdk.Stack:
+        return cdk.Stack.of(self)
+
+    def _check_open(self, method: str) -> None:
+        if self._finalized:
+            raise RuntimeError(
+                f"{method}() was called after the app was synthesized; call it while "
+                "building the stack"
+            )
+
+    def _find_function(self, function: lambda_.IFunction) -> FunctionTarget | None:
+        addr = function.node.addr
+        for target in self.functions:
+            if target.function.node.addr == addr:
+                return target
+        return None
+
+    def _unique_key(self, text: str) -> str:
+        base = slugify(text, 48)
+        key, n = base, 2
+        while key in self._keys:
+            key, n = f"{base}-{n}", n + 1
+        self._keys.add(key)
+        return key
+
+    def _is_excluded(self, node: IConstruct) -> bool:
+        path = node.node.path
+        return any(path == p or path.startswith(p + "/") for p in self._excluded_paths)
+
+    def _discover(self) -> None:
+        stack = self.stack
+        for node in stack.node.find_all():
+            if isinstance(node, lambda_.Function) and node.node.addr not in self._monitored_addrs:
+                if cdk.Stack.of(node) is not stack or self._is_excluded(node):
+                    continue
+                if not self.include_cdk_internal_functions and _CDK_INTERNAL_FUNCTION_ID.match(
+                    node.node.id
+                ):
+                    continue
+                self.monitor_function(node)
+
+    def _wire_function_logging(self) -> None:
+        for target in self.functions:
+            if not target.owned:
+                continue
+            cfn: lambda_.CfnFunction = target.cfn
+            current = _logging_config_dict(cfn)
+            own_group = current.get("logGroup")
+            config: dict[str, Any] = {
+                "log_format": current.get("logFormat") or "JSON",
+                "application_log_level": current.get("applicationLogLevel")
+                or self.application_log_level,
+                "system_log_level": current.get("systemLogLevel") or self.system_log_level,
+            }
+            if config["log_format"] != "JSON":
+                # Levels are only valid with JSON; the user chose Text deliberately.
+                config.pop("application_log_level")
+                config.pop("system_log_level")
+            if own_group:
+                # The function already has a log group of its own: keep it.
+                config["log_group"] = own_group
+                target.log_group_name = own_group
+            elif self.service_log_group is not None:
+                config["log_group"] = self.service_log_group.log_group_name
+                target.log_group_name = self.service_log_group.log_group_name
+                target.in_service_log_group = True
+            else:
+                # Per-function group, named as Lambda names it. LoggingConfig.LogGroup is
+                # left unset: pointing it at a group whose name is derived from the
+                # function's own name would be a circular reference.
+                group = create_log_group(
+                    self,
+                    f"{target.key}-LogGroup",
+                    name=f"/aws/lambda/{target.function_name}",
+                    settings=self.log_settings,
+                    purpose=f"the logs of {target.label}",
+                )
+                self.log_groups.append(group)
+                target.log_group_name = group.log_group_name
+            cfn.logging_config = lambda_.CfnFunction.LoggingConfigProperty(**config)
+
+    def _record_metadata(self) -> None:
+        """Template metadata that ``watchkeeper report`` reads to say what is monitored."""
+        stack = self.stack
+        existing = stack.template_options.metadata or {}
+        block = dict(existing.get("Watchkeeper") or {"services": []})
+        services = list(block.get("services", []))
+        services.append(
+            {
+                "service": self.service_name,
+                "monitored": {
+                    "functions": [t.function_name for t in self.functions],
+                    "http_apis": [t.api_id for t in self.http_apis],
+                    "rest_apis": [t.api_name for t in self.rest_apis],
+                    "queues": [t.queue_name for t in self.queues],
+                    "tables": [t.table_name for t in self.tables],
+                    "state_machines": [t.state_machine_arn for t in self.state_machines],
+                },
+            }
+        )
+        block["services"] = services
+        stack.add_metadata("Watchkeeper", block)
+
+    def _finalize(self) -> None:
+        if self._finalized:
+            return
+        if self.discover:
+            self._discover()
+        self._finalized = True
+        self._wire_function_logging()
+        self._record_metadata()
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+
+
+def _literal(scope: IConstruct, value: Any) -> str | None:
+    """The literal string behind ``value``, or None if it is only known at deploy time."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+        return value
+    resolved = cdk.Stack.of(scope).resolve(value)
+    return resolved if isinstance(resolved, str) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _imported_function_name(function: lambda_.IFunction) -> str | None:
+    name = _literal(function, function.function_name)
+    if name:
+        return name
+    # from_function_name builds the ARN with pseudo parameters and selects the name from
+    # it: the literal tail of that ARN is the name.
+    arn = cdk.Stack.of(function).resolve(function.function_arn)
+    if isinstance(arn, dict) and "Fn::Join" in arn:
+        parts = arn["Fn::Join"][1]
+        if parts and isinstance(parts[-1], str) and ":function:" in parts[-1]:
+            return parts[-1].split(":function:", 1)[1].split(":", 1)[0] or None
+    return None
+
+
+def _logging_config_dict(cfn: lambda_.CfnFunction) -> dict[str, Any]:
+    current = cfn.logging_config
+    if current is None:
+        return {}
+    resolved = cdk.Stack.of(cfn).resolve(current)
+    if not isinstance(resolved, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in resolved.items():
+        out[key[0].lower() + key[1:]] = value
+    # A log group given as a token resolves to {"Ref": ...}; keep the original token.
+    if "logGroup" in out and not isinstance(out["logGroup"], str):
+        group = getattr(current, "log_group", None)
+        out["logGroup"] = group if isinstance(group, str) else cdk.Token.as_string(out["logGroup"])
+    return out
