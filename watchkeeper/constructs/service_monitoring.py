@@ -142,7 +142,9 @@ class ServiceMonitoring(Construct):
         self.service_log_group: logs.LogGroup | None = None
         if not self.log_group_per_function:
             name = validate_log_group_name(
-                log_group_name or schema.service_log_group_name(self.service_name),
+                log_group_name
+                if log_group_name is not None
+                else schema.service_log_group_name(self.service_name),
                 "log_group_name",
             )
             self.service_log_group = create_log_group(

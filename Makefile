@@ -1,0 +1,49 @@
+# Two entry points (see README "Quick start"):
+#   make demo  - set up, synthesize the reference app, print what is monitored and its cost
+#   make test  - set up, run the whole test suite
+# Setup is idempotent: a local virtualenv (.venv) with the tested pins, and the pinned CDK CLI
+# in node_modules (never a global install).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CDK := node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export CDK_DISABLE_CLI_TELEMETRY ?= true
+export CDK_DISABLE_VERSION_CHECK ?= true
+
+.PHONY: demo test setup synth report lint bench clean
+
+demo: setup synth report
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth:
+	PATH="$(abspath $(BIN)):$$PATH" $(CDK) synth --quiet --no-notices
+
+report:
+	$(BIN)/watchkeeper report cdk.out
+
+lint: setup
+	$(BIN)/ruff check watchkeeper tests bench app.py
+	$(BIN)/mypy watchkeeper
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf cdk.out .pytest_cache

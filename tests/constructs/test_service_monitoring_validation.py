@@ -1,0 +1,102 @@
+"""Bad input raises ValueError at synth naming the option, the value and what is allowed."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+
+from watchkeeper import ServiceMonitoring
+
+
+@pytest.fixture
+def stack():
+    return cdk.Stack(cdk.App(), "S")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "Orders", "orders_api", "-orders", "orders-", "a" * 41, "orders service", "ördere"],
+)
+def test_invalid_service_name(stack, name):
+    with pytest.raises(ValueError, match=r"service_name=.*lower-case letters, digits and '-'"):
+        ServiceMonitoring(stack, "M", service_name=name)
+
+
+@pytest.mark.parametrize("days", [0, 2, 366, 5000, -1, "365", 365.0, True])
+def test_invalid_retention(stack, days):
+    with pytest.raises(ValueError, match=r"retention=.*use one of 1, 3, 5, 7"):
+        ServiceMonitoring(stack, "M", service_name="orders", retention=days)
+
+
+@pytest.mark.parametrize(
+    "email", ["not-an-email", "a@b", "a b@example.com", "@example.com", "oncall@", 42]
+)
+def test_invalid_email(stack, email):
+    with pytest.raises(ValueError, match=r"alarm_emails contains .*not an email address"):
+        ServiceMonitoring(stack, "M", service_name="orders", alarm_emails=[email])
+
+
+def test_emails_as_a_string_is_an_error(stack):
+    with pytest.raises(ValueError, match=r"alarm_emails=.*must be a list"):
+        ServiceMonitoring(stack, "M", service_name="orders", alarm_emails="oncall@example.com")
+
+
+@pytest.mark.parametrize("level", ["info", "WARNING", "CRITICAL", "", None])
+def test_invalid_application_log_level(stack, level):
+    with pytest.raises(
+        ValueError, match=r"application_log_level=.*use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"
+    ):
+        ServiceMonitoring(stack, "M", service_name="orders", application_log_level=level)
+
+
+@pytest.mark.parametrize("level", ["ERROR", "TRACE", "warn"])
+def test_invalid_system_log_level(stack, level):
+    with pytest.raises(ValueError, match=r"system_log_level=.*use one of DEBUG, INFO, WARN"):
+        ServiceMonitoring(stack, "M", service_name="orders", system_log_level=level)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("/orders/with space", "letters, digits and"),
+        ("/orders/emoji✓", "letters, digits and"),
+        ("", "letters, digits and"),
+        ("/" + "a" * 512, "1-512 characters"),
+        ("aws/lambda/orders", "must not start with 'aws/'"),
+    ],
+)
+def test_invalid_log_group_name(stack, name, message):
+    with pytest.raises(ValueError, match=rf"log_group_name=.*{message}"):
+        ServiceMonitoring(stack, "M", service_name="orders", log_group_name=name)
+
+
+def test_unknown_data_identifier(stack):
+    with pytest.raises(ValueError, match=r"data_identifiers contains 'NotAThing'"):
+        ServiceMonitoring(stack, "M", service_name="orders", data_identifiers=["NotAThing"])
+
+
+def test_no_identifiers_with_data_protection(stack):
+    with pytest.raises(ValueError, match=r"data_identifiers=\[\] with data_protection=True"):
+        ServiceMonitoring(stack, "M", service_name="orders", data_identifiers=[])
+
+
+def test_log_group_name_with_per_function_groups(stack):
+    with pytest.raises(ValueError, match=r"log_group_name='/x' cannot be combined"):
+        ServiceMonitoring(
+            stack, "M", service_name="orders", log_group_name="/x", log_group_per_function=True
+        )
+
+
+def test_monitor_function_rejects_non_functions(stack):
+    mon = ServiceMonitoring(stack, "M", service_name="orders")
+    with pytest.raises(ValueError, match=r"expected an aws_lambda.IFunction"):
+        mon.monitor_function("orders-create")  # type: ignore[arg-type]
+
+
+def test_imported_function_timeout_is_validated(stack):
+    from aws_cdk import aws_lambda as lambda_
+
+    mon = ServiceMonitoring(stack, "M", service_name="orders")
+    fn = lambda_.Function.from_function_name(stack, "F", "orders-create")
+    with pytest.raises(ValueError, match=r"timeout=901s: Lambda allows 1 to 900 seconds"):
+        mon.monitor_function(fn, timeout=cdk.Duration.seconds(901))
