@@ -13,7 +13,7 @@ How it is built:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -172,6 +172,9 @@ class ServiceMonitoring(Construct):
         #: The dashboards created (``aws_cloudwatch.CfnDashboard``).
         self.dashboards: list[Any] = []
 
+        #: Where per-resource resources (alarms, filters) go; MonitoringStack shards them
+        #: into nested stacks. None: this construct.
+        self._placement: Callable[[Any], Construct] | None = None
         self._monitored_addrs: set[str] = set()
         self._keys: set[str] = set()
         self._finalized = False
@@ -252,7 +255,7 @@ class ServiceMonitoring(Construct):
             group_id = f"{target.key}-LogGroup"
             if manage_log_group:
                 group: logs.ILogGroup = create_log_group(
-                    self,
+                    self.scope_for(target),
                     group_id,
                     name=target.log_group_name or "",
                     settings=self.log_settings,
@@ -272,6 +275,10 @@ class ServiceMonitoring(Construct):
     @property
     def stack(self) -> cdk.Stack:
         return cdk.Stack.of(self)
+
+    def scope_for(self, target: Any) -> Construct:
+        """The construct under which resources that belong to one target are created."""
+        return self._placement(target) if self._placement is not None else self
 
     def _check_open(self, method: str) -> None:
         if self._finalized:
@@ -341,7 +348,7 @@ class ServiceMonitoring(Construct):
                 # left unset: pointing it at a group whose name is derived from the
                 # function's own name would be a circular reference.
                 group = create_log_group(
-                    self,
+                    self.scope_for(target),
                     f"{target.key}-LogGroup",
                     name=f"/aws/lambda/{target.function_name}",
                     settings=self.log_settings,

@@ -1,0 +1,129 @@
+"""Synth benchmark: watchkeeper against cdk-monitoring-constructs on the same functions.
+
+Each run is a fresh process (bench/synth_app.py), runs alternate between libraries so
+background load hits both alike, and the table reports medians. Results go to
+bench/RESULTS.md (and bench/results.json) with the machine and versions.
+
+    python bench/run.py                       # N = 1, 10, 50, and 200 through MonitoringStack
+    python bench/run.py --sizes 1 10 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEER = "cdk-monitoring-constructs"
+
+
+def run_once(library: str, n: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="wk-bench-") as outdir:
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "synth_app.py"), "--library", library,
+             "--functions", str(n), "--outdir", outdir],
+            capture_output=True, text=True, check=False,
+        )
+    if proc.returncode != 0:
+        raise SystemExit(f"{library} N={n} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--stack-sizes", type=int, nargs="*", default=[200],
+                        help="sizes run through MonitoringStack (functions by name)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    args = parser.parse_args()
+
+    libraries = ["watchkeeper"] + ([] if args.no_peer else [PEER])
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for n in args.sizes:
+        for _ in range(args.repeats):
+            for lib in libraries:  # alternate
+                runs.setdefault((lib, n), []).append(run_once(lib, n))
+                print(f"  {lib} N={n}: {runs[(lib, n)][-1]['total_s']:.2f}s", file=sys.stderr)
+    for n in args.stack_sizes:
+        for _ in range(args.repeats):
+            runs.setdefault(("watchkeeper-stack", n), []).append(run_once("watchkeeper-stack", n))
+            print(f"  MonitoringStack N={n}: {runs[('watchkeeper-stack', n)][-1]['total_s']:.2f}s",
+                  file=sys.stderr)
+
+    rows = []
+    for (lib, n), samples in runs.items():
+        med = {k: statistics.median(s[k] for s in samples) for k in (
+            "total_s", "build_s", "synth_s", "template_bytes", "resources", "python_peak_rss_kb",
+            "node_peak_rss_kb", "jsii_calls", "max_template_bytes", "templates")}
+        rows.append({"library": lib, "functions": n, "samples": len(samples), **med})
+
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+        "aws-cdk-lib": _version("aws-cdk-lib"),
+        PEER: _version(PEER),
+        "cdk-watchkeeper": _version("cdk-watchkeeper"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
+    (HERE / "results.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
+    Path(args.output).write_text(render(machine, rows, args.repeats))
+    print(Path(args.output).read_text())
+
+
+def render(machine: dict, rows: list[dict], repeats: int) -> str:
+    lines = [
+        "# Synth benchmark results",
+        "",
+        "Produced by `python bench/run.py` (medians of "
+        f"{repeats} runs, alternating libraries, a fresh process per run).",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()),
+        "",
+        "| library | N | wall s (median) | template bytes | bytes / fn | resources | "
+        "resources / fn | templates | largest template | jsii calls | peak RSS py+node MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        n = r["functions"]
+        lines.append(
+            f"| {r['library']} | {n} | {r['total_s']:.2f} | {int(r['template_bytes']):,} | "
+            f"{r['template_bytes'] / n:,.0f} | {int(r['resources'])} | {r['resources'] / n:.1f} | "
+            f"{int(r['templates'])} | {int(r['max_template_bytes']):,} | {int(r['jsii_calls'])} | "
+            f"{(r['python_peak_rss_kb'] + r['node_peak_rss_kb']) / 1024:.0f} |"
+        )
+    by = {(r["library"], r["functions"]): r for r in rows}
+    ratios = []
+    for (lib, n), r in sorted(by.items()):
+        peer = by.get((PEER, n))
+        if lib == "watchkeeper" and peer:
+            ratios.append(
+                f"- N = {n}: wall time {r['total_s'] / peer['total_s']:.2f}x the peer's, template "
+                f"bytes {r['template_bytes'] / peer['template_bytes']:.2f}x the peer's"
+            )
+    if ratios:
+        lines += ["", "Ratios (watchkeeper / peer, target at most 1.00x):", "", *ratios]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""MonitoringStack: functions deployed elsewhere, found by name."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from watchkeeper.stacks import MonitoringStack
+from watchkeeper.stacks.monitoring_stack import shard_of
+from watchkeeper.testing.cfn import lint_template
+
+NAMES = ["billing-prod-charge", "billing-prod-refund", "billing-prod-invoice"]
+
+
+@pytest.fixture(scope="module")
+def billing():
+    app = cdk.App()
+    stack = MonitoringStack(
+        app,
+        "BillingMonitoring",
+        service_name="billing",
+        function_names=NAMES,
+        function_timeouts={"billing-prod-charge": 30},
+        retention=90,
+        env=cdk.Environment(account="123456789012", region="eu-west-1"),
+    )
+    return stack, Template.from_stack(stack)
+
+
+def test_functions_are_monitored_by_name_with_their_own_log_groups(billing):
+    stack, _ = billing
+    mon = stack.monitoring
+    assert [t.label for t in mon.functions] == NAMES
+    assert all(not t.owned for t in mon.functions)
+    assert [g.log_group_name for g in mon.log_groups] == [f"/aws/lambda/{n}" for n in NAMES]
+    assert mon.service_log_group is None
+    assert next(t for t in mon.functions if t.label == "billing-prod-charge").timeout_seconds == 30
+
+
+def test_no_log_group_is_created_for_functions_deployed_elsewhere(billing):
+    _, template = billing
+    template.resource_count_is("AWS::Logs::LogGroup", 0)
+
+
+def test_stack_options_and_monitoring_options_are_routed(billing):
+    stack, template = billing
+    assert stack.region == "eu-west-1"
+    assert stack.monitoring.log_settings.retention_days == 90
+    assert "billing" in template.to_json()["Description"]
+
+
+def test_template_passes_cfn_lint(billing):
+    assert lint_template(billing[1].to_json()) == []
+
+
+def test_shard_of_is_stable_and_spread():
+    assert shard_of("billing-prod-charge", 16) == shard_of("billing-prod-charge", 16)
+    shards = {shard_of(f"svc-prod-fn{i}", 16) for i in range(200)}
+    assert len(shards) == 16
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, r"needs function_names=\[...\] or serverless_yml"),
+        ({"function_names": []}, r"function_names=\[\] is empty"),
+        ({"function_names": "orders-a"}, r"must be a list of names"),
+        ({"function_names": ["a", "a"]}, r"contains 'a' twice"),
+        ({"function_names": ["bad name"]}, r"contains 'bad name': a Lambda function name"),
+        ({"function_names": ["x" * 65]}, r"1-64"),
+        ({"function_names": ["a"], "shard_count": 0}, r"shard_count=0 must be"),
+        ({"function_names": ["a"], "function_timeouts": {"b": 3}}, r"function_timeouts names \['b'\]"),
+        ({"function_names": ["a"], "discover": True}, r"discover= does not apply"),
+        ({"function_names": ["a"], "serverless_yml": "serverless.yml"}, r"either function_names"),
+    ],
+)
+def test_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MonitoringStack(cdk.App(), "M", service_name="svc", **kwargs)
