@@ -76,7 +76,9 @@ class FilterPatternSyntaxError(ValueError):
         self.position = position
         self.problem = problem
         shown = pattern if len(pattern) <= 120 else pattern[:117] + "..."
-        super().__init__(f"invalid filter pattern at position {position}: {problem} (pattern: {shown!r})")
+        super().__init__(
+            f"invalid filter pattern at position {position}: {problem} (pattern: {shown!r})"
+        )
 
 
 class ParsedPattern:
@@ -130,8 +132,7 @@ def parse_pattern(pattern: str) -> ParsedPattern:
         raise FilterPatternSyntaxError(
             pattern,
             start,
-            "regular-expression patterns ('%regex%') are not supported by watchkeeper's "
-            "evaluator",
+            "regular-expression patterns ('%regex%') are not supported by watchkeeper's evaluator",
         )
     required, excluded, optional = _parse_terms(pattern)
     return ParsedPattern(
@@ -291,7 +292,9 @@ class _JsonParser:
         node = self.parse_or()
         self.skip_space()
         if not self.peek("}"):
-            raise self.error(f"expected '&&', '||' or the closing '}}', found {self.describe_here()}")
+            raise self.error(
+                f"expected '&&', '||' or the closing '}}', found {self.describe_here()}"
+            )
         self.pos += 1
         self.skip_space()
         if self.pos != len(self.src):
@@ -387,13 +390,14 @@ class _JsonParser:
             raise self.error("single quotes are not allowed; quote values with double quotes")
         elif self.peek("%"):
             raise self.error(
-                "regular-expression values ('%regex%') are not supported by watchkeeper's "
-                "evaluator"
+                "regular-expression values ('%regex%') are not supported by watchkeeper's evaluator"
             )
         else:
             m = _BARE_VALUE_RE.match(self.src, self.pos)
             if not m:
-                raise self.error(f"expected a value after {operator!r}, found {self.describe_here()}")
+                raise self.error(
+                    f"expected a value after {operator!r}, found {self.describe_here()}"
+                )
             text, self.pos, quoted = m.group(), m.end(), False
         number = None
         if not quoted and _NUMBER_RE.fullmatch(text):
