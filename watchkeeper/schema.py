@@ -115,6 +115,9 @@ OUT_OF_MEMORY_ERROR_TYPE: Final = "Runtime.OutOfMemory"
 #: Text-format markers (functions whose log format is Text, or not known).
 TEXT_TIMEOUT_MARKER: Final = "Task timed out after"
 TEXT_ERROR_MARKER: Final = "[ERROR]"
+#: Lambda's Text-format REPORT line ends with ``Status: timeout`` for a timed-out invocation
+#: (newer platform versions write it instead of a separate "Task timed out after" line).
+TEXT_REPORT_TIMEOUT_MARKER: Final = "Status: timeout"
 TEXT_REPORT_MARKER: Final = "REPORT RequestId:"
 TEXT_INIT_DURATION_MARKER: Final = "Init Duration"
 
@@ -165,6 +168,11 @@ class SecurityMetric:
     SENSITIVE_DATA_ACCESS: Final = "SensitiveDataAccess"
 
 
+#: The one metric that counts every counted security event, for log groups that should carry
+#: as few metric filters as possible (functions deployed elsewhere, one group each).
+SECURITY_EVENTS_METRIC: Final = "SecurityEvents"
+
+
 class HealthMetric:
     """Names of the health metrics published from the logs (per-service namespace)."""
 
@@ -200,15 +208,28 @@ _EVENTS: tuple[SecurityEvent, ...] = (
     _ev("authn_login_successafterfail", "INFO", "A user logged in after failed attempts"),
     _ev("authn_login_fail", "WARNING", "A login attempt failed", _A.AUTHN_FAILURES),
     _ev("authn_login_fail_max", "WARNING", "Too many failed logins for a user", _A.AUTHN_FAILURES),
-    _ev("authn_login_lock", "WARNING", "An account was locked after failed logins", _A.AUTHN_FAILURES),
+    _ev(
+        "authn_login_lock",
+        "WARNING",
+        "An account was locked after failed logins",
+        _A.AUTHN_FAILURES,
+    ),
     _ev("authn_password_change", "INFO", "A password was changed"),
     _ev("authn_password_change_fail", "CRITICAL", "A password change failed", _A.AUTHN_FAILURES),
-    _ev("authn_impossible_travel", "CRITICAL", "Logins from places too far apart in time",
-        _A.AUTHN_FAILURES),
+    _ev(
+        "authn_impossible_travel",
+        "CRITICAL",
+        "Logins from places too far apart in time",
+        _A.AUTHN_FAILURES,
+    ),
     _ev("authn_token_created", "INFO", "A token was issued"),
     _ev("authn_token_revoked", "INFO", "A token was revoked"),
-    _ev("authn_token_reuse", "CRITICAL", "A revoked or used token was presented again",
-        _A.AUTHN_FAILURES),
+    _ev(
+        "authn_token_reuse",
+        "CRITICAL",
+        "A revoked or used token was presented again",
+        _A.AUTHN_FAILURES,
+    ),
     _ev("authn_token_delete", "WARNING", "A token was deleted"),
     # Authorisation
     _ev("authz_fail", "CRITICAL", "Access to a resource was denied", _A.AUTHZ_FAILURES),
@@ -218,36 +239,77 @@ _EVENTS: tuple[SecurityEvent, ...] = (
     _ev("crypt_decrypt_fail", "WARNING", "Decryption failed"),
     _ev("crypt_encrypt_fail", "WARNING", "Encryption failed"),
     # Excess use
-    _ev("excess_rate_limit_exceeded", "WARNING", "A caller passed a rate limit",
-        _A.RATE_LIMIT_EXCEEDED),
-    _ev("excess_sessions_exceeded", "WARNING", "A user passed the session limit",
-        _A.RATE_LIMIT_EXCEEDED),
+    _ev(
+        "excess_rate_limit_exceeded",
+        "WARNING",
+        "A caller passed a rate limit",
+        _A.RATE_LIMIT_EXCEEDED,
+    ),
+    _ev(
+        "excess_sessions_exceeded",
+        "WARNING",
+        "A user passed the session limit",
+        _A.RATE_LIMIT_EXCEEDED,
+    ),
     # File upload
     _ev("upload_complete", "INFO", "A file upload completed"),
     _ev("upload_stored", "INFO", "An uploaded file was stored"),
     _ev("upload_validation", "WARNING", "An uploaded file was validated (or rejected)"),
     _ev("upload_delete", "INFO", "An uploaded file was deleted"),
     # Input validation
-    _ev("input_validation_fail", "WARNING", "Input failed server-side validation",
-        _A.INPUT_VALIDATION_FAILURES),
-    _ev("input_validation_discrete_fail", "WARNING",
-        "Input was not one of the allowed discrete values", _A.INPUT_VALIDATION_FAILURES),
+    _ev(
+        "input_validation_fail",
+        "WARNING",
+        "Input failed server-side validation",
+        _A.INPUT_VALIDATION_FAILURES,
+    ),
+    _ev(
+        "input_validation_discrete_fail",
+        "WARNING",
+        "Input was not one of the allowed discrete values",
+        _A.INPUT_VALIDATION_FAILURES,
+    ),
     # Malicious behaviour
-    _ev("malicious_excess_404", "WARNING", "Many requests for resources that do not exist",
-        _A.MALICIOUS_REQUESTS),
-    _ev("malicious_extraneous", "CRITICAL", "Unexpected input that a normal client never sends",
-        _A.MALICIOUS_REQUESTS),
-    _ev("malicious_attack_tool", "CRITICAL", "A known attack tool was recognised",
-        _A.MALICIOUS_REQUESTS),
+    _ev(
+        "malicious_excess_404",
+        "WARNING",
+        "Many requests for resources that do not exist",
+        _A.MALICIOUS_REQUESTS,
+    ),
+    _ev(
+        "malicious_extraneous",
+        "CRITICAL",
+        "Unexpected input that a normal client never sends",
+        _A.MALICIOUS_REQUESTS,
+    ),
+    _ev(
+        "malicious_attack_tool",
+        "CRITICAL",
+        "A known attack tool was recognised",
+        _A.MALICIOUS_REQUESTS,
+    ),
     _ev("malicious_sqli", "CRITICAL", "An SQL injection attempt", _A.MALICIOUS_REQUESTS),
-    _ev("malicious_cors", "CRITICAL", "A request from an origin that is not allowed",
-        _A.MALICIOUS_REQUESTS),
-    _ev("malicious_direct_reference", "CRITICAL",
-        "Direct reference to an object the user may not see", _A.MALICIOUS_REQUESTS),
-    _ev("malicious_csrf", "CRITICAL", "A cross-site request forgery attempt",
-        _A.MALICIOUS_REQUESTS),
-    _ev("malicious_csp_violation", "WARNING", "A Content Security Policy violation report",
-        _A.MALICIOUS_REQUESTS),
+    _ev(
+        "malicious_cors",
+        "CRITICAL",
+        "A request from an origin that is not allowed",
+        _A.MALICIOUS_REQUESTS,
+    ),
+    _ev(
+        "malicious_direct_reference",
+        "CRITICAL",
+        "Direct reference to an object the user may not see",
+        _A.MALICIOUS_REQUESTS,
+    ),
+    _ev(
+        "malicious_csrf", "CRITICAL", "A cross-site request forgery attempt", _A.MALICIOUS_REQUESTS
+    ),
+    _ev(
+        "malicious_csp_violation",
+        "WARNING",
+        "A Content Security Policy violation report",
+        _A.MALICIOUS_REQUESTS,
+    ),
     # Privileges
     _ev("privilege_permissions_changed", "WARNING", "An object's permissions changed"),
     # Sensitive data
