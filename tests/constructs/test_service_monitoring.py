@@ -269,3 +269,47 @@ def test_cdk_internal_functions_are_not_monitored():
     Template.from_stack(stack)
     assert [t.key for t in mon.functions] == ["real", "skipped"]
     assert [t.key for t in mon2.functions] == ["real"]
+
+
+# ------------------------------------------------------------------------------------------
+# Metric filters wired per log group
+# ------------------------------------------------------------------------------------------
+
+
+def _filters_on(template_json, group_match):
+    return [
+        r["Properties"]
+        for r in template_json["Resources"].values()
+        if r["Type"] == "AWS::Logs::MetricFilter" and group_match(r["Properties"]["LogGroupName"])
+    ]
+
+
+def test_service_log_group_gets_the_full_json_filter_set_once(app_under_test):
+    stack, mon = app_under_test["stack"], app_under_test["mon"]
+    group_ref = {"Ref": stack.resolve(mon.service_log_group.node.default_child.logical_id)}
+    filters = _filters_on(app_under_test["json"], lambda g: g == group_ref)
+    names = sorted(f["MetricTransformations"][0]["MetricName"] for f in filters)
+    assert names == sorted(
+        ["Errors", "Timeouts", "OutOfMemory", "ColdStarts", "AuthenticationFailures",
+         "AuthorizationFailures", "InputValidationFailures", "RateLimitExceeded",
+         "MaliciousRequests", "SensitiveDataAccess"]
+    )
+    assert {f["MetricTransformations"][0]["MetricNamespace"] for f in filters} == {
+        schema.metric_namespace("orders")
+    }
+    assert all(f["FilterPattern"].startswith("{") for f in filters)
+
+
+def test_imported_function_group_gets_the_compact_text_tolerant_set(app_under_test):
+    filters = _filters_on(app_under_test["json"], lambda g: g == "/aws/lambda/billing-prod-charge")
+    assert sorted(f["MetricTransformations"][0]["MetricName"] for f in filters) == [
+        "Errors", "SecurityEvents", "Timeouts"
+    ]
+    errors = next(f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors")
+    assert not errors["FilterPattern"].startswith("{")  # UNKNOWN format: text markers
+
+
+def test_function_with_its_own_group_gets_filters_on_that_group(app_under_test):
+    filters = _filters_on(app_under_test["json"], lambda g: "CustomGroup" in str(g))
+    assert len(filters) == 3
+    assert all("Dimensions" not in f["MetricTransformations"][0] for f in filters)

@@ -24,6 +24,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from watchkeeper import schema
+from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -31,6 +32,7 @@ from watchkeeper.constructs.log_groups import (
     create_log_group,
     validate_log_group_name,
 )
+from watchkeeper.constructs.metric_filters import LogMetricFilters
 from watchkeeper.constructs.targets import (
     FunctionTarget,
     HttpApiTarget,
@@ -169,6 +171,8 @@ class ServiceMonitoring(Construct):
         self.state_machines: list[StateMachineTarget] = []
         #: Every alarm created (``aws_cloudwatch.CfnAlarm`` / ``CfnCompositeAlarm``).
         self.alarms: list[Any] = []
+        #: The metric filter sets created, one per log group.
+        self.metric_filters: list[LogMetricFilters] = []
         #: The dashboards created (``aws_cloudwatch.CfnDashboard``).
         self.dashboards: list[Any] = []
 
@@ -358,6 +362,43 @@ class ServiceMonitoring(Construct):
                 target.log_group_name = group.log_group_name
             cfn.logging_config = lambda_.CfnFunction.LoggingConfigProperty(**config)
 
+    def _build_metric_filters(self) -> None:
+        """Health and security metrics from the logs, in the service's namespace.
+
+        The service log group gets the full JSON set once for every function. A log group
+        of one function (imported functions, per-function groups, a group of the user's)
+        gets the compact set, because those filters multiply with the number of functions.
+        """
+        if self.service_log_group is not None:
+            self.metric_filters.append(
+                LogMetricFilters(
+                    self,
+                    "ServiceLogMetrics",
+                    log_group_name=self.service_log_group.log_group_name,
+                    namespace=self.namespace,
+                )
+            )
+        seen: set[str] = set()
+        for target in self.functions:
+            name = target.log_group_name
+            if target.in_service_log_group or name is None:
+                continue
+            group_key = name if not cdk.Token.is_unresolved(name) else str(self.stack.resolve(name))
+            if group_key in seen:
+                continue
+            seen.add(group_key)
+            json_logs = target.owned and _logging_config_dict(target.cfn).get("logFormat") == "JSON"
+            self.metric_filters.append(
+                LogMetricFilters(
+                    self.scope_for(target),
+                    f"{target.key}-LogMetrics",
+                    log_group_name=name,
+                    namespace=self.namespace,
+                    log_format="JSON" if json_logs else "UNKNOWN",
+                    metrics=COMPACT_METRIC_NAMES,
+                )
+            )
+
     def _record_metadata(self) -> None:
         """Template metadata that ``watchkeeper report`` reads to say what is monitored."""
         stack = self.stack
@@ -387,6 +428,7 @@ class ServiceMonitoring(Construct):
             self._discover()
         self._finalized = True
         self._wire_function_logging()
+        self._build_metric_filters()
         self._record_metadata()
 
 
