@@ -313,3 +313,19 @@ def test_function_with_its_own_group_gets_filters_on_that_group(app_under_test):
     filters = _filters_on(app_under_test["json"], lambda g: "CustomGroup" in str(g))
     assert len(filters) == 3
     assert all("Dimensions" not in f["MetricTransformations"][0] for f in filters)
+
+
+def test_cdk_managed_log_group_flag_does_not_leave_a_duplicate_group():
+    app = cdk.App(context={"@aws-cdk/aws-lambda:useCdkManagedLogGroup": True})
+    stack = cdk.Stack(app, "Flagged")
+    ServiceMonitoring(stack, "M", service_name="svc")
+    _fn(stack, "A")
+    per_fn_stack = cdk.Stack(app, "PerFn")
+    ServiceMonitoring(per_fn_stack, "M", service_name="svc", log_group_per_function=True)
+    _fn(per_fn_stack, "B")
+    groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
+    assert [g["Properties"]["LogGroupName"] for g in groups.values()] == ["/watchkeeper/svc/functions"]
+    per_fn = Template.from_stack(per_fn_stack).find_resources("AWS::Logs::LogGroup")
+    assert len(per_fn) == 1
+    (group,) = per_fn.values()
+    assert group["Properties"]["RetentionInDays"] == 365  # ours, not CDK's 731

@@ -329,6 +329,14 @@ class ServiceMonitoring(Construct):
             cfn: lambda_.CfnFunction = target.cfn
             current = _logging_config_dict(cfn)
             own_group = current.get("logGroup")
+            # With the @aws-cdk/aws-lambda:useCdkManagedLogGroup feature flag, CDK adds an
+            # /aws/lambda/<name> group of its own when the function names none. watchkeeper
+            # routes the logs elsewhere (or creates that group with the service's settings),
+            # so CDK's group would be an empty duplicate, or a name clash.
+            if not own_group and isinstance(
+                target.function.node.try_find_child("LogGroup"), logs.LogGroup
+            ):
+                target.function.node.try_remove_child("LogGroup")
             config: dict[str, Any] = {
                 "log_format": current.get("logFormat") or "JSON",
                 "application_log_level": current.get("applicationLogLevel")
