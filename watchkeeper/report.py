@@ -716,25 +716,28 @@ def _load_into(directory: Path, relative: Path, stacks: list[StackReport], seen:
         if not isinstance(artifact, dict) or not isinstance(artifact.get("type"), str):
             raise CommandError(f"{manifest_path}: artifact {artifact_id} has no type")
     assembly = _Assembly(directory, {"artifacts": artifacts})
+    stages: list[tuple[str, Any]] = []
+    # Other artifact types (asset manifests, the construct tree, feature-flag reports, and
+    # whatever later CDK releases add) hold no templates.
     for artifact_id, artifact in artifacts.items():
-        if artifact["type"] not in (NESTED_ASSEMBLY_ARTIFACT, STACK_ARTIFACT):
-            continue
-        properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
-        # Other artifact types (asset manifests, the construct tree, feature-flag reports,
-        # and whatever later CDK releases add) hold no templates.
-        if artifact["type"] == NESTED_ASSEMBLY_ARTIFACT:
-            sub = properties.get("directoryName")
-            if not isinstance(sub, str):
-                raise CommandError(
-                    f"{manifest_path}: nested assembly {artifact_id} has no directoryName"
-                )
-            if not (directory / sub).is_dir():
-                raise CommandError(
-                    f"{manifest_path}: nested assembly {artifact_id}: directory {sub} is missing"
-                )
-            _load_into(directory / sub, relative / sub, stacks, seen)
-        elif artifact["type"] == STACK_ARTIFACT:
+        if artifact["type"] == STACK_ARTIFACT:
+            properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
             stacks.append(_load_stack(assembly, relative, artifact_id, artifact, properties))
+        elif artifact["type"] == NESTED_ASSEMBLY_ARTIFACT:
+            stages.append((artifact_id, artifact))
+    # The app's own stacks first, then its stages', as `cdk ls` lists them.
+    for artifact_id, artifact in stages:
+        properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
+        sub = properties.get("directoryName")
+        if not isinstance(sub, str):
+            raise CommandError(
+                f"{manifest_path}: nested assembly {artifact_id} has no directoryName"
+            )
+        if not (directory / sub).is_dir():
+            raise CommandError(
+                f"{manifest_path}: nested assembly {artifact_id}: directory {sub} is missing"
+            )
+        _load_into(directory / sub, relative / sub, stacks, seen)
 
 
 def _load_stack(
