@@ -768,3 +768,37 @@ def test_report_on_a_synthesized_app_counts_what_the_templates_hold(
     assert document["totals"]["monthly_usd"] >= round(floor, 2)
     fast = next(a for a in orders["alarms_detail"] if a["resolution"] == "high")
     assert fast["time_to_detect_s"] == 10
+
+
+def test_metrics_insights_alarm_takes_its_period_from_the_query(assembly: Path) -> None:
+    template = orders_template()
+    template["Resources"]["InsightsAlarm"] = alarm(
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+        Metrics=[
+            {
+                "Id": "q",
+                "Expression": 'SELECT SUM(Errors) FROM "AWS/Lambda"',
+                "Period": 60,
+                "ReturnData": True,
+            }
+        ],
+    )
+    write_json(assembly / "Orders.template.json", template)
+    detail = {
+        a["logical_id"]: a
+        for a in stack(report_json(load_assembly(assembly)), "Orders")["alarms_detail"]
+    }
+    assert detail["InsightsAlarm"]["kind"] == "metric-math"
+    assert detail["InsightsAlarm"]["billed_alarm_metrics"] == 1
+    assert detail["InsightsAlarm"]["time_to_detect_s"] == 60
+
+
+def test_malformed_watchkeeper_metadata_is_a_note_not_a_crash(assembly: Path) -> None:
+    template = orders_template()
+    template["Metadata"][TemplateMetadata.KEY] = {TemplateMetadata.SERVICES: "orders"}
+    write_json(assembly / "Orders.template.json", template)
+    document = report_json(load_assembly(assembly))
+    assert stack(document, "Orders")["monitored"] == []
+    assert any("has no services list" in note for note in document["notes"])

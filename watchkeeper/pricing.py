@@ -25,7 +25,7 @@ from typing import Final
 #: the region whose list prices these are
 PRICES_REGION: Final = "us-east-1"
 #: when the prices below were last checked against their sources
-PRICES_AS_OF: Final = "2025-06"
+PRICES_AS_OF: Final = "2026-11"
 #: the primary source of every price below
 PRICES_SOURCE: Final = "https://aws.amazon.com/cloudwatch/pricing/"
 
