@@ -479,7 +479,7 @@ def test_text_report_tabulates_stacks_alarms_and_cost(assembly: Path) -> None:
     assert "functions (2): CreateFn, orders-legacy" in text
     assert "[+1 per distinct value of functionName]" in text
     assert "Free tier (per account, not subtracted): up to $10.50/month" in text
-    assert "Logs ingestion, Standard class $0.50 per GB" in text
+    assert "Logs ingestion, Standard class: $0.50 per GB" in text
     assert "unconfirmed: an anomaly-detection alarm" in text
 
 

@@ -74,7 +74,7 @@ UNCONFIRMED: Final = (
     "the alarm, composite-alarm, dashboard and custom-metric prices are confirmed by "
     "third-party summaries of the AWS pricing page only",
     f"an anomaly-detection alarm is billed as {ANOMALY_DETECTION_ALARM_METRICS} alarm metrics "
-    "per metric it reads (unconfirmed)",
+    "per metric it reads",
     "Lambda's own log groups are priced as vended logs with volume tiers (not modelled)",
 )
 

@@ -1008,9 +1008,9 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
         )
         out.append(f"    {metric['namespace']} {metric['name']}{extra}")
     kinds = ", ".join(f"{kind} {count}" for kind, count in data["alarm_kinds"].items())
+    out.append(f"  alarms ({data['alarms']}): {kinds}; composite {data['composite_alarms']}")
     out.append(
-        f"  alarms ({data['alarms']}): {kinds}; composite {data['composite_alarms']}; "
-        f"alarm metrics billed: {data['alarm_metrics']['standard']} standard, "
+        f"  alarm metrics billed: {data['alarm_metrics']['standard']} standard, "
         f"{data['alarm_metrics']['high_resolution']} high-resolution"
     )
     other = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data["other_resources"].items())
@@ -1063,8 +1063,8 @@ def _cost_text(data: Mapping[str, Any]) -> list[str]:
         f"({free['alarm_metrics']} standard alarm metrics, {free['dashboards']} dashboards, "
         f"{free['custom_metrics']} custom metrics)"
     )
-    volume = "; ".join(f"{item} ${price} {unit}" for item, price, unit in pricing.VOLUME_PRICES)
-    out.append(f"  Not included (depends on log volume): {volume}")
+    out.append("  Not included (depends on log volume):")
+    out += [f"    {item}: ${price} {unit}" for item, price, unit in pricing.VOLUME_PRICES]
     out.append("Notes:")
     out += [f"  - {note}" for note in data["notes"]]
     return out
