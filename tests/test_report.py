@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from watchkeeper import cli
 from watchkeeper.report import (
@@ -632,6 +634,7 @@ def test_bad_input_never_prints_a_traceback(tmp_path: Path) -> None:
         ({"Fn::Sub": [1, 2]}, "<Fn::Sub>"),
         ({"a": 1, "b": 2}, "<object>"),
         (None, ""),
+        ("two\nlines\t", "two\\nlines\\t"),
     ],
 )
 def test_render(value: Any, expected: str) -> None:
@@ -802,3 +805,71 @@ def test_malformed_watchkeeper_metadata_is_a_note_not_a_crash(assembly: Path) ->
     document = report_json(load_assembly(assembly))
     assert stack(document, "Orders")["monitored"] == []
     assert any("has no services list" in note for note in document["notes"])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 400) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+resource_types = st.sampled_from(
+    [
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::CompositeAlarm",
+        "AWS::Logs::MetricFilter",
+        "AWS::CloudFormation::Stack",
+        "AWS::Logs::LogGroup",
+    ]
+)
+property_names = st.sampled_from(
+    [
+        "Period",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Metrics",
+        "MetricName",
+        "AlarmName",
+        "MetricTransformations",
+        "FilterName",
+        "TemplateURL",
+        "Threshold",
+        "AlarmRule",
+    ]
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    resources=st.dictionaries(
+        st.text("ABC", min_size=1, max_size=3),
+        st.fixed_dictionaries(
+            {
+                "Type": resource_types,
+                "Properties": st.dictionaries(property_names, json_values, max_size=5),
+            }
+        ),
+        max_size=4,
+    ),
+    metadata=json_values,
+)
+def test_any_template_gives_a_report_or_a_one_line_error(
+    tmp_path: Path, resources: dict[str, Any], metadata: Any
+) -> None:
+    root = tmp_path / "fuzz"
+    write_json(
+        root / "S.template.json", {"Metadata": {"Watchkeeper": metadata}, "Resources": resources}
+    )
+    write_json(root / "manifest.json", manifest({"S": stack_artifact("S.template.json", "S")}))
+    try:
+        report = load_assembly(root)
+    except cli.CommandError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert report_json(report)["totals"]["alarms"] == sum(
+        1 for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+    )
+    report_text(report)

@@ -95,6 +95,7 @@ _COMPARISON: Final = {
     "LessThanLowerThreshold": "below band",
 }
 _MAX_NESTING: Final = 20
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------------------
@@ -109,9 +110,14 @@ def render(value: Any) -> str:
     rendered parts, ``Fn::Sub`` substitutes what it can. Never raises.
     """
     try:
-        return _render(value, 0)
+        return one_line(_render(value, 0))
     except Exception:  # noqa: BLE001 - a name must never crash a report
         return "<unrenderable>"
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so it cannot break a line or a table."""
+    return _CONTROL_RE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _render(value: Any, depth: int) -> str:
@@ -605,7 +611,7 @@ def _name(value: Any, logical_id: str) -> str:
     if value is None:
         return logical_id
     if isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
-        return value["Ref"]
+        return one_line(value["Ref"])
     return render(value) or logical_id
 
 
@@ -693,7 +699,11 @@ def load_assembly(path: str | Path) -> AssemblyReport:
     if not directory.is_dir():
         raise CommandError(f"{path}: not a directory; expected a cloud assembly such as cdk.out")
     stacks: list[StackReport] = []
-    _load_into(directory, Path("."), stacks, set())
+    try:
+        _load_into(directory, Path("."), stacks, set())
+    except CommandError as exc:
+        # Logical ids and names come from the input: keep the message on one line.
+        raise CommandError(one_line(str(exc)), exc.exit_code) from None
     return AssemblyReport(path=str(path), stacks=stacks)
 
 
@@ -751,7 +761,7 @@ def _load_stack(
     if not isinstance(template_file, str):
         raise CommandError(f"stack {artifact_id}: the manifest names no templateFile")
     display_name = artifact.get("displayName")
-    display_name = display_name if isinstance(display_name, str) else artifact_id
+    display_name = one_line(display_name if isinstance(display_name, str) else artifact_id)
     template = _read_json(assembly.directory / template_file, f"template of stack {display_name}")
     contents = _TemplateScanner(assembly, display_name).scan(template, template_file, None, 0)
     stack_name = properties.get("stackName")
