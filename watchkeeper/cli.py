@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = ("watchkeeper.report",)
 
 
 class CommandError(Exception):
@@ -53,4 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Under `python -m watchkeeper.cli` this file runs as `__main__` and is imported again
+    # as `watchkeeper.cli` by the subcommands: run the imported copy, so that the
+    # CommandError they raise is the one main() catches.
+    from watchkeeper.cli import main as _main
+
+    sys.exit(_main())

@@ -425,3 +425,31 @@ def service_log_group_name(service: str) -> str:
 def query_folder(service: str) -> str:
     """Console folder of a service's saved Logs Insights queries (``<service>/``)."""
     return f"{service}/"
+
+
+# --------------------------------------------------------------------------------------
+# Template metadata (what the constructs record, what ``watchkeeper report`` reads)
+# --------------------------------------------------------------------------------------
+
+
+class TemplateMetadata:
+    """Template-level ``Metadata`` that records what watchkeeper monitors in a stack.
+
+    Shape: ``{KEY: {SERVICES: [{SERVICE: "orders", MONITORED: {<kind>: [item, ...]}}]}}``
+    where each kind is one of :data:`MONITORED_KINDS` and each item is a resource name or a
+    CloudFormation intrinsic (``{"Ref": "LogicalId"}``).
+    """
+
+    KEY: Final = "Watchkeeper"
+    SERVICES: Final = "services"
+    SERVICE: Final = "service"
+    MONITORED: Final = "monitored"
+    #: kinds of monitored resources, in the order reports list them
+    MONITORED_KINDS: Final = (
+        "functions",
+        "http_apis",
+        "rest_apis",
+        "queues",
+        "tables",
+        "state_machines",
+    )

@@ -1,0 +1,1118 @@
+"""``watchkeeper report``: what a cloud assembly deploys for monitoring, and what it costs.
+
+Reads a synthesized cloud assembly (``cdk.out``): every stack of the app, the nested stacks
+each one deploys and the assemblies of its stages. For each stack, and in total, it counts
+the monitoring resources by CloudFormation type, classifies every alarm (standard,
+high-resolution, metric math, anomaly detection), works out each alarm's time to detect,
+and prices the lot at list price (:mod:`watchkeeper.pricing`).
+
+Standard library only, and it reads JSON files only, so it runs in well under a second and
+needs neither aws-cdk-lib nor AWS credentials. Every problem with the input is raised as
+:class:`watchkeeper.cli.CommandError` (one line, exit code 2), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from watchkeeper import pricing
+from watchkeeper.cli import CommandError
+from watchkeeper.schema import TemplateMetadata
+
+#: where ``cdk synth`` writes the cloud assembly unless told otherwise
+DEFAULT_ASSEMBLY: Final = "cdk.out"
+
+#: exit code for input that cannot be reported on
+BAD_INPUT_EXIT_CODE: Final = 2
+
+STACK_ARTIFACT: Final = "aws:cloudformation:stack"
+NESTED_ASSEMBLY_ARTIFACT: Final = "cdk:cloud-assembly"
+ASSET_MANIFEST_ARTIFACT: Final = "cdk:asset-manifest"
+NESTED_STACK_TYPE: Final = "AWS::CloudFormation::Stack"
+ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"
+COMPOSITE_ALARM_TYPE: Final = "AWS::CloudWatch::CompositeAlarm"
+METRIC_FILTER_TYPE: Final = "AWS::Logs::MetricFilter"
+
+#: counted resources: report key -> CloudFormation type, in the order reports list them
+COUNTED_TYPES: Final = {
+    "log_groups": "AWS::Logs::LogGroup",
+    "metric_filters": METRIC_FILTER_TYPE,
+    "alarms": ALARM_TYPE,
+    "composite_alarms": COMPOSITE_ALARM_TYPE,
+    "dashboards": "AWS::CloudWatch::Dashboard",
+    "saved_queries": "AWS::Logs::QueryDefinition",
+    "subscription_filters": "AWS::Logs::SubscriptionFilter",
+    "account_policies": "AWS::Logs::AccountPolicy",
+    "anomaly_detectors": "AWS::CloudWatch::AnomalyDetector",
+    "sns_topics": "AWS::SNS::Topic",
+    "lambda_functions": "AWS::Lambda::Function",
+}
+
+#: the keys of the JSON report's ``totals``, exactly
+TOTAL_KEYS: Final = (
+    "log_groups",
+    "metric_filters",
+    "custom_metrics",
+    "alarms",
+    "composite_alarms",
+    "dashboards",
+    "saved_queries",
+    "monthly_usd",
+)
+
+#: alarm kinds, in the order reports list them
+ALARM_KINDS: Final = ("standard", "high-resolution", "metric-math", "anomaly-detection")
+COMPOSITE_KIND: Final = "composite"
+
+#: the property of each named resource type that holds its name (else: the logical id)
+_NAME_PROPERTY: Final = {
+    "log_groups": "LogGroupName",
+    "metric_filters": "FilterName",
+    "alarms": "AlarmName",
+    "composite_alarms": "AlarmName",
+    "dashboards": "DashboardName",
+    "saved_queries": "Name",
+}
+
+_ANOMALY_BAND_FUNCTION: Final = "ANOMALY_DETECTION_BAND"
+_HIGH_RESOLUTION_BELOW_S: Final = 60
+_ASSET_HASH_RE: Final = re.compile(r"([0-9a-f]{64})\.json")
+_COMPARISON: Final = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+    "LessThanLowerOrGreaterThanUpperThreshold": "outside band",
+    "GreaterThanUpperThreshold": "above band",
+    "LessThanLowerThreshold": "below band",
+}
+_MAX_NESTING: Final = 20
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --------------------------------------------------------------------------------------
+# Rendering CloudFormation values
+# --------------------------------------------------------------------------------------
+
+
+def render(value: Any) -> str:
+    """Render a template value for people: literals as they are, intrinsics best-effort.
+
+    ``{"Ref": "X"}`` becomes ``<X>``, ``Fn::GetAtt`` ``<X.Attr>``, ``Fn::Join`` joins its
+    rendered parts, ``Fn::Sub`` substitutes what it can. Never raises.
+    """
+    try:
+        return one_line(_render(value, 0))
+    except Exception:  # noqa: BLE001 - a name must never crash a report
+        return "<unrenderable>"
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so it cannot break a line or a table."""
+    return _CONTROL_RE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _render(value: Any, depth: int) -> str:
+    if depth > 30:
+        return "<...>"
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _format_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(_render(item, depth + 1) for item in value)
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return f"<{_render(arg, depth + 1)}>"
+        if key == "Fn::GetAtt":
+            parts = arg.split(".", 1) if isinstance(arg, str) else arg
+            return f"<{'.'.join(_render(p, depth + 1) for p in parts)}>"
+        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+            separator, parts = arg
+            if isinstance(parts, list):
+                return _render(separator, depth + 1).join(_render(p, depth + 1) for p in parts)
+        if key == "Fn::Sub":
+            return _render_sub(arg, depth)
+        if key == "Fn::Select" and isinstance(arg, list) and len(arg) == 2:
+            index, items = arg
+            if isinstance(items, list) and isinstance(index, int | str) and str(index).isdigit():
+                if int(index) < len(items):
+                    return _render(items[int(index)], depth + 1)
+        if key == "Fn::ImportValue":
+            return f"<import {_render(arg, depth + 1)}>"
+        if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+            return f"{_render(arg[1], depth + 1)}|{_render(arg[2], depth + 1)}"
+        return f"<{key}>"
+    return "<object>"
+
+
+def _render_sub(arg: Any, depth: int) -> str:
+    template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+    if not isinstance(template, str) or not isinstance(variables, dict):
+        return "<Fn::Sub>"
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("!"):
+            return "${" + name[1:] + "}"
+        if name in variables:
+            return _render(variables[name], depth + 1)
+        return f"<{name}>"
+
+    return re.sub(r"\$\{([^}]*)\}", substitute, template)
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def format_duration(seconds: float | None) -> str:
+    """``90`` -> ``1m 30s``, ``3600`` -> ``1h``; ``None`` -> ``n/a``."""
+    if seconds is None:
+        return "n/a"
+    remaining = int(seconds)
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        if remaining >= size:
+            parts.append(f"{remaining // size}{unit}")
+            remaining %= size
+    return " ".join(parts) or "0s"
+
+
+# --------------------------------------------------------------------------------------
+# What one template holds
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlarmDetail:
+    """One alarm (metric or composite) and how fast and how dear it is."""
+
+    logical_id: str
+    name: str
+    kind: str
+    #: "standard" or "high"; "n/a" for composite alarms
+    resolution: str
+    metrics: tuple[str, ...]
+    threshold: str
+    period_s: int | None
+    datapoints: int | None
+    evaluation_periods: int | None
+    #: period x datapoints to alarm: the shortest breach that raises the alarm
+    time_to_detect_s: int | None
+    #: alarm metrics billed for it (0 for composite alarms, which are billed per alarm)
+    billed_metrics: int
+    #: the template that holds it, when that is a nested stack's
+    nested_stack: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "logical_id": self.logical_id,
+            "name": self.name,
+            "kind": self.kind,
+            "resolution": self.resolution,
+            "metrics": list(self.metrics),
+            "threshold": self.threshold,
+            "period_s": self.period_s,
+            "datapoints": self.datapoints,
+            "evaluation_periods": self.evaluation_periods,
+            "time_to_detect_s": self.time_to_detect_s,
+            "billed_alarm_metrics": self.billed_metrics,
+            "nested_stack": self.nested_stack,
+        }
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric a metric filter publishes: billed as one custom metric per dimension values."""
+
+    namespace: str
+    name: str
+    #: dimension keys; when there are any, the real count is one metric per distinct
+    #: combination of their values, which only the log data decides
+    dimensions: tuple[str, ...]
+    metric_filter: str
+
+    @property
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        return (self.namespace, self.name, self.dimensions)
+
+
+@dataclass(frozen=True)
+class MonitoredService:
+    """A service's entry in the template's ``Watchkeeper`` metadata."""
+
+    service: str
+    monitored: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class NestedStack:
+    """A nested stack deployed by a stack, counted under it."""
+
+    logical_id: str
+    #: its template file in the assembly, or None when the assembly does not hold it
+    template: str | None
+    parent: str
+    counts: Mapping[str, int]
+
+
+@dataclass
+class TemplateContents:
+    """Everything counted in one template and the nested templates under it."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED_TYPES, 0))
+    alarms: list[AlarmDetail] = field(default_factory=list)
+    custom_metrics: list[CustomMetric] = field(default_factory=list)
+    names: dict[str, list[str]] = field(default_factory=lambda: {key: [] for key in _NAME_PROPERTY})
+    services: list[MonitoredService] = field(default_factory=list)
+    nested_stacks: list[NestedStack] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: TemplateContents) -> None:
+        for key, value in other.counts.items():
+            self.counts[key] += value
+        self.alarms += other.alarms
+        self.custom_metrics += other.custom_metrics
+        for key, values in other.names.items():
+            self.names[key] += values
+        self.services += other.services
+        self.nested_stacks += other.nested_stacks
+        self.notes += other.notes
+
+
+class _Assembly:
+    """One cloud assembly directory: its manifest and, on demand, its asset manifests."""
+
+    def __init__(self, directory: Path, manifest: Mapping[str, Any]) -> None:
+        self.directory = directory
+        self.artifacts: Mapping[str, Any] = manifest["artifacts"]
+        self._assets: dict[str, str] | None = None
+
+    def asset_paths(self) -> dict[str, str]:
+        """Asset hash -> file path in the assembly, from every asset manifest."""
+        if self._assets is None:
+            self._assets = {}
+            for artifact_id, artifact in self.artifacts.items():
+                if artifact.get("type") != ASSET_MANIFEST_ARTIFACT:
+                    continue
+                file_name = _dict(artifact.get("properties"), f"artifact {artifact_id}").get("file")
+                if not isinstance(file_name, str):
+                    continue
+                assets = _read_json(self.directory / file_name, f"asset manifest {file_name}")
+                for asset_hash, asset in _dict(assets.get("files", {}), file_name).items():
+                    source = asset.get("source", {}) if isinstance(asset, dict) else {}
+                    if isinstance(source, dict) and isinstance(source.get("path"), str):
+                        self._assets[asset_hash] = source["path"]
+        return self._assets
+
+
+class _TemplateScanner:
+    """Counts one template; recurses into the nested stacks it deploys."""
+
+    def __init__(self, assembly: _Assembly, stack: str) -> None:
+        self.assembly = assembly
+        self.stack = stack
+
+    def scan(
+        self, template: Mapping[str, Any], template_file: str, nested_path: str | None, depth: int
+    ) -> TemplateContents:
+        contents = TemplateContents()
+        resources = template.get("Resources", {})
+        where = f"stack {self.stack} ({template_file})"
+        if not isinstance(resources, dict):
+            raise CommandError(f"{where}: Resources is not an object")
+        parameters = template.get("Parameters", {})
+        parameters = parameters if isinstance(parameters, dict) else {}
+        contents.services = _monitored_services(template, where, contents.notes)
+        for logical_id, resource in resources.items():
+            if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+                raise CommandError(f"{where}: resource {logical_id} has no Type")
+            resource_type = resource["Type"]
+            properties = resource.get("Properties", {})
+            if not isinstance(properties, dict):
+                raise CommandError(f"{where}: resource {logical_id}: Properties is not an object")
+            for key, counted_type in COUNTED_TYPES.items():
+                if resource_type == counted_type:
+                    contents.counts[key] += 1
+                    if key in _NAME_PROPERTY:
+                        contents.names[key].append(
+                            _name(properties.get(_NAME_PROPERTY[key]), logical_id)
+                        )
+            located = _Located(where, logical_id, resource_type, parameters)
+            if resource_type == ALARM_TYPE:
+                contents.alarms.append(_metric_alarm(located, properties, nested_path))
+            elif resource_type == COMPOSITE_ALARM_TYPE:
+                contents.alarms.append(_composite_alarm(located, properties, nested_path))
+            elif resource_type == METRIC_FILTER_TYPE:
+                contents.custom_metrics += _filter_metrics(located, properties)
+            elif resource_type == NESTED_STACK_TYPE:
+                self._scan_nested(contents, logical_id, resource, template_file, depth)
+        return contents
+
+    def _scan_nested(
+        self,
+        contents: TemplateContents,
+        logical_id: str,
+        resource: Mapping[str, Any],
+        parent_file: str,
+        depth: int,
+    ) -> None:
+        if depth >= _MAX_NESTING:
+            raise CommandError(
+                f"stack {self.stack}: nested stacks deeper than {_MAX_NESTING} levels "
+                f"at {logical_id}"
+            )
+        template_file = self._nested_template_file(resource)
+        if template_file is None:
+            contents.nested_stacks.append(
+                NestedStack(logical_id, None, parent_file, dict.fromkeys(COUNTED_TYPES, 0))
+            )
+            contents.notes.append(
+                f"stack {self.stack}: nested stack {logical_id} deploys a template that is "
+                "not in the cloud assembly; its resources are not counted"
+            )
+            return
+        path = self.assembly.directory / template_file
+        template = _read_json(path, f"template of nested stack {logical_id} in {self.stack}")
+        nested = self.scan(template, template_file, template_file, depth + 1)
+        contents.nested_stacks.append(
+            NestedStack(logical_id, template_file, parent_file, dict(nested.counts))
+        )
+        contents.add(nested)
+
+    def _nested_template_file(self, resource: Mapping[str, Any]) -> str | None:
+        # The CDK CLI records the template's file as asset metadata; without it (a plain
+        # `python app.py`), the TemplateURL names the asset hash of the asset manifest.
+        metadata = resource.get("Metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("aws:asset:path"), str):
+            return metadata["aws:asset:path"]
+        properties = resource.get("Properties")
+        url = properties.get("TemplateURL") if isinstance(properties, dict) else None
+        for asset_hash in _ASSET_HASH_RE.findall(json.dumps(url)):
+            asset_path = self.assembly.asset_paths().get(asset_hash)
+            if asset_path is not None:
+                return asset_path
+        return None
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Where a resource is, for error messages, and the parameters that Refs may resolve to."""
+
+    where: str
+    logical_id: str
+    resource_type: str
+    parameters: Mapping[str, Any]
+
+    def error(self, prop: str, problem: str) -> CommandError:
+        return CommandError(
+            f"{self.where}: resource {self.logical_id} ({self.resource_type}), property "
+            f"{prop}: {problem}"
+        )
+
+    def number(self, value: Any, prop: str) -> int:
+        """A property needed to price or time an alarm: a literal, or a Ref to a default."""
+        resolved = value
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            parameter = self.parameters.get(value["Ref"])
+            if isinstance(parameter, dict) and "Default" in parameter:
+                resolved = parameter["Default"]
+        if isinstance(resolved, str) and re.fullmatch(r"\d+", resolved.strip()):
+            return int(resolved)
+        if isinstance(resolved, int | float) and not isinstance(resolved, bool):
+            if float(resolved).is_integer() and resolved > 0:
+                return int(resolved)
+        if value is None:
+            raise self.error(prop, "missing; it is needed to price and time the alarm")
+        raise self.error(
+            prop,
+            f"{render(value)} does not resolve to a whole number of seconds or periods "
+            "when synthesized; a report needs a literal value here",
+        )
+
+
+def _metric_alarm(
+    located: _Located, properties: Mapping[str, Any], nested_path: str | None
+) -> AlarmDetail:
+    evaluation_periods = located.number(properties.get("EvaluationPeriods"), "EvaluationPeriods")
+    datapoints = (
+        located.number(properties["DatapointsToAlarm"], "DatapointsToAlarm")
+        if properties.get("DatapointsToAlarm") is not None
+        else evaluation_periods
+    )
+    queries = properties.get("Metrics")
+    if queries is not None:
+        if not isinstance(queries, list) or not all(isinstance(q, dict) for q in queries):
+            raise located.error("Metrics", "not a list of metric data queries")
+        periods: list[int] = []
+        metrics: list[str] = []
+        anomaly = False
+        metric_stats = 0
+        for index, query in enumerate(queries):
+            if "MetricStat" in query:
+                metric_stats += 1
+                stat = query["MetricStat"] if isinstance(query["MetricStat"], dict) else {}
+                periods.append(
+                    located.number(stat.get("Period"), f"Metrics[{index}].MetricStat.Period")
+                )
+                metric = stat.get("Metric")
+                metric = metric if isinstance(metric, dict) else {}
+                metrics.append(
+                    f"{render(query.get('Id'))}={render(metric.get('Namespace'))} "
+                    f"{render(metric.get('MetricName'))} {render(stat.get('Stat'))}"
+                )
+            elif "Expression" in query:
+                expression = render(query["Expression"])
+                anomaly = anomaly or _ANOMALY_BAND_FUNCTION in expression.upper()
+                if query.get("Period") is not None:
+                    periods.append(located.number(query["Period"], f"Metrics[{index}].Period"))
+                metrics.append(f"{render(query.get('Id'))}={expression}")
+        if not periods:
+            raise located.error("Metrics", "no MetricStat or expression gives a Period")
+        period = max(periods)
+        high_resolution = min(periods) < _HIGH_RESOLUTION_BELOW_S
+        kind = "anomaly-detection" if anomaly else "metric-math"
+        # A query with no MetricStat (a Metrics Insights query) is billed as one metric here.
+        per_metric = pricing.ANOMALY_DETECTION_ALARM_METRICS if anomaly else 1
+        billed = max(metric_stats, 1) * per_metric
+    else:
+        if properties.get("MetricName") is None:
+            raise located.error("MetricName", "missing, and no Metrics list either")
+        period = located.number(properties.get("Period"), "Period")
+        high_resolution = period < _HIGH_RESOLUTION_BELOW_S
+        kind = "high-resolution" if high_resolution else "standard"
+        statistic = properties.get("Statistic", properties.get("ExtendedStatistic"))
+        metrics = [
+            f"{render(properties.get('Namespace'))} {render(properties['MetricName'])} "
+            f"{render(statistic)}".strip()
+        ]
+        billed = 1
+    return AlarmDetail(
+        logical_id=located.logical_id,
+        name=_name(properties.get("AlarmName"), located.logical_id),
+        kind=kind,
+        resolution="high" if high_resolution else "standard",
+        metrics=tuple(metrics),
+        threshold=_threshold(properties),
+        period_s=period,
+        datapoints=datapoints,
+        evaluation_periods=evaluation_periods,
+        time_to_detect_s=period * datapoints,
+        billed_metrics=billed,
+        nested_stack=nested_path,
+    )
+
+
+def _composite_alarm(
+    located: _Located, properties: Mapping[str, Any], nested_path: str | None
+) -> AlarmDetail:
+    return AlarmDetail(
+        logical_id=located.logical_id,
+        name=_name(properties.get("AlarmName"), located.logical_id),
+        kind=COMPOSITE_KIND,
+        resolution="n/a",
+        metrics=(render(properties.get("AlarmRule")),),
+        threshold="rule",
+        period_s=None,
+        datapoints=None,
+        evaluation_periods=None,
+        time_to_detect_s=None,
+        billed_metrics=0,
+        nested_stack=nested_path,
+    )
+
+
+def _threshold(properties: Mapping[str, Any]) -> str:
+    operator = properties.get("ComparisonOperator")
+    symbol = _COMPARISON.get(operator, render(operator)) if isinstance(operator, str) else "?"
+    if properties.get("ThresholdMetricId") is not None:
+        return f"{symbol} ({render(properties['ThresholdMetricId'])})"
+    return f"{symbol} {render(properties.get('Threshold'))}".strip()
+
+
+def _filter_metrics(located: _Located, properties: Mapping[str, Any]) -> list[CustomMetric]:
+    transformations = properties.get("MetricTransformations")
+    if not isinstance(transformations, list):
+        raise located.error("MetricTransformations", "missing or not a list")
+    filter_name = _name(properties.get("FilterName"), located.logical_id)
+    metrics = []
+    for transformation in transformations:
+        if not isinstance(transformation, dict):
+            raise located.error("MetricTransformations", "an entry is not an object")
+        dimensions = transformation.get("Dimensions") or []
+        keys = (
+            tuple(
+                sorted(
+                    render(d.get("Key")) if isinstance(d, dict) else render(d) for d in dimensions
+                )
+            )
+            if isinstance(dimensions, list)
+            else ("<dimensions>",)
+        )
+        metrics.append(
+            CustomMetric(
+                namespace=render(transformation.get("MetricNamespace")),
+                name=render(transformation.get("MetricName")),
+                dimensions=keys,
+                metric_filter=filter_name,
+            )
+        )
+    return metrics
+
+
+def _monitored_services(
+    template: Mapping[str, Any], where: str, notes: list[str]
+) -> list[MonitoredService]:
+    metadata = template.get("Metadata")
+    if not isinstance(metadata, dict) or TemplateMetadata.KEY not in metadata:
+        return []
+    entry = metadata[TemplateMetadata.KEY]
+    services = entry.get(TemplateMetadata.SERVICES) if isinstance(entry, dict) else None
+    if not isinstance(services, list):
+        notes.append(f"{where}: Metadata.{TemplateMetadata.KEY} has no services list; ignored")
+        return []
+    found = []
+    for service in services:
+        if not isinstance(service, dict):
+            notes.append(f"{where}: a Metadata.{TemplateMetadata.KEY} service is not an object")
+            continue
+        monitored = service.get(TemplateMetadata.MONITORED)
+        monitored = monitored if isinstance(monitored, dict) else {}
+        kinds = [k for k in TemplateMetadata.MONITORED_KINDS if k in monitored]
+        kinds += sorted(k for k in monitored if k not in TemplateMetadata.MONITORED_KINDS)
+        found.append(
+            MonitoredService(
+                service=render(service.get(TemplateMetadata.SERVICE)) or "?",
+                monitored=tuple(
+                    (kind, tuple(_name(item, "?") for item in _as_list(monitored[kind])))
+                    for kind in kinds
+                ),
+            )
+        )
+    return found
+
+
+def _name(value: Any, logical_id: str) -> str:
+    """A resource's name; a plain ``{"Ref": X}`` renders as ``X``; absent: the logical id."""
+    if value is None:
+        return logical_id
+    if isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        return one_line(value["Ref"])
+    return render(value) or logical_id
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --------------------------------------------------------------------------------------
+# The assembly
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class StackReport:
+    """One stack of the app, with the nested stacks it deploys counted under it."""
+
+    display_name: str
+    artifact_id: str
+    stack_name: str
+    environment: str
+    #: the assembly directory that holds it, relative to the top assembly
+    assembly: str
+    template: str
+    contents: TemplateContents
+
+    def custom_metric_keys(self) -> set[tuple[str, str, tuple[str, ...]]]:
+        return {metric.key for metric in self.contents.custom_metrics}
+
+    def usage(self) -> pricing.Usage:
+        return _usage(self.contents.alarms, self.contents.counts, len(self.custom_metric_keys()))
+
+
+@dataclass
+class AssemblyReport:
+    """Every stack of a cloud assembly, and the totals."""
+
+    path: str
+    stacks: list[StackReport]
+
+    def custom_metric_count(self) -> int:
+        # The same metric published from two stacks of one environment is one metric.
+        return len(
+            {
+                (stack.environment, *key)
+                for stack in self.stacks
+                for key in stack.custom_metric_keys()
+            }
+        )
+
+    def counts(self) -> dict[str, int]:
+        totals = dict.fromkeys(COUNTED_TYPES, 0)
+        for stack in self.stacks:
+            for key, value in stack.contents.counts.items():
+                totals[key] += value
+        return totals
+
+    def usage(self) -> pricing.Usage:
+        alarms = [alarm for stack in self.stacks for alarm in stack.contents.alarms]
+        return _usage(alarms, self.counts(), self.custom_metric_count())
+
+    def notes(self) -> list[str]:
+        return [note for stack in self.stacks for note in stack.contents.notes]
+
+
+def _usage(alarms: Iterable[AlarmDetail], counts: Mapping[str, int], custom: int) -> pricing.Usage:
+    alarms = list(alarms)
+    return pricing.Usage(
+        standard_alarm_metrics=sum(a.billed_metrics for a in alarms if a.resolution == "standard"),
+        high_resolution_alarm_metrics=sum(
+            a.billed_metrics for a in alarms if a.resolution == "high"
+        ),
+        composite_alarms=counts["composite_alarms"],
+        dashboards=counts["dashboards"],
+        custom_metrics=custom,
+    )
+
+
+def load_assembly(path: str | Path) -> AssemblyReport:
+    """Read the cloud assembly at ``path`` (a directory, or its ``manifest.json``)."""
+    directory = Path(path)
+    if directory.is_file() and directory.name == "manifest.json":
+        directory = directory.parent
+    if not directory.exists():
+        raise CommandError(f"{path}: no such directory (run `cdk synth` first?)")
+    if not directory.is_dir():
+        raise CommandError(f"{path}: not a directory; expected a cloud assembly such as cdk.out")
+    stacks: list[StackReport] = []
+    try:
+        _load_into(directory, Path("."), stacks, set())
+    except CommandError as exc:
+        # Logical ids and names come from the input: keep the message on one line.
+        raise CommandError(one_line(str(exc)), exc.exit_code) from None
+    return AssemblyReport(path=str(path), stacks=stacks)
+
+
+def _load_into(directory: Path, relative: Path, stacks: list[StackReport], seen: set[Path]) -> None:
+    resolved = directory.resolve()
+    if resolved in seen:
+        raise CommandError(f"{directory}: the cloud assembly includes itself")
+    seen.add(resolved)
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise CommandError(
+            f"{directory}: not a cloud assembly (no manifest.json); point at the directory "
+            "`cdk synth` writes, by default cdk.out"
+        )
+    manifest = _read_json(manifest_path, "cloud assembly manifest")
+    artifacts = manifest.get("artifacts", {})
+    if not isinstance(artifacts, dict):
+        raise CommandError(f"{manifest_path}: 'artifacts' is not an object")
+    for artifact_id, artifact in artifacts.items():
+        if not isinstance(artifact, dict) or not isinstance(artifact.get("type"), str):
+            raise CommandError(f"{manifest_path}: artifact {artifact_id} has no type")
+    assembly = _Assembly(directory, {"artifacts": artifacts})
+    stages: list[tuple[str, Any]] = []
+    # Other artifact types (asset manifests, the construct tree, feature-flag reports, and
+    # whatever later CDK releases add) hold no templates.
+    for artifact_id, artifact in artifacts.items():
+        if artifact["type"] == STACK_ARTIFACT:
+            properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
+            stacks.append(_load_stack(assembly, relative, artifact_id, artifact, properties))
+        elif artifact["type"] == NESTED_ASSEMBLY_ARTIFACT:
+            stages.append((artifact_id, artifact))
+    # The app's own stacks first, then its stages', as `cdk ls` lists them.
+    for artifact_id, artifact in stages:
+        properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
+        sub = properties.get("directoryName")
+        if not isinstance(sub, str):
+            raise CommandError(
+                f"{manifest_path}: nested assembly {artifact_id} has no directoryName"
+            )
+        if not (directory / sub).is_dir():
+            raise CommandError(
+                f"{manifest_path}: nested assembly {artifact_id}: directory {sub} is missing"
+            )
+        _load_into(directory / sub, relative / sub, stacks, seen)
+
+
+def _load_stack(
+    assembly: _Assembly,
+    relative: Path,
+    artifact_id: str,
+    artifact: Mapping[str, Any],
+    properties: Mapping[str, Any],
+) -> StackReport:
+    template_file = properties.get("templateFile")
+    if not isinstance(template_file, str):
+        raise CommandError(f"stack {artifact_id}: the manifest names no templateFile")
+    display_name = artifact.get("displayName")
+    display_name = one_line(display_name if isinstance(display_name, str) else artifact_id)
+    template = _read_json(assembly.directory / template_file, f"template of stack {display_name}")
+    contents = _TemplateScanner(assembly, display_name).scan(template, template_file, None, 0)
+    stack_name = properties.get("stackName")
+    environment = artifact.get("environment")
+    return StackReport(
+        display_name=display_name,
+        artifact_id=artifact_id,
+        stack_name=stack_name if isinstance(stack_name, str) else artifact_id,
+        environment=environment if isinstance(environment, str) else "unknown",
+        assembly=relative.as_posix(),
+        template=template_file,
+        contents=contents,
+    )
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{what}: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CommandError(f"{what}: cannot read {path}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        detail = (
+            f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+            if isinstance(exc, json.JSONDecodeError)
+            else "nested too deeply"
+        )
+        raise CommandError(f"{what}: {path} is not valid JSON ({detail})") from None
+    if not isinstance(data, dict):
+        raise CommandError(f"{what}: {path} does not hold a JSON object")
+    return data
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CommandError(f"{where}: expected an object, found {type(value).__name__}")
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+
+def _usd(value: Decimal) -> float:
+    return float(value)
+
+
+def report_json(report: AssemblyReport) -> dict[str, Any]:
+    """The ``--json`` document: ``{"stacks": [...], "totals": {...}, ...}``."""
+    stacks: list[dict[str, Any]] = []
+    for stack in report.stacks:
+        contents = stack.contents
+        estimate = pricing.estimate_monthly_cost(stack.usage())
+        metric_alarms = [a for a in contents.alarms if a.kind != COMPOSITE_KIND]
+        stacks.append(
+            {
+                "name": stack.display_name,
+                "artifact_id": stack.artifact_id,
+                "stack_name": stack.stack_name,
+                "environment": stack.environment,
+                "assembly": stack.assembly,
+                "template": stack.template,
+                **{key: contents.counts[key] for key in TOTAL_KEYS if key in contents.counts},
+                "custom_metrics": len(stack.custom_metric_keys()),
+                "monthly_usd": _usd(estimate.monthly_usd),
+                "other_resources": {
+                    key: contents.counts[key] for key in COUNTED_TYPES if key not in TOTAL_KEYS
+                },
+                "alarm_kinds": {
+                    kind: sum(1 for a in metric_alarms if a.kind == kind) for kind in ALARM_KINDS
+                },
+                "alarm_metrics": {
+                    "standard": stack.usage().standard_alarm_metrics,
+                    "high_resolution": stack.usage().high_resolution_alarm_metrics,
+                },
+                "custom_metrics_detail": [
+                    {
+                        "namespace": m.namespace,
+                        "name": m.name,
+                        "dimensions": list(m.dimensions),
+                        "metric_filter": m.metric_filter,
+                        "counted_as": 1,
+                        "per_distinct_dimension_values": bool(m.dimensions),
+                    }
+                    for m in _distinct_metrics(contents.custom_metrics)
+                ],
+                "cost": _cost_json(estimate),
+                "alarms_detail": [alarm.as_json() for alarm in contents.alarms],
+                "names": {key: list(values) for key, values in contents.names.items()},
+                "monitored": [
+                    {"service": s.service, "monitored": {k: list(v) for k, v in s.monitored}}
+                    for s in contents.services
+                ],
+                "nested_stacks": [
+                    {
+                        "logical_id": n.logical_id,
+                        "template": n.template,
+                        "parent_template": n.parent,
+                        "counts": dict(n.counts),
+                    }
+                    for n in contents.nested_stacks
+                ],
+            }
+        )
+    counts = report.counts()
+    estimate = pricing.estimate_monthly_cost(report.usage())
+    totals: dict[str, Any] = {key: counts[key] for key in TOTAL_KEYS if key in counts}
+    totals["custom_metrics"] = report.custom_metric_count()
+    totals["monthly_usd"] = _usd(estimate.monthly_usd)
+    return {
+        "stacks": stacks,
+        "totals": {key: totals[key] for key in TOTAL_KEYS},
+        "other_totals": {key: counts[key] for key in COUNTED_TYPES if key not in TOTAL_KEYS},
+        "cost": _cost_json(estimate),
+        "free_tier": {
+            "monthly_usd": _usd(estimate.free_tier_usd),
+            "alarm_metrics": pricing.FREE_ALARM_METRICS,
+            "dashboards": pricing.FREE_DASHBOARDS,
+            "custom_metrics": pricing.FREE_CUSTOM_METRICS,
+            "note": "per account and month, shared with everything else in the account; "
+            "not subtracted from monthly_usd",
+        },
+        "pricing": pricing.price_table(),
+        "notes": [*_assumptions(report), *report.notes()],
+    }
+
+
+def _cost_json(estimate: pricing.CostEstimate) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "item": line.item,
+                "quantity": line.quantity,
+                "unit_usd": _usd(line.unit_usd),
+                "monthly_usd": _usd(line.monthly_usd),
+            }
+            for line in estimate.lines
+        ],
+        "monthly_usd": _usd(estimate.monthly_usd),
+        "free_tier_usd": _usd(estimate.free_tier_usd),
+    }
+
+
+def _distinct_metrics(metrics: Iterable[CustomMetric]) -> list[CustomMetric]:
+    distinct: dict[tuple[str, str, tuple[str, ...]], CustomMetric] = {}
+    for metric in metrics:
+        distinct.setdefault(metric.key, metric)
+    return list(distinct.values())
+
+
+def _assumptions(report: AssemblyReport) -> list[str]:
+    notes = [
+        "alarms_detail time_to_detect_s = period x datapoints to alarm (evaluation periods "
+        "when DatapointsToAlarm is absent): the shortest breach that raises the alarm, "
+        "before CloudWatch's own evaluation delay",
+        "custom metrics: one per distinct (namespace, name, dimension keys) of the metric "
+        "filters; a metric with dimensions is counted once but is billed once per distinct "
+        "combination of dimension values in the logs",
+        "a metric-math alarm is billed per metric it reads (each MetricStat); expressions are free",
+    ]
+    if any(m.dimensions for s in report.stacks for m in s.contents.custom_metrics):
+        notes.append(
+            "some custom metrics have dimensions: the real custom-metric cost is higher by "
+            f"${pricing.CUSTOM_METRIC_USD} per month for each further distinct dimension value"
+        )
+    return notes + [f"unconfirmed: {item}" for item in pricing.UNCONFIRMED]
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int], indent: str) -> list[str]:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            cell.rjust(width) if index in right else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return (indent + "  ".join(padded)).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def report_text(report: AssemblyReport) -> str:
+    """The human-readable report."""
+    out: list[str] = []
+    data = report_json(report)
+    prices = f"{pricing.PRICES_REGION} list prices as of {pricing.PRICES_AS_OF}"
+    out.append(f"watchkeeper report: {report.path}")
+    out.append(f"Prices: {prices} ({pricing.PRICES_SOURCE}); free tier not subtracted")
+    out.append("")
+    headers = [
+        "STACK",
+        "LOG GROUPS",
+        "METRIC FILTERS",
+        "CUSTOM METRICS",
+        "ALARMS",
+        "COMPOSITE",
+        "DASHBOARDS",
+        "QUERIES",
+        "USD/MONTH",
+    ]
+    keys = TOTAL_KEYS
+
+    def summary_row(name: str, values: Mapping[str, Any]) -> list[str]:
+        return [name, *(str(values[k]) for k in keys[:-1]), f"{values['monthly_usd']:.2f}"]
+
+    rows = [summary_row(stack["name"], stack) for stack in data["stacks"]]
+    rows.append(summary_row("TOTAL", data["totals"]))
+    out += _table(headers, rows, set(range(1, len(headers))), "")
+    for stack, stack_json in zip(report.stacks, data["stacks"], strict=True):
+        out.append("")
+        out += _stack_text(stack, stack_json)
+    out.append("")
+    out += _cost_text(data)
+    return "\n".join(out) + "\n"
+
+
+def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
+    contents = stack.contents
+    location = stack.template if stack.assembly == "." else f"{stack.assembly}/{stack.template}"
+    out = [f"== {stack.display_name} (stack {stack.stack_name}, {location}, {stack.environment})"]
+    for nested in contents.nested_stacks:
+        out.append(f"  nested stack {nested.logical_id}: {nested.template or 'not in assembly'}")
+    for service in contents.services:
+        out.append(f"  service {service.service} monitors:")
+        for kind, items in service.monitored:
+            out.append(f"    {kind.replace('_', ' ')} ({len(items)}): {', '.join(items)}")
+    labels = {
+        "log_groups": "log groups",
+        "metric_filters": "metric filters",
+        "saved_queries": "saved queries",
+        "dashboards": "dashboards",
+    }
+    for key, label in labels.items():
+        names = contents.names[key]
+        out.append(f"  {label} ({len(names)}): {', '.join(names) if names else '-'}")
+    metrics = data["custom_metrics_detail"]
+    out.append(f"  custom metrics ({len(metrics)}):")
+    for metric in metrics:
+        extra = (
+            f"  [+1 per distinct value of {', '.join(metric['dimensions'])}]"
+            if metric["dimensions"]
+            else ""
+        )
+        out.append(f"    {metric['namespace']} {metric['name']}{extra}")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in data["alarm_kinds"].items())
+    out.append(f"  alarms ({data['alarms']}): {kinds}; composite {data['composite_alarms']}")
+    out.append(
+        f"  alarm metrics billed: {data['alarm_metrics']['standard']} standard, "
+        f"{data['alarm_metrics']['high_resolution']} high-resolution"
+    )
+    other = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data["other_resources"].items())
+    out.append(f"  other: {other}")
+    if contents.alarms:
+        rows = [
+            [
+                _clip(alarm.name, 48),
+                alarm.kind,
+                _clip("; ".join(alarm.metrics)),
+                _clip(alarm.threshold, 24),
+                format_duration(alarm.period_s),
+                "n/a"
+                if alarm.datapoints is None
+                else f"{alarm.datapoints}/{alarm.evaluation_periods}",
+                format_duration(alarm.time_to_detect_s),
+            ]
+            for alarm in contents.alarms
+        ]
+        out += _table(
+            ["ALARM", "KIND", "METRIC(S)", "THRESHOLD", "PERIOD", "DATAPOINTS", "TIME TO DETECT"],
+            rows,
+            {4, 5, 6},
+            "    ",
+        )
+    out.append(f"  estimated cost: ${data['monthly_usd']:.2f}/month")
+    return out
+
+
+def _cost_text(data: Mapping[str, Any]) -> list[str]:
+    cost = data["cost"]
+    out = [
+        f"Estimated monthly CloudWatch cost ({pricing.PRICES_REGION}, list prices as of "
+        f"{pricing.PRICES_AS_OF})"
+    ]
+    rows = [
+        [
+            line["item"],
+            str(line["quantity"]),
+            f"{line['unit_usd']:.2f}",
+            f"{line['monthly_usd']:.2f}",
+        ]
+        for line in cost["lines"]
+    ]
+    rows.append(["Total", "", "", f"{cost['monthly_usd']:.2f}"])
+    out += _table(["ITEM", "QUANTITY", "USD EACH", "USD/MONTH"], rows, {1, 2, 3}, "  ")
+    free = data["free_tier"]
+    out.append(
+        f"  Free tier (per account, not subtracted): up to ${free['monthly_usd']:.2f}/month "
+        f"({free['alarm_metrics']} standard alarm metrics, {free['dashboards']} dashboards, "
+        f"{free['custom_metrics']} custom metrics)"
+    )
+    out.append("  Not included (depends on log volume):")
+    out += [f"    {item}: ${price} {unit}" for item, price, unit in pricing.VOLUME_PRICES]
+    out.append("Notes:")
+    out += [f"  - {note}" for note in data["notes"]]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------
+
+
+def register(subparsers: Any) -> None:
+    """Add ``watchkeeper report`` to the command's subparsers."""
+    parser = subparsers.add_parser(
+        "report",
+        help="count and price the monitoring a cloud assembly deploys",
+        description=(
+            "Read a synthesized cloud assembly and print, per stack and in total, its log "
+            "groups, metric filters, custom metrics, alarms (with their time to detect), "
+            "composite alarms, dashboards and saved queries, and the estimated monthly "
+            f"CloudWatch cost at {pricing.PRICES_REGION} list prices."
+        ),
+    )
+    parser.add_argument(
+        "cdk_out",
+        nargs="?",
+        default=DEFAULT_ASSEMBLY,
+        metavar="CDK_OUT",
+        help=f"the cloud assembly directory (default: {DEFAULT_ASSEMBLY})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = load_assembly(args.cdk_out)
+    if args.json:
+        json.dump(report_json(report), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report_text(report))
+    return 0
