@@ -32,17 +32,13 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from watchkeeper.schema import SERVICE_NAME_RE, SERVICE_NAME_RULE
+from watchkeeper.stacks.orders_handlers import order_status
 
 #: Directory whose contents are deployed as the functions' code (one asset for all three).
 HANDLERS_DIR = Path(__file__).parent / "orders_handlers"
 
 #: Environment variable that tells ``watchkeeper.runtime`` which service a function belongs to.
 SERVICE_ENV_VAR = "WATCHKEEPER_SERVICE"
-
-#: Order statuses written by the handlers and read by the fulfilment state machine.
-STATUS_PAID = "PAID"
-STATUS_FULFILLED = "FULFILLED"
-STATUS_CANCELLED = "CANCELLED"
 
 _RUNTIME = lambda_.Runtime.PYTHON_3_12
 _API_FUNCTION_TIMEOUT = cdk.Duration.seconds(10)
@@ -85,9 +81,7 @@ class OrdersServiceStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         if not isinstance(service_name, str) or not SERVICE_NAME_RE.match(service_name):
-            raise ValueError(
-                f"service_name must be {SERVICE_NAME_RULE}; got {service_name!r}"
-            )
+            raise ValueError(f"service_name must be {SERVICE_NAME_RULE}; got {service_name!r}")
         if not isinstance(data_removal_policy, cdk.RemovalPolicy):
             raise ValueError(
                 "data_removal_policy must be an aws_cdk.RemovalPolicy "
@@ -365,8 +359,8 @@ class OrdersServiceStack(cdk.Stack):
             condition_expression="#status = :paid",
             expression_attribute_names={"#status": "status"},
             expression_attribute_values={
-                ":fulfilled": tasks.DynamoAttributeValue.from_string(STATUS_FULFILLED),
-                ":paid": tasks.DynamoAttributeValue.from_string(STATUS_PAID),
+                ":fulfilled": tasks.DynamoAttributeValue.from_string(order_status.FULFILLED),
+                ":paid": tasks.DynamoAttributeValue.from_string(order_status.PAID),
             },
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -379,8 +373,8 @@ class OrdersServiceStack(cdk.Stack):
         )
         check_status = (
             sfn.Choice(self, "CheckStatus")
-            .when(sfn.Condition.string_equals("$.order.status", STATUS_PAID), mark_fulfilled)
-            .when(sfn.Condition.string_equals("$.order.status", STATUS_CANCELLED), cancelled)
+            .when(sfn.Condition.string_equals("$.order.status", order_status.PAID), mark_fulfilled)
+            .when(sfn.Condition.string_equals("$.order.status", order_status.CANCELLED), cancelled)
             .otherwise(not_paid)
         )
         mark_fulfilled.next(fulfilled)
