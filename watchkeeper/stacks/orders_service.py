@@ -53,6 +53,16 @@ _API_RATE_LIMIT = 50
 _API_BURST_LIMIT = 100
 
 
+def _acknowledgment(rule_id: str, reason: str) -> cdk.Acknowledgment:
+    """Acknowledge cdk-nag rule ``rule_id`` (``<Pack>-<Rule>[finding]``) under its pack's prefix.
+
+    ``<Pack>::<rule id>`` is the form CDK's validation report asks for; it ties the
+    acknowledgement to that plugin rather than filing it as an annotation.
+    """
+    pack = rule_id.split("-", 1)[0]
+    return cdk.Acknowledgment(id=f"{pack}::{rule_id}", reason=reason)
+
+
 class OrdersServiceStack(cdk.Stack):
     """The demo "orders" service that the reference app monitors with watchkeeper.
 
@@ -203,8 +213,8 @@ class OrdersServiceStack(cdk.Stack):
         logging (API access logs, state machine logs, log groups) are not acknowledged here:
         ``watchkeeper.ServiceMonitoring`` resolves them.
         """
-        xray_wildcard = cdk.Acknowledgment(
-            id="AwsSolutions-IAM5[Resource::*]",
+        xray_wildcard = _acknowledgment(
+            rule_id="AwsSolutions-IAM5[Resource::*]",
             reason=(
                 "Only X-Ray tracing uses Resource '*': xray:PutTraceSegments, "
                 "PutTelemetryRecords and GetSampling* support no resource-level permissions"
@@ -218,8 +228,8 @@ class OrdersServiceStack(cdk.Stack):
         for fn in self.functions:
             cdk.Validations.of(fn).acknowledge(
                 xray_wildcard,
-                cdk.Acknowledgment(
-                    id=(
+                _acknowledgment(
+                    rule_id=(
                         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
                         "service-role/AWSLambdaBasicExecutionRole]"
                     ),
@@ -229,13 +239,13 @@ class OrdersServiceStack(cdk.Stack):
                         "watchkeeper, so the demo does not pin it in a policy of its own"
                     ),
                 ),
-                cdk.Acknowledgment(id="AwsSolutions-L1", reason=runtime_pin),
-                cdk.Acknowledgment(id="Serverless-LambdaLatestVersion", reason=runtime_pin),
+                _acknowledgment(rule_id="AwsSolutions-L1", reason=runtime_pin),
+                _acknowledgment(rule_id="Serverless-LambdaLatestVersion", reason=runtime_pin),
             )
         for fn in (self.create_order_fn, self.get_order_fn):
             cdk.Validations.of(fn).acknowledge(
-                cdk.Acknowledgment(
-                    id="Serverless-LambdaDLQ",
+                _acknowledgment(
+                    rule_id="Serverless-LambdaDLQ",
                     reason=(
                         "Invoked synchronously by API Gateway only: the caller gets the error, "
                         "there is no asynchronous event to dead-letter"
@@ -243,16 +253,16 @@ class OrdersServiceStack(cdk.Stack):
                 )
             )
         cdk.Validations.of(self.process_payment_fn).acknowledge(
-            cdk.Acknowledgment(
-                id="Serverless-LambdaDLQ",
+            _acknowledgment(
+                rule_id="Serverless-LambdaDLQ",
                 reason=(
                     "Invoked only by its SQS event source mapping (synchronously); failed "
                     "messages go to the payments queue's dead-letter queue after "
                     f"{_MAX_RECEIVE_COUNT} receives"
                 ),
             ),
-            cdk.Acknowledgment(
-                id="Serverless-LambdaEventSourceMappingDestination",
+            _acknowledgment(
+                rule_id="Serverless-LambdaEventSourceMappingDestination",
                 reason=(
                     "SQS event source mappings support no on-failure destination; the "
                     "queue's redrive policy sends failed messages to the dead-letter queue"
@@ -260,8 +270,8 @@ class OrdersServiceStack(cdk.Stack):
             ),
         )
         cdk.Validations.of(self.dead_letter_queue).acknowledge(
-            cdk.Acknowledgment(
-                id="Serverless-SQSRedrivePolicy",
+            _acknowledgment(
+                rule_id="Serverless-SQSRedrivePolicy",
                 reason=(
                     "This is the dead-letter queue of the payments queue; it keeps messages "
                     "14 days for investigation and redrive, a queue behind it would add nothing"
