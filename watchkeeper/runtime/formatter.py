@@ -169,7 +169,8 @@ class StructuredFormatter(logging.Formatter):
         if exc_info and exc_info[0] is not None:
             data[Field.ERROR_TYPE] = exc_info[0].__name__
             data[Field.ERROR_MESSAGE] = redact_text(_safe_str(exc_info[1]))
-            data[Field.STACK_TRACE] = [redact_text(line) for line in traceback.format_tb(exc_info[2])]
+            frames = traceback.format_tb(exc_info[2])
+            data[Field.STACK_TRACE] = [redact_text(frame) for frame in frames]
             data[Field.LOCATION] = f"{record.pathname}:{record.funcName}:{record.lineno}"
         return data
 

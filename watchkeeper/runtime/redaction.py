@@ -17,8 +17,8 @@ large or hostile message cannot make redaction slow (see the tests with 1 MB inp
 from __future__ import annotations
 
 import base64
-import bisect
 import binascii
+import bisect
 import re
 from collections.abc import Callable
 from typing import Any, Final
