@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,18 @@ class SynthesizedOrders:
     template: Template
 
 
+def _orders_app(outdir: Path) -> tuple[cdk.App, OrdersServiceStack]:
+    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
+    return app, OrdersServiceStack(app, "Orders", env=TEST_ENV)
+
+
+@pytest.fixture(scope="session")
+def make_orders_app() -> Callable[[Path], tuple[cdk.App, OrdersServiceStack]]:
+    """Builds (does not synthesize) the reference app with the orders stack in ``outdir``."""
+    return _orders_app
+
+
 @pytest.fixture(scope="session")
 def orders(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedOrders:
-    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path_factory.mktemp("orders")))
-    stack = OrdersServiceStack(app, "Orders", env=TEST_ENV)
+    app, stack = _orders_app(tmp_path_factory.mktemp("orders"))
     return SynthesizedOrders(app, stack, Template.from_stack(stack))

@@ -8,10 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import cdk_nag
 import pytest
-from conftest import TEST_ENV, cdk_json_context
 from constructs import IConstruct
-
-from watchkeeper.stacks.orders_service import OrdersServiceStack
 
 #: Findings about logging that watchkeeper's ServiceMonitoring resolves (API access logs,
 #: state machine logs). Expected while the demo stack has no monitoring; delete this constant
@@ -37,11 +34,12 @@ LOGGING_RULES = frozenset(
 
 
 @pytest.fixture(scope="module")
-def nagged(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.App, list[tuple[str, str]]]:
+def nagged(
+    tmp_path_factory: pytest.TempPathFactory, make_orders_app
+) -> tuple[cdk.App, list[tuple[str, str]]]:
     """The stack synthesized with both packs; the findings they report, as (rule, path)."""
     outdir = tmp_path_factory.mktemp("orders-nag")
-    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
-    OrdersServiceStack(app, "Orders", env=TEST_ENV)
+    app, _ = make_orders_app(outdir)
     cdk.Validations.of(app).add_plugins(
         cdk_nag.AwsSolutionsChecks(app), cdk_nag.ServerlessChecks(app)
     )

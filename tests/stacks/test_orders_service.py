@@ -11,7 +11,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 from cfnlint.api import lint
 from cfnlint.config import ManualArgs
-from conftest import TEST_ENV, SynthesizedOrders
 
 from watchkeeper.stacks.orders_handlers import order_status
 from watchkeeper.stacks.orders_service import HANDLERS_DIR, SERVICE_ENV_VAR, OrdersServiceStack
@@ -24,7 +23,7 @@ FUNCTIONS = {
 }
 
 
-def _logical_id(orders: SynthesizedOrders, construct: Any) -> str:
+def _logical_id(orders, construct: Any) -> str:
     return orders.stack.get_logical_id(construct.node.default_child)
 
 
@@ -43,13 +42,13 @@ def _join_literals(value: Any) -> str:
 # --- attributes --------------------------------------------------------------------------
 
 
-def test_functions_attribute_lists_the_three_functions_in_order(orders: SynthesizedOrders):
+def test_functions_attribute_lists_the_three_functions_in_order(orders):
     stack = orders.stack
     assert stack.functions == [stack.create_order_fn, stack.get_order_fn, stack.process_payment_fn]
     assert all(isinstance(fn, lambda_.Function) for fn in stack.functions)
 
 
-def test_every_resource_attribute_is_in_the_template(orders: SynthesizedOrders):
+def test_every_resource_attribute_is_in_the_template(orders):
     stack = orders.stack
     resources = orders.template.to_json()["Resources"]
     for construct in (
@@ -66,12 +65,12 @@ def test_every_resource_attribute_is_in_the_template(orders: SynthesizedOrders):
 # --- functions ---------------------------------------------------------------------------
 
 
-def test_three_functions_and_no_more(orders: SynthesizedOrders):
+def test_three_functions_and_no_more(orders):
     orders.template.resource_count_is("AWS::Lambda::Function", 3)
 
 
 @pytest.mark.parametrize("attribute", FUNCTIONS)
-def test_function_settings(orders: SynthesizedOrders, attribute: str):
+def test_function_settings(orders, attribute: str):
     name, handler, timeout = FUNCTIONS[attribute]
     fn = getattr(orders.stack, attribute)
     props = orders.template.to_json()["Resources"][_logical_id(orders, fn)]["Properties"]
@@ -95,7 +94,7 @@ def test_handler_module_exists_in_the_code_asset(attribute: str):
 
 
 def test_create_order_gets_the_queue_url_and_payment_gets_the_state_machine(
-    orders: SynthesizedOrders,
+    orders,
 ):
     resources = orders.template.to_json()["Resources"]
     create_env = resources[_logical_id(orders, orders.stack.create_order_fn)]["Properties"][
@@ -105,17 +104,17 @@ def test_create_order_gets_the_queue_url_and_payment_gets_the_state_machine(
         "Environment"
     ]["Variables"]
     assert create_env["QUEUE_URL"] == {"Ref": _logical_id(orders, orders.stack.queue)}
-    assert create_env["TRUSTED_ACCOUNT_IDS"] == TEST_ENV.account
+    assert create_env["TRUSTED_ACCOUNT_IDS"] == orders.stack.account
     assert payment_env["STATE_MACHINE_ARN"] == {
         "Ref": _logical_id(orders, orders.stack.state_machine)
     }
 
 
-def test_no_log_retention_custom_resource(orders: SynthesizedOrders):
+def test_no_log_retention_custom_resource(orders):
     orders.template.resource_count_is("Custom::LogRetention", 0)
 
 
-def _policy_actions(orders: SynthesizedOrders, fn: lambda_.Function) -> set[str]:
+def _policy_actions(orders, fn: lambda_.Function) -> set[str]:
     role_id = orders.stack.get_logical_id(fn.role.node.default_child)
     policies = orders.template.find_resources(
         "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role_id}]}}
@@ -128,7 +127,7 @@ def _policy_actions(orders: SynthesizedOrders, fn: lambda_.Function) -> set[str]
     return actions
 
 
-def test_each_function_may_make_only_the_calls_its_code_makes(orders: SynthesizedOrders):
+def test_each_function_may_make_only_the_calls_its_code_makes(orders):
     xray = {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
     stack = orders.stack
     assert _policy_actions(orders, stack.get_order_fn) - xray == {"dynamodb:GetItem"}
@@ -157,7 +156,7 @@ def test_each_function_may_make_only_the_calls_its_code_makes(orders: Synthesize
     [("POST /orders", "create_order_fn"), ("GET /orders/{orderId}", "get_order_fn")],
 )
 def test_route_is_iam_authorized_and_integrates_its_function(
-    orders: SynthesizedOrders, route_key: str, attribute: str
+    orders, route_key: str, attribute: str
 ):
     template = orders.template
     _, route = _only(
@@ -173,11 +172,11 @@ def test_route_is_iam_authorized_and_integrates_its_function(
     }
 
 
-def test_api_has_exactly_the_two_routes(orders: SynthesizedOrders):
+def test_api_has_exactly_the_two_routes(orders):
     orders.template.resource_count_is("AWS::ApiGatewayV2::Route", 2)
 
 
-def test_default_stage_is_throttled_and_kept_as_default_stage(orders: SynthesizedOrders):
+def test_default_stage_is_throttled_and_kept_as_default_stage(orders):
     assert orders.stack.http_api.default_stage is not None
     orders.template.has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
@@ -192,7 +191,7 @@ def test_default_stage_is_throttled_and_kept_as_default_stage(orders: Synthesize
 # --- queue, table, state machine ---------------------------------------------------------
 
 
-def test_queue_redrives_to_the_dead_letter_queue_after_three_receives(orders: SynthesizedOrders):
+def test_queue_redrives_to_the_dead_letter_queue_after_three_receives(orders):
     props = orders.template.to_json()["Resources"][_logical_id(orders, orders.stack.queue)][
         "Properties"
     ]
@@ -207,7 +206,7 @@ def test_queue_redrives_to_the_dead_letter_queue_after_three_receives(orders: Sy
     assert props["VisibilityTimeout"] == 180
 
 
-def test_dead_letter_queue_keeps_messages_fourteen_days(orders: SynthesizedOrders):
+def test_dead_letter_queue_keeps_messages_fourteen_days(orders):
     orders.template.has_resource_properties(
         "AWS::SQS::Queue",
         {"MessageRetentionPeriod": 14 * 24 * 3600, "SqsManagedSseEnabled": True},
@@ -215,7 +214,7 @@ def test_dead_letter_queue_keeps_messages_fourteen_days(orders: SynthesizedOrder
 
 
 @pytest.mark.parametrize("attribute", ["queue", "dead_letter_queue"])
-def test_queues_refuse_requests_without_tls(orders: SynthesizedOrders, attribute: str):
+def test_queues_refuse_requests_without_tls(orders, attribute: str):
     queue_id = _logical_id(orders, getattr(orders.stack, attribute))
     orders.template.has_resource_properties(
         "AWS::SQS::QueuePolicy",
@@ -238,7 +237,7 @@ def test_queues_refuse_requests_without_tls(orders: SynthesizedOrders, attribute
 
 
 def test_payment_function_consumes_the_queue_with_partial_batch_failures(
-    orders: SynthesizedOrders,
+    orders,
 ):
     orders.template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
@@ -252,7 +251,7 @@ def test_payment_function_consumes_the_queue_with_partial_batch_failures(
     )
 
 
-def test_table_is_on_demand_with_pitr_and_encryption(orders: SynthesizedOrders):
+def test_table_is_on_demand_with_pitr_and_encryption(orders):
     orders.template.has_resource(
         "AWS::DynamoDB::Table",
         {
@@ -268,7 +267,7 @@ def test_table_is_on_demand_with_pitr_and_encryption(orders: SynthesizedOrders):
     )
 
 
-def test_state_machine_is_standard_and_traced(orders: SynthesizedOrders):
+def test_state_machine_is_standard_and_traced(orders):
     orders.template.has_resource_properties(
         "AWS::StepFunctions::StateMachine",
         {
@@ -279,7 +278,7 @@ def test_state_machine_is_standard_and_traced(orders: SynthesizedOrders):
     )
 
 
-def test_state_machine_flow(orders: SynthesizedOrders):
+def test_state_machine_flow(orders):
     _, machine = _only(orders.template.find_resources("AWS::StepFunctions::StateMachine"))
     definition = json.loads(_join_literals(machine["Properties"]["DefinitionString"]))
     states = definition["States"]
@@ -308,9 +307,9 @@ def test_state_machine_flow(orders: SynthesizedOrders):
 # --- static checks -----------------------------------------------------------------------
 
 
-def test_template_passes_cfn_lint(orders: SynthesizedOrders):
+def test_template_passes_cfn_lint(orders):
     # W3005 (redundant DependsOn) is how CDK writes dependencies; nothing else is ignored.
-    config = ManualArgs(regions=[TEST_ENV.region], ignore_checks=["W3005"])
+    config = ManualArgs(regions=[orders.stack.region], ignore_checks=["W3005"])
     matches = lint(json.dumps(orders.template.to_json()), config=config)
     assert [str(m) for m in matches] == []
 

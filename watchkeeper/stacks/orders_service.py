@@ -31,6 +31,7 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpIamAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from watchkeeper.runtime.logger import SERVICE_ENV_VARS
 from watchkeeper.schema import SERVICE_NAME_RE, SERVICE_NAME_RULE
 from watchkeeper.stacks.orders_handlers import order_status
 
@@ -38,7 +39,7 @@ from watchkeeper.stacks.orders_handlers import order_status
 HANDLERS_DIR = Path(__file__).parent / "orders_handlers"
 
 #: Environment variable that tells ``watchkeeper.runtime`` which service a function belongs to.
-SERVICE_ENV_VAR = "WATCHKEEPER_SERVICE"
+SERVICE_ENV_VAR = SERVICE_ENV_VARS[0]
 
 _RUNTIME = lambda_.Runtime.PYTHON_3_12
 _API_FUNCTION_TIMEOUT = cdk.Duration.seconds(10)

@@ -13,7 +13,7 @@ import boto3
 import order_status
 from orders_common import Caller, Rejected, authenticate, json_body, response
 
-from watchkeeper.runtime import bind_lambda_context, get_logger, security_event
+from watchkeeper.runtime import get_logger, inject_context, security_event
 
 OPERATION = "CreateOrder"
 CURRENCIES = ("EUR", "GBP", "USD")
@@ -26,13 +26,14 @@ CLIENT_FIELDS = frozenset({"items", "currency"})
 #: Fields only the service sets: a client that sends them is probing for mass assignment.
 SERVER_FIELDS = frozenset({"orderId", "customerId", "status", "totalCents", "createdAt"})
 
-logger = get_logger(os.environ.get("WATCHKEEPER_SERVICE", "orders"))
+# The service name comes from WATCHKEEPER_SERVICE, set by the stack.
+logger = get_logger()
 dynamodb = boto3.client("dynamodb")
 sqs = boto3.client("sqs")
 
 
+@inject_context
 def handler(event: dict, context: Any) -> dict:
-    bind_lambda_context(context)
     try:
         caller = authenticate(event, OPERATION)
         order = validated_order(json_body(event), caller)

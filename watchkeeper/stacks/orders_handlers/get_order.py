@@ -10,17 +10,18 @@ from typing import Any
 import boto3
 from orders_common import Rejected, authenticate, response
 
-from watchkeeper.runtime import bind_lambda_context, get_logger, security_event
+from watchkeeper.runtime import get_logger, inject_context, security_event
 
 OPERATION = "GetOrder"
 NOT_FOUND = {"message": "Order not found"}
 
-logger = get_logger(os.environ.get("WATCHKEEPER_SERVICE", "orders"))
+# The service name comes from WATCHKEEPER_SERVICE, set by the stack.
+logger = get_logger()
 dynamodb = boto3.client("dynamodb")
 
 
+@inject_context
 def handler(event: dict, context: Any) -> dict:
-    bind_lambda_context(context)
     try:
         caller = authenticate(event, OPERATION)
     except Rejected as rejected:

@@ -16,12 +16,13 @@ from typing import Any
 import boto3
 import order_status
 
-from watchkeeper.runtime import bind_lambda_context, get_logger, security_event
+from watchkeeper.runtime import get_logger, inject_context, security_event
 
 OPERATION = "ProcessPayment"
 ORDER_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-logger = get_logger(os.environ.get("WATCHKEEPER_SERVICE", "orders"))
+# The service name comes from WATCHKEEPER_SERVICE, set by the stack.
+logger = get_logger()
 dynamodb = boto3.client("dynamodb")
 stepfunctions = boto3.client("stepfunctions")
 
@@ -30,8 +31,8 @@ class PoisonMessageError(ValueError):
     """A message that no retry can process; it ends in the dead-letter queue."""
 
 
+@inject_context
 def handler(event: dict, context: Any) -> dict:
-    bind_lambda_context(context)
     failures = []
     for record in event.get("Records", []):
         try:
