@@ -101,7 +101,7 @@ def validated_order(body: Any, caller: Caller) -> dict:
     if invalid:
         security_event(
             "input_validation_fail",
-            *invalid,
+            *sorted(invalid),
             message="Order failed validation",
             details=invalid,
             **log_fields,
