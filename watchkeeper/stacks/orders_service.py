@@ -306,6 +306,8 @@ class OrdersServiceStack(cdk.Stack):
             timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
+            # NOT YET DEPLOYABLE: the code imports watchkeeper.runtime, which comes from
+            # layers=[RuntimeLayer.of(self)] once watchkeeper.constructs.runtime_layer exists.
         )
 
     def _http_api(self) -> apigwv2.HttpApi:
