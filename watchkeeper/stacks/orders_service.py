@@ -17,6 +17,7 @@ state machine: that is what ``watchkeeper.ServiceMonitoring`` adds.
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -31,6 +32,7 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpIamAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.runtime.logger import SERVICE_ENV_VARS
 from watchkeeper.schema import SERVICE_NAME_RE, SERVICE_NAME_RULE
 from watchkeeper.stacks.orders_handlers import order_status
@@ -75,6 +77,7 @@ class OrdersServiceStack(cdk.Stack):
     :param data_removal_policy: what happens to the orders table and the queues when the stack
         is deleted. Default: ``RemovalPolicy.DESTROY``, because the demo holds only sample data
         and should leave nothing billable behind; use ``RETAIN`` for real orders.
+    :param alarm_emails: addresses subscribed to the service's alarm topic. Default: none.
     :param kwargs: standard ``cdk.Stack`` keyword arguments (``env``, ``description``, ...).
 
     Attributes: ``http_api``, ``create_order_fn``, ``get_order_fn``, ``process_payment_fn``,
@@ -89,6 +92,7 @@ class OrdersServiceStack(cdk.Stack):
         *,
         service_name: str = "orders",
         data_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
+        alarm_emails: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(service_name, str) or not SERVICE_NAME_RE.match(service_name):
@@ -204,6 +208,10 @@ class OrdersServiceStack(cdk.Stack):
 
         self.http_api = self._http_api()
         self._acknowledge_deliberate_choices()
+        # One line monitors everything above (discovery finds every resource at synth).
+        self.monitoring = ServiceMonitoring(
+            self, "Monitoring", service_name=service_name, alarm_emails=alarm_emails
+        )
 
     # ----------------------------------------------------------------------------------
 
