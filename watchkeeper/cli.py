@@ -14,7 +14,10 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "watchkeeper.incident",
+    "watchkeeper.preview",
+)
 
 
 class CommandError(Exception):

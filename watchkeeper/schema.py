@@ -363,3 +363,13 @@ def service_log_group_name(service: str) -> str:
 def query_folder(service: str) -> str:
     """Console folder of a service's saved Logs Insights queries (``<service>/``)."""
     return f"{service}/"
+
+
+#: Short name of the saved query that traces one request across a service's log groups
+#: (saved as ``<service>/trace-request``); its text holds the parameter ``{{requestId}}``.
+TRACE_QUERY_NAME: Final = "trace-request"
+
+
+def query_parameter(name: str) -> str:
+    """How a saved query's text writes a parameter: ``{{name}}`` (Logs Insights' syntax)."""
+    return "{{" + name + "}}"
