@@ -419,7 +419,15 @@ def _load_queries(args: argparse.Namespace, service: str | None) -> tuple[list[S
     client = args.environment.logs_client(args)
     region = getattr(getattr(client, "meta", None), "region_name", None)
     where = f"the account's saved queries ({region})" if region else "the account's saved queries"
-    return queries_from_account(client, service), where
+    return _account_queries(client, service), where
+
+
+def _account_queries(client: Any, service: str | None) -> list[SavedQuery]:
+    queries = queries_from_account(client, service)
+    if service and not queries:
+        # list every folder, so that the error can suggest the service meant
+        queries = queries_from_account(client)
+    return queries
 
 
 def run_queries(args: argparse.Namespace) -> int:
@@ -501,7 +509,7 @@ def _execute(
         where = (
             f"the account's saved queries ({region})" if region else "the account's saved queries"
         )
-        queries = queries_from_account(client, service)
+        queries = _account_queries(client, service)
     if short_name == schema.TRACE_QUERY_NAME and service is None:
         # only services that have a trace query are candidates for ``trace``
         queries = [q for q in queries if q.short_name == schema.TRACE_QUERY_NAME]
