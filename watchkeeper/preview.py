@@ -238,7 +238,7 @@ body{{padding:{PAGE_PADDING}px;min-width:1200px;
 .wk-nowrap{{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}}
 header h1{{margin:0;height:{TITLE_HEIGHT}px;line-height:{TITLE_HEIGHT}px;font-size:24px}}
 .wk-line{{height:{LINE_HEIGHT}px;line-height:{LINE_HEIGHT}px}}
-header p,header ol{{margin:0;padding:0}}
+p{{margin:0}} header ol{{margin:0;padding:0}}
 header ol{{list-style:none}}
 header a{{color:#0972d3}}
 .wk-muted{{color:#5f6b7a}}
@@ -255,6 +255,7 @@ section h2{{margin:0;height:{HEADING_HEIGHT - LINE_HEIGHT}px;
 .wk-widget h3{{margin:0 0 4px;font-size:14px}}
 .wk-kind{{float:right;font-size:11px;color:#5f6b7a;margin-left:8px}}
 .wk-widget ul{{margin:0;padding-left:16px}}
+.wk-alarm ul{{columns:auto 220px;column-gap:24px}}
 .wk-widget li{{margin:1px 0;overflow-wrap:anywhere}}
 .wk-ns{{color:#5f6b7a}} .wk-dims{{color:#037f0c}} .wk-stat{{color:#5f6b7a;font-size:12px}}
 .wk-label{{font-style:italic}}
@@ -333,12 +334,13 @@ def _render_metric(widget: Widget) -> str:
             f"{_e(dims[i])}={_e(dims[i + 1]) if i + 1 < len(dims) else ''}"
             for i in range(0, len(dims), 2)
         )
+        hidden = ' <span class="wk-stat">(hidden)</span>' if options.get("visible") is False else ""
         stat = options.get("stat", default_stat)
         period = options.get("period", default_period)
         rows.append(
             f'<li><span class="wk-ns">{_e(namespace)}</span> <b>{_e(name)}</b>'
             + (f' <span class="wk-dims">{dimensions}</span>' if dimensions else "")
-            + f' <span class="wk-stat">{_e(stat)} · {_e(period)} s</span>{label}</li>'
+            + f' <span class="wk-stat">{_e(stat)} · {_e(period)} s</span>{label}{hidden}</li>'
         )
     parts.append(f"<ul>{''.join(rows)}</ul>" if rows else '<p class="wk-muted">no metrics</p>')
     annotations = props.get("annotations") or {}
