@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -701,3 +703,14 @@ def test_time_range_rules() -> None:
         parse_time_range(None, "2024-05-01T10:00Z", "2024-05-01T09:00Z", NOW, "1h")
     with pytest.raises(cli.CommandError, match="is in the future"):
         parse_time_range(None, "2024-05-02T10:00Z", "2024-05-03T09:00Z", NOW, "1h")
+
+
+def test_the_command_modules_import_neither_aws_cdk_nor_boto3() -> None:
+    # the CLI starts fast: boto3 loads only when AWS is called, aws-cdk-lib never
+    code = (
+        "import sys, watchkeeper.cli as c; c.build_parser(); "
+        "print(sorted(m for m in ('aws_cdk', 'boto3', 'botocore') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert completed.stdout.strip() == "[]", completed.stderr
