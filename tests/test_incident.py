@@ -712,5 +712,7 @@ def test_the_command_modules_import_neither_aws_cdk_nor_boto3() -> None:
         "print(sorted(m for m in ('aws_cdk', 'boto3', 'botocore') if m in sys.modules))"
     )
     root = Path(__file__).resolve().parents[1]
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root
+    )
     assert completed.stdout.strip() == "[]", completed.stderr
