@@ -575,7 +575,7 @@ def test_unknown_query_suggests_close_names(client, stubber) -> None:
     assert result.code == 2
     assert "no saved query named orders/recent-erors" in result.err
     assert "(did you mean recent-errors?)" in result.err
-    assert "orders's queries: recent-errors, trace-request, user-activity" in result.err
+    assert "queries in orders/: recent-errors, trace-request, user-activity" in result.err
 
 
 def test_access_denied_is_one_line(client, stubber) -> None:
@@ -716,3 +716,17 @@ def test_the_command_modules_import_neither_aws_cdk_nor_boto3() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root
     )
     assert completed.stdout.strip() == "[]", completed.stderr
+
+
+@pytest.mark.parametrize("entry", [["-m", "watchkeeper"], ["-m", "watchkeeper.cli"]])
+def test_module_entry_points_report_errors_in_one_line(entry) -> None:
+    root = Path(__file__).resolve().parents[1]
+    completed = subprocess.run(
+        [sys.executable, *entry, "query", "orders", "recent-errors", "--since", "3y"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("watchkeeper query: --since '3y' is not a duration")
+    assert "Traceback" not in completed.stderr

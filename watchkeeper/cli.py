@@ -56,4 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the package's copy of this module: as __main__, its CommandError would be a
+    # different class from the one the subcommand modules import and raise.
+    from watchkeeper.cli import main as package_main
+
+    sys.exit(package_main())

@@ -211,7 +211,11 @@ def find_query(
     raise CommandError(
         f"no saved query named {schema.query_folder(service)}{short_name} in {where}"
         + _suggestion(short_name, names)
-        + (f"; {service}'s queries: {', '.join(sorted(names))}" if names else "")
+        + (
+            f"; queries in {schema.query_folder(service)}: {', '.join(sorted(names))}"
+            if names
+            else ""
+        )
     )
 
 
