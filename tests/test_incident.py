@@ -481,6 +481,17 @@ def test_trace_fills_the_request_id_and_finds_the_service(client, stubber) -> No
     assert "5f0c9e1a-1" in result.out
 
 
+def test_trace_for_a_named_service_with_a_custom_range(client, stubber) -> None:
+    expect_definitions(stubber, ORDERS_DEFINITIONS)
+    expect_start(stubber, TRACE.replace("{{requestId}}", 'a\\"b'), start=HOUR_AGO + 3000)
+    expect_results(stubber, "Complete", ERROR_ROWS[:1])
+    result = run(
+        ["trace", 'a"b', "--service", "orders", "--since", "10m", "--format", "json"], client
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out)[0][F.REQUEST_ID] == "5f0c9e1a-1"
+
+
 def test_trace_with_several_traceable_services_asks_for_service(client, stubber) -> None:
     expect_definitions(
         stubber, [*ORDERS_DEFINITIONS, definition("billing/trace-request", TRACE)], prefix=None
