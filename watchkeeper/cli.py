@@ -14,7 +14,11 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMAND_MODULES: tuple[str, ...] = ("watchkeeper.report",)
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "watchkeeper.report",
+    "watchkeeper.incident",
+    "watchkeeper.preview",
+)
 
 
 class CommandError(Exception):

@@ -453,3 +453,13 @@ class TemplateMetadata:
         "tables",
         "state_machines",
     )
+
+
+#: Short name of the saved query that traces one request across a service's log groups
+#: (saved as ``<service>/trace-request``); its text holds the parameter ``{{requestId}}``.
+TRACE_QUERY_NAME: Final = "trace-request"
+
+
+def query_parameter(name: str) -> str:
+    """How a saved query's text writes a parameter: ``{{name}}`` (Logs Insights' syntax)."""
+    return "{{" + name + "}}"

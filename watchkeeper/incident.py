@@ -1,0 +1,654 @@
+"""Incident-response commands: ``watchkeeper queries``, ``query`` and ``trace``.
+
+They run the saved Logs Insights queries that watchkeeper deploys. A saved query is an
+``AWS::Logs::QueryDefinition`` named ``<service>/<query-name>`` (the ``/`` makes a folder in
+the console) whose log group list is the service's log groups. The definitions are read from
+the account (``DescribeQueryDefinitions``) or, with ``--app cdk.out``, from a synthesized
+cloud assembly, so a query can be tried before its definition is deployed.
+
+Parameters are written ``{{name}}`` in a saved query's text (Logs Insights' own syntax) and
+filled with ``--param name=value``; values are written as Logs Insights string literals, so a
+value can never change the query's structure. A parameter without a value uses the default
+the definition declares, and otherwise is an error that names it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import io
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from watchkeeper import schema
+from watchkeeper.cli import CommandError
+
+#: output formats of ``query`` and ``trace``
+FORMATS = ("table", "json", "csv")
+#: ``--since`` units, in seconds
+_SINCE_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SINCE = re.compile(r"^(?P<amount>[1-9][0-9]{0,5})(?P<unit>[mhdw])$")
+_SINCE_FORMS = (
+    "a number followed by m, h, d or w (minutes, hours, days, weeks), e.g. 15m, 1h, 2d, 1w"
+)
+#: ``{{name}}`` placeholders, optionally already inside quotes in the query text
+_PARAMETER = re.compile(
+    r"(?P<quote>[\"']?)\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}(?P=quote)"
+)
+_PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: the pointer field Logs Insights adds to every row; useless in a terminal
+POINTER_FIELD = "@ptr"
+
+QUERY_DEFINITION_TYPE = "AWS::Logs::QueryDefinition"
+
+
+# --------------------------------------------------------------------------------------
+# Saved queries
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    name: str
+    default: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    """A saved Logs Insights query (query definition)."""
+
+    #: full name, ``<service>/<query-name>``
+    name: str
+    query_string: str
+    log_group_names: tuple[str, ...]
+    parameters: tuple[QueryParameter, ...] = ()
+    #: where it was read: ``account`` or ``Stack/LogicalId`` in a cloud assembly
+    origin: str = "account"
+
+    @property
+    def service(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split("/", 1)[1]
+
+    def placeholders(self) -> list[str]:
+        """Parameter names used in the text, in order of first use."""
+        names = [match.group("name") for match in _PARAMETER.finditer(self.query_string)]
+        return list(dict.fromkeys(names))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "service": self.service,
+            "query": self.short_name,
+            "logGroupNames": list(self.log_group_names),
+            "parameters": self.placeholders(),
+            "queryString": self.query_string,
+            "origin": self.origin,
+        }
+
+
+def _in_service_folder(name: str) -> bool:
+    service, _, short_name = name.partition("/")
+    return bool(schema.SERVICE_NAME_RE.match(service)) and bool(short_name)
+
+
+def queries_from_account(client: Any, service: str | None = None) -> list[SavedQuery]:
+    """The saved queries in service folders of the client's account and region."""
+    from watchkeeper.query_runner import aws_errors
+
+    request: dict[str, Any] = {"maxResults": 1000}
+    if service:
+        request["queryDefinitionNamePrefix"] = schema.query_folder(service)
+    queries: list[SavedQuery] = []
+    with aws_errors("list the saved queries"):
+        while True:
+            response = client.describe_query_definitions(**request)
+            for definition in response.get("queryDefinitions") or []:
+                name = str(definition.get("name", ""))
+                if not _in_service_folder(name):
+                    continue
+                queries.append(
+                    SavedQuery(
+                        name=name,
+                        query_string=str(definition.get("queryString", "")),
+                        log_group_names=tuple(definition.get("logGroupNames") or ()),
+                        parameters=tuple(
+                            QueryParameter(
+                                str(p.get("name")), p.get("defaultValue"), p.get("description")
+                            )
+                            for p in definition.get("parameters") or []
+                        ),
+                    )
+                )
+            if not response.get("nextToken"):
+                break
+            request["nextToken"] = response["nextToken"]
+    return _only_service(queries, service)
+
+
+def queries_from_assembly(directory: str, service: str | None = None) -> list[SavedQuery]:
+    """The saved queries that a cloud assembly (``cdk.out``) would deploy."""
+    from watchkeeper.assembly import AssemblyError, load_assembly
+
+    try:
+        assembly = load_assembly(directory)
+    except AssemblyError as exc:
+        raise CommandError(str(exc)) from None
+    queries = []
+    for resource in assembly.resources_of_type(QUERY_DEFINITION_TYPE):
+        template, properties = resource.template, resource.properties
+        name = template.resolve_text(properties.get("Name", ""))
+        if not _in_service_folder(name):
+            continue
+        log_groups = template.resolve(properties.get("LogGroupNames") or [])
+        parameters = properties.get("Parameters") or []
+        queries.append(
+            SavedQuery(
+                name=name,
+                query_string=template.resolve_text(properties.get("QueryString", "")),
+                log_group_names=tuple(str(g) for g in log_groups)
+                if isinstance(log_groups, list)
+                else (),
+                parameters=tuple(
+                    QueryParameter(
+                        str(template.resolve(p.get("Name"))),
+                        template.resolve(p.get("DefaultValue")),
+                        template.resolve(p.get("Description")),
+                    )
+                    for p in parameters
+                    if isinstance(p, dict)
+                ),
+                origin=resource.location,
+            )
+        )
+    return _only_service(sorted(queries, key=lambda q: q.name), service)
+
+
+def _only_service(queries: list[SavedQuery], service: str | None) -> list[SavedQuery]:
+    return [q for q in queries if service is None or q.service == service]
+
+
+def choose_service(queries: Sequence[SavedQuery], service: str | None, where: str) -> str:
+    """The service to use: the one given, or the only one that has saved queries."""
+    services = sorted({q.service for q in queries})
+    if service:
+        if service not in services:
+            raise CommandError(
+                f"no saved queries for service {service!r} in {where}"
+                + _suggestion(service, services)
+                + (f"; services with saved queries: {', '.join(services)}" if services else "")
+            )
+        return service
+    if len(services) == 1:
+        return services[0]
+    if not services:
+        raise CommandError(f"no saved queries in service folders (<service>/<query>) in {where}")
+    raise CommandError(
+        f"{where} has saved queries for several services ({', '.join(services)}): "
+        "name one with --service"
+    )
+
+
+def find_query(
+    queries: Sequence[SavedQuery], service: str, short_name: str, where: str
+) -> SavedQuery:
+    """The saved query ``<service>/<short_name>``, or an error suggesting close names."""
+    for query in queries:
+        if query.service == service and query.short_name == short_name:
+            return query
+    names = [q.short_name for q in queries if q.service == service]
+    raise CommandError(
+        f"no saved query named {schema.query_folder(service)}{short_name} in {where}"
+        + _suggestion(short_name, names)
+        + (
+            f"; queries in {schema.query_folder(service)}: {', '.join(sorted(names))}"
+            if names
+            else ""
+        )
+    )
+
+
+def _suggestion(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+# --------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------
+
+
+def parse_params(values: Sequence[str] | None) -> dict[str, str]:
+    """``--param name=value`` options as a mapping; the option is named in errors."""
+    params: dict[str, str] = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not _PARAMETER_NAME.match(name):
+            raise CommandError(
+                f"--param {item!r}: expected name=value, where name is letters, digits and '_' "
+                "starting with a letter or '_' (e.g. --param userId=alice)"
+            )
+        params[name] = value
+    return params
+
+
+def string_literal(value: str, quote: str = '"') -> str:
+    """``value`` as the body of a Logs Insights string literal in ``quote`` quotes (no quotes)."""
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise CommandError(
+            f"parameter value {value!r} contains a control character (newline, tab...); "
+            "Logs Insights string literals cannot hold one"
+        )
+    return value.replace("\\", "\\\\").replace(quote, "\\" + quote)
+
+
+def fill_parameters(query: SavedQuery, values: dict[str, str]) -> str:
+    """The query text with each ``{{name}}`` replaced by a safely quoted string literal.
+
+    A placeholder already written inside quotes (``"{{name}}"``) keeps its quotes and gets the
+    escaped value; a bare one becomes a double-quoted literal. Values come from ``values``,
+    then from the definition's declared defaults.
+    """
+    defaults = {p.name: p.default for p in query.parameters if p.default is not None}
+    used = query.placeholders()
+    unknown = sorted(set(values) - set(used))
+    if unknown:
+        raise CommandError(
+            f"--param {unknown[0]}: {query.name} has no parameter named {unknown[0]!r}"
+            + (f" (its parameters: {', '.join(used)})" if used else " (it takes no parameters)")
+        )
+    missing = [name for name in used if name not in values and name not in defaults]
+    if missing:
+        raise CommandError(
+            f"{query.name} needs a value for parameter {missing[0]!r}: "
+            f"pass --param {missing[0]}=VALUE"
+            + (f" (unfilled: {', '.join(missing)})" if len(missing) > 1 else "")
+        )
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group("name")
+        value = values[name] if name in values else str(defaults[name])
+        quote = match.group("quote") or '"'
+        return quote + string_literal(value, quote) + quote
+
+    return _PARAMETER.sub(substitute, query.query_string)
+
+
+# --------------------------------------------------------------------------------------
+# Time range
+# --------------------------------------------------------------------------------------
+
+
+def parse_time_range(
+    since: str | None, start: str | None, end: str | None, now: datetime, default_since: str
+) -> tuple[datetime, datetime]:
+    """The (start, end) of a query from ``--since`` or ``--start``/``--end``.
+
+    ``--since`` counts back from now; ``--start``/``--end`` are ISO-8601 (a time without an
+    offset is UTC); ``--end`` defaults to now.
+    """
+    if since is not None and (start is not None or end is not None):
+        raise CommandError("--since cannot be combined with --start/--end: use one or the other")
+    if start is None and end is not None:
+        raise CommandError("--end needs --start (or use --since)")
+    if start is None:
+        text = since if since is not None else default_since
+        match = _SINCE.match(text.strip())
+        if not match:
+            raise CommandError(f"--since {text!r} is not a duration: use {_SINCE_FORMS}")
+        seconds = int(match.group("amount")) * _SINCE_UNITS[match.group("unit")]
+        return now - timedelta(seconds=seconds), now
+    begin = _parse_instant("--start", start)
+    finish = _parse_instant("--end", end) if end is not None else now
+    if begin >= finish:
+        raise CommandError(
+            f"--start {start!r} is not before --end {end or 'now'!r}: the range would be empty"
+        )
+    if begin > now:
+        raise CommandError(f"--start {start!r} is in the future")
+    return begin, finish
+
+
+def _parse_instant(option: str, text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(
+            f"{option} {text!r} is not an ISO-8601 time: use e.g. 2024-05-01T13:00:00Z, "
+            "2024-05-01T15:00+02:00 or 2024-05-01 (a time without an offset is UTC)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+
+def columns_of(rows: Sequence[dict[str, str]], hide: Sequence[str] = ()) -> list[str]:
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update((name, None) for name in row if name not in hide)
+    return list(columns)
+
+
+def format_table(rows: Sequence[dict[str, str]], hide: Sequence[str] = (POINTER_FIELD,)) -> str:
+    """Rows as an aligned text table; newlines inside values are shown as ``\\n``."""
+    columns = columns_of(rows, hide)
+    if not columns:
+        return ""
+    cells = [
+        [row.get(column, "").replace("\r", "").replace("\n", "\\n") for column in columns]
+        for row in rows
+    ]
+    widths = [
+        max([len(column)] + [len(line[i]) for line in cells]) for i, column in enumerate(columns)
+    ]
+    lines = []
+    for line in [columns, ["-" * w for w in widths], *cells]:
+        padded = [value.ljust(width) for value, width in zip(line, widths, strict=True)]
+        lines.append("  ".join(padded).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def format_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(rows), indent=2, ensure_ascii=False) + "\n"
+
+
+def format_csv(rows: Sequence[dict[str, str]]) -> str:
+    columns = columns_of(rows)
+    if not columns:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+_FORMATTERS: dict[str, Callable[[Sequence[dict[str, str]]], str]] = {
+    "table": format_table,
+    "json": format_json,
+    "csv": format_csv,
+}
+
+
+# --------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------
+
+
+def _default_logs_client(args: argparse.Namespace) -> Any:
+    from watchkeeper.query_runner import logs_client
+
+    return logs_client(region=args.region, profile=args.profile)
+
+
+@dataclass
+class Environment:
+    """What the commands touch outside the process; tests replace each part."""
+
+    logs_client: Callable[[argparse.Namespace], Any] = _default_logs_client
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    jitter: Callable[[], float] | None = None
+    stdout: TextIO | None = None
+    stderr: TextIO | None = None
+
+    @property
+    def out(self) -> TextIO:
+        return self.stdout or sys.stdout
+
+    @property
+    def err(self) -> TextIO:
+        return self.stderr or sys.stderr
+
+
+def _load_queries(args: argparse.Namespace, service: str | None) -> tuple[list[SavedQuery], str]:
+    if args.app:
+        return queries_from_assembly(args.app, service), f"the cloud assembly {args.app}"
+    client = args.environment.logs_client(args)
+    region = getattr(getattr(client, "meta", None), "region_name", None)
+    where = f"the account's saved queries ({region})" if region else "the account's saved queries"
+    return _account_queries(client, service), where
+
+
+def _account_queries(client: Any, service: str | None) -> list[SavedQuery]:
+    queries = queries_from_account(client, service)
+    if service and not queries:
+        # list every folder, so that the error can suggest the service meant
+        queries = queries_from_account(client)
+    return queries
+
+
+def run_queries(args: argparse.Namespace) -> int:
+    """``watchkeeper queries``: list the saved queries."""
+    queries, where = _load_queries(args, args.service)
+    if args.service:
+        choose_service(queries, args.service, where)
+    if args.format == "json":
+        args.environment.out.write(format_json([q.as_dict() for q in queries]))
+        return 0
+    if not queries:
+        raise CommandError(f"no saved queries in service folders (<service>/<query>) in {where}")
+    rows = [
+        {
+            "QUERY": q.name,
+            "PARAMETERS": ", ".join(q.placeholders()),
+            "LOG GROUPS": _summarize(q.log_group_names),
+        }
+        for q in queries
+    ]
+    args.environment.out.write(format_table(rows))
+    return 0
+
+
+def _summarize(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{names[0]} (+{len(names) - 1} more)"
+
+
+def _resolve_target(target: Sequence[str]) -> tuple[str | None, str]:
+    if len(target) == 2:
+        return target[0], target[1]
+    if len(target) == 1 and "/" in target[0]:
+        service, name = target[0].split("/", 1)
+        return service, name
+    if len(target) == 1:
+        return None, target[0]
+    raise CommandError("expected SERVICE NAME, SERVICE/NAME, or NAME (when there is one service)")
+
+
+def run_query(args: argparse.Namespace) -> int:
+    """``watchkeeper query SERVICE NAME``: run a saved query and print its results."""
+    service, short_name = _resolve_target([args.first, *filter(None, [args.second])])
+    params = parse_params(args.param)
+    return _execute(args, service, short_name, params, default_since="1h")
+
+
+def run_trace(args: argparse.Namespace) -> int:
+    """``watchkeeper trace REQUEST_ID``: every record of one request, across the log groups."""
+    request_id = args.request_id.strip()
+    if not request_id:
+        raise CommandError("REQUEST_ID is empty: pass the request id to trace")
+    params = {schema.Field.REQUEST_ID: request_id}
+    return _execute(args, args.service, schema.TRACE_QUERY_NAME, params, default_since="1d")
+
+
+def _execute(
+    args: argparse.Namespace,
+    service: str | None,
+    short_name: str,
+    params: dict[str, str],
+    default_since: str,
+) -> int:
+    from watchkeeper.query_runner import MAX_RESULT_LIMIT, Progress, QueryRunner
+
+    env: Environment = args.environment
+    # validate everything local before calling AWS
+    start, end = parse_time_range(args.since, args.start, args.end, env.now(), default_since)
+    if not 1 <= args.limit <= MAX_RESULT_LIMIT:
+        raise CommandError(
+            f"--limit {args.limit}: use a number of rows from 1 to {MAX_RESULT_LIMIT:,}"
+        )
+    client = None if args.app else env.logs_client(args)
+    if args.app:
+        queries, where = queries_from_assembly(args.app), f"the cloud assembly {args.app}"
+    else:
+        region = getattr(getattr(client, "meta", None), "region_name", None)
+        where = (
+            f"the account's saved queries ({region})" if region else "the account's saved queries"
+        )
+        queries = _account_queries(client, service)
+    if short_name == schema.TRACE_QUERY_NAME and service is None:
+        # only services that have a trace query are candidates for ``trace``
+        queries = [q for q in queries if q.short_name == schema.TRACE_QUERY_NAME]
+    service = choose_service(queries, service, where)
+    query = find_query(queries, service, short_name, where)
+    query_string = fill_parameters(query, params)
+    unresolved = [g for g in query.log_group_names if "<" in g]
+    if unresolved:
+        raise CommandError(
+            f"{query.name} in {where} names log groups that are only known after deploy "
+            f"({', '.join(unresolved)}): run it from the account (without --app)"
+        )
+    if client is None:
+        client = env.logs_client(args)
+
+    interactive = env.err.isatty() if hasattr(env.err, "isatty") else False
+    progress = Progress(env.err, enabled=interactive or args.progress, in_place=interactive)
+    runner = QueryRunner(client, progress, sleep=env.sleep, clock=env.clock)
+    if env.jitter is not None:
+        runner.jitter = env.jitter
+    result = runner.run(
+        list(query.log_group_names),
+        query_string,
+        start,
+        end,
+        limit=args.limit,
+        description=f"the saved query {query.name}",
+    )
+    env.out.write(_FORMATTERS[args.format](result.rows))
+    scanned = int(result.statistics.get("recordsScanned", 0))
+    summary = (
+        f"{len(result.rows):,} rows from {scanned:,} records scanned in "
+        f"{len(query.log_group_names)} log group(s), {start:%Y-%m-%d %H:%M} to "
+        f"{end:%Y-%m-%d %H:%M} UTC"
+    )
+    env.err.write(summary + "\n")
+    if result.limit_reached:
+        env.err.write(
+            f"warning: the results stopped at the limit of {result.limit:,} rows, so records "
+            "are missing: narrow the time range (--since/--start/--end)"
+            + (" or raise --limit" if result.limit < MAX_RESULT_LIMIT else "")
+            + "\n"
+        )
+    return 0
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app",
+        metavar="CDK_OUT",
+        help="read the saved queries from this cloud assembly (the directory `cdk synth` "
+        "writes) instead of the account",
+    )
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION / the profile's)")
+    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE / the default)")
+    parser.set_defaults(environment=Environment())
+
+
+def _add_run_options(parser: argparse.ArgumentParser, default_since: str) -> None:
+    parser.add_argument(
+        "--since",
+        metavar="DURATION",
+        help=f"query the last DURATION: 15m, 1h, 2d, 1w (default: {default_since})",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="TIME",
+        help="start of the range, ISO-8601 (UTC unless an offset is given)",
+    )
+    parser.add_argument("--end", metavar="TIME", help="end of the range, ISO-8601 (default: now)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="table", help="output format (default: table)"
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=10_000,
+        help="most rows to return (default: 10000, the most one results page holds; max 100000)",
+    )
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="show progress on stderr even when it is not a terminal (default: only on a terminal)",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    queries = subparsers.add_parser(
+        "queries",
+        help="list the saved Logs Insights queries",
+        description="List the saved Logs Insights queries of each service (<service>/<query>), "
+        "from the account or from a cloud assembly.",
+    )
+    queries.add_argument("--service", help="only this service's queries")
+    queries.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+    _add_common_options(queries)
+    queries.set_defaults(run=run_queries)
+
+    query = subparsers.add_parser(
+        "query",
+        help="run a saved Logs Insights query",
+        description="Run a saved Logs Insights query and print its results. "
+        "Parameters written {{name}} in the query are filled with --param name=value.",
+    )
+    query.add_argument("first", metavar="SERVICE", help="the service (or SERVICE/NAME)")
+    query.add_argument(
+        "second",
+        nargs="?",
+        metavar="NAME",
+        help="the query's name in the service's folder; with one service in the account, "
+        "`query NAME` is enough",
+    )
+    query.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="fill {{NAME}} in the query; repeatable",
+    )
+    _add_run_options(query, "1h")
+    _add_common_options(query)
+    query.set_defaults(run=run_query)
+
+    trace = subparsers.add_parser(
+        "trace",
+        help="show every log record of one request",
+        description=f"Run the service's saved query {schema.TRACE_QUERY_NAME} for one request id "
+        "across the service's log groups.",
+    )
+    trace.add_argument("request_id", metavar="REQUEST_ID", help="the request id to trace")
+    trace.add_argument("--service", help="the service (default: the only one with a trace query)")
+    _add_run_options(trace, "1d")
+    _add_common_options(trace)
+    trace.set_defaults(run=run_trace)
