@@ -37,45 +37,106 @@ MAX_LIMIT = 10_000
 #: Commands of Logs Insights QL (``SOURCE`` only in dashboard widgets and the console).
 COMMANDS: frozenset[str] = frozenset(
     {
-        "fields", "filter", "stats", "sort", "limit", "parse", "display", "dedup", "unmask",
-        "pattern", "diff", "anomaly", "filterIndex", "unnest", "lookup", "SOURCE",
+        "fields",
+        "filter",
+        "stats",
+        "sort",
+        "limit",
+        "parse",
+        "display",
+        "dedup",
+        "unmask",
+        "pattern",
+        "diff",
+        "anomaly",
+        "filterIndex",
+        "unnest",
+        "lookup",
+        "SOURCE",
     }
 )
 #: Commands that need at least one argument.
 _COMMANDS_WITH_ARGUMENTS = frozenset(
-    {"fields", "filter", "stats", "sort", "limit", "parse", "display", "dedup", "filterIndex",
-     "unnest", "lookup", "SOURCE", "unmask"}
+    {
+        "fields",
+        "filter",
+        "stats",
+        "sort",
+        "limit",
+        "parse",
+        "display",
+        "dedup",
+        "filterIndex",
+        "unnest",
+        "lookup",
+        "SOURCE",
+        "unmask",
+    }
 )
 
 #: function -> (fewest, most) arguments; ``None``: any number.
 AGGREGATION_FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "avg": (1, 1), "count": (0, 1), "count_distinct": (1, 1), "max": (1, 1), "min": (1, 1),
-    "pct": (2, 2), "stddev": (1, 1), "sum": (1, 1),
+    "avg": (1, 1),
+    "count": (0, 1),
+    "count_distinct": (1, 1),
+    "max": (1, 1),
+    "min": (1, 1),
+    "pct": (2, 2),
+    "stddev": (1, 1),
+    "sum": (1, 1),
     # non-aggregating stats functions
-    "earliest": (1, 1), "latest": (1, 1), "sortsFirst": (1, 1), "sortsLast": (1, 1),
+    "earliest": (1, 1),
+    "latest": (1, 1),
+    "sortsFirst": (1, 1),
+    "sortsLast": (1, 1),
 }
 #: Functions allowed only inside ``stats``, besides the aggregations.
 STATS_ONLY_FUNCTIONS: dict[str, tuple[int, int | None]] = {"bin": (1, 1)}
 SCALAR_FUNCTIONS: dict[str, tuple[int, int | None]] = {
     # numeric
-    "abs": (1, 1), "ceil": (1, 1), "floor": (1, 1), "greatest": (1, None),
-    "least": (1, None), "log": (1, 1), "sqrt": (1, 1),
+    "abs": (1, 1),
+    "ceil": (1, 1),
+    "floor": (1, 1),
+    "greatest": (1, None),
+    "least": (1, None),
+    "log": (1, 1),
+    "sqrt": (1, 1),
     # datetime
-    "datefloor": (2, 2), "dateceil": (2, 2), "fromMillis": (1, 1), "toMillis": (1, 1),
+    "datefloor": (2, 2),
+    "dateceil": (2, 2),
+    "fromMillis": (1, 1),
+    "toMillis": (1, 1),
     # general
-    "ispresent": (1, 1), "coalesce": (1, None),
+    "ispresent": (1, 1),
+    "coalesce": (1, None),
     # JSON
-    "jsonParse": (1, 1), "jsonStringify": (1, 1),
+    "jsonParse": (1, 1),
+    "jsonStringify": (1, 1),
     # IP address
-    "isValidIp": (1, 1), "isValidIpV4": (1, 1), "isValidIpV6": (1, 1),
-    "isIpInSubnet": (2, 2), "isIpv4InSubnet": (2, 2), "isIpv6InSubnet": (2, 2),
+    "isValidIp": (1, 1),
+    "isValidIpV4": (1, 1),
+    "isValidIpV6": (1, 1),
+    "isIpInSubnet": (2, 2),
+    "isIpv4InSubnet": (2, 2),
+    "isIpv6InSubnet": (2, 2),
     # string
-    "isempty": (1, 1), "isblank": (1, 1), "concat": (1, None), "ltrim": (1, 2),
-    "rtrim": (1, 2), "trim": (1, 2), "strlen": (1, 1), "toupper": (1, 1), "tolower": (1, 1),
-    "substr": (2, 3), "replace": (3, 3), "strcontains": (2, 2),
+    "isempty": (1, 1),
+    "isblank": (1, 1),
+    "concat": (1, None),
+    "ltrim": (1, 2),
+    "rtrim": (1, 2),
+    "trim": (1, 2),
+    "strlen": (1, 1),
+    "toupper": (1, 1),
+    "tolower": (1, 1),
+    "substr": (2, 3),
+    "replace": (3, 3),
+    "strcontains": (2, 2),
 }
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    **AGGREGATION_FUNCTIONS, **STATS_ONLY_FUNCTIONS, **SCALAR_FUNCTIONS,
+    **AGGREGATION_FUNCTIONS,
+    **STATS_ONLY_FUNCTIONS,
+    **SCALAR_FUNCTIONS,
 }
 #: Words that may stand before ``(`` without being a function call.
 _KEYWORDS = frozenset({"and", "or", "not", "in", "like", "as", "by", "asc", "desc", "with"})

@@ -426,9 +426,7 @@ def get_query(name: str) -> SavedQuery:
     try:
         return _BY_NAME[short]
     except KeyError:
-        raise ValueError(
-            f"unknown query {name!r}: use one of {', '.join(query_names())}"
-        ) from None
+        raise ValueError(f"unknown query {name!r}: use one of {', '.join(query_names())}") from None
 
 
 def render_for_widget(query: SavedQuery, log_group_names: Sequence[str]) -> str:
