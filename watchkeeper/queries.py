@@ -152,14 +152,12 @@ def _event_regex(metrics: Sequence[str]) -> str:
     return "/^(" + "|".join(dict.fromkeys(prefixes)) + ")/"
 
 
-#: The level of any application record: ``level`` (native JSON, Powertools, the runtime
-#: helper) or ``log_level`` (the runtime's unhandled-error record).
-
-
 def _coalesce(*names: str) -> str:
     return f"coalesce({', '.join(names)})"
 
 
+#: The level of any application record: ``level`` (native JSON, Powertools, the runtime
+#: helper) or ``log_level`` (the runtime's unhandled-error record).
 LEVEL = _coalesce(Field.LEVEL, RuntimeErrorField.LEVEL)
 REQUEST_ID = _coalesce(Field.REQUEST_ID, PowertoolsField.REQUEST_ID, PlatformField.REQUEST_ID)
 ERROR_TYPE = _coalesce(Field.ERROR_TYPE, PowertoolsField.EXCEPTION_NAME, PlatformField.ERROR_TYPE)
