@@ -33,6 +33,8 @@ from watchkeeper.constructs.log_groups import (
     validate_log_group_name,
 )
 from watchkeeper.constructs.metric_filters import LogMetricFilters
+from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
+from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
 from watchkeeper.constructs.targets import (
     FunctionTarget,
     HttpApiTarget,
@@ -43,6 +45,8 @@ from watchkeeper.constructs.targets import (
     slugify,
 )
 from watchkeeper.constructs.validation import require_emails, require_one_of, require_pattern
+from watchkeeper.dashboard_layout import Widget
+from watchkeeper.queries import SavedQuery
 
 #: Construct ids of functions that CDK itself adds (custom-resource providers, log
 #: retention, bucket deployment and notification handlers): not part of the service.
@@ -92,6 +96,22 @@ class ServiceMonitoring(Construct):
     :param system_log_level: Lambda SystemLogLevel (DEBUG, INFO, WARN). Default: INFO,
         because the platform records that the timeout, out-of-memory and cold-start
         metrics read (``platform.report``, ``platform.initStart``) are INFO records.
+    :param saved_queries: save the query catalogue (``watchkeeper.queries``) as Logs
+        Insights query definitions ``<service>/<name>``. Default: True.
+    :param extra_queries: more ``SavedQuery``s to save next to the catalogue; each is
+        checked by ``watchkeeper.insights``. Default: none.
+    :param dashboards: create the operations and the security dashboard. Default: True.
+    :param dashboard_name_prefix: dashboard names are ``<prefix>-operations`` and
+        ``<prefix>-security`` (``-2``... when split). Default: the service name.
+    :param operations_widgets: ``dashboard_layout.Widget``s appended to the operations
+        dashboard. Default: none.
+    :param security_widgets: ``Widget``s appended to the security dashboard. Default: none.
+    :param field_indexes: field index policy on the log groups this construct creates:
+        True indexes requestId, userId, event, sourceIp and function_request_id; a list
+        names the fields (at most 20); False none. Default: True (no charge of its own;
+        it cuts what forensics queries scan).
+    :param log_anomaly_detection: a CloudWatch Logs anomaly detector on each log group
+        this construct creates. Default: False (see docs/queries-and-dashboards.md).
     """
 
     def __init__(
@@ -113,6 +133,14 @@ class ServiceMonitoring(Construct):
         data_identifiers: Sequence[str | logs.DataIdentifier] = DEFAULT_DATA_IDENTIFIERS,
         application_log_level: str = "INFO",
         system_log_level: str = "INFO",
+        saved_queries: bool = True,
+        extra_queries: Sequence[SavedQuery] | None = None,
+        dashboards: bool = True,
+        dashboard_name_prefix: str | None = None,
+        operations_widgets: Sequence[Widget] | None = None,
+        security_widgets: Sequence[Widget] | None = None,
+        field_indexes: bool | Sequence[str] = True,
+        log_anomaly_detection: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name: str = require_pattern(
@@ -131,6 +159,16 @@ class ServiceMonitoring(Construct):
             removal_policy=removal_policy,
             data_protection=data_protection,
             data_identifiers=data_identifiers,
+        )
+        self.insights_settings = InsightsSettings.build(
+            saved_queries=saved_queries,
+            extra_queries=extra_queries,
+            dashboards=dashboards,
+            dashboard_name_prefix=dashboard_name_prefix,
+            operations_widgets=operations_widgets,
+            security_widgets=security_widgets,
+            field_indexes=field_indexes,
+            log_anomaly_detection=log_anomaly_detection,
         )
         self.discover = bool(discover)
         self.include_cdk_internal_functions = bool(include_cdk_internal_functions)
@@ -175,6 +213,10 @@ class ServiceMonitoring(Construct):
         self.metric_filters: list[LogMetricFilters] = []
         #: The dashboards created (``aws_cloudwatch.CfnDashboard``).
         self.dashboards: list[Any] = []
+        #: The saved queries created (``aws_logs.CfnQueryDefinition``).
+        self.saved_queries: list[Any] = []
+        #: The log anomaly detectors created (``aws_logs.CfnLogAnomalyDetector``).
+        self.anomaly_detectors: list[Any] = []
 
         #: Where per-resource resources (alarms, filters) go; MonitoringStack shards them
         #: into nested stacks. None: this construct.
@@ -438,6 +480,14 @@ class ServiceMonitoring(Construct):
         self._wire_function_logging()
         self._build_metric_filters()
         self._record_metadata()
+        self._build_queries_and_dashboards()
+
+    def _build_queries_and_dashboards(self) -> None:
+        """Saved queries, dashboards, field indexes, anomaly detectors (after alarms)."""
+        created = build_queries_and_dashboards(self, self.insights_settings)
+        self.saved_queries.extend(created["queries"])
+        self.dashboards.extend(created["dashboards"])
+        self.anomaly_detectors.extend(created["anomaly_detectors"])
 
 
 # --------------------------------------------------------------------------------------

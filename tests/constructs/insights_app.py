@@ -1,0 +1,181 @@
+"""One synthesized app shared by the query and dashboard tests (a synth costs seconds).
+
+Stack ``Orders``: an existing-looking app (an unnamed function, a named one, an imported
+one, a queue, a table, a state machine, an HTTP and a REST API target) with fake alarm
+details of both kinds, an extra query and an extra widget. Stack ``Big``: 50 imported
+functions, so queries and log widgets must split at 50 log groups.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+
+import aws_cdk as cdk  # noqa: E402
+from aws_cdk import aws_cloudwatch as cloudwatch  # noqa: E402
+from aws_cdk import aws_dynamodb as dynamodb  # noqa: E402
+from aws_cdk import aws_lambda as lambda_  # noqa: E402
+from aws_cdk import aws_sqs as sqs  # noqa: E402
+from aws_cdk import aws_stepfunctions as sfn  # noqa: E402
+
+from watchkeeper import ServiceMonitoring  # noqa: E402
+from watchkeeper.constructs.targets import (  # noqa: E402
+    HttpApiTarget,
+    QueueTarget,
+    RestApiTarget,
+    StateMachineTarget,
+    TableTarget,
+)
+from watchkeeper.dashboard_layout import Widget  # noqa: E402
+from watchkeeper.queries import SavedQuery  # noqa: E402
+
+ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+EXTRA_QUERY = SavedQuery(
+    name="payments-declined",
+    title="Declined payments",
+    description="When payments fail: declined payments by reason.",
+    text='filter operation = "pay" and outcome = "declined" | stats count(*) by reason',
+)
+
+
+@dataclass
+class SynthResult:
+    orders: dict[str, Any]
+    big: dict[str, Any]
+    orders_mon: ServiceMonitoring
+    big_mon: ServiceMonitoring
+    logical_ids: dict[str, str]
+
+
+def _code() -> lambda_.Code:
+    return lambda_.Code.from_inline("def handler(event, context):\n    return None\n")
+
+
+def _orders(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring, dict[str, str]]:
+    stack = cdk.Stack(app, "Orders", env=ENV)
+    mon = ServiceMonitoring(
+        stack,
+        "Monitoring",
+        service_name="orders",
+        extra_queries=[EXTRA_QUERY],
+        operations_widgets=[
+            Widget("text", {"markdown": "Runbook: see the wiki"}, width=24, height=2)
+        ],
+    )
+    create = lambda_.Function(
+        stack,
+        "CreateOrder",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=_code(),
+        timeout=cdk.Duration.seconds(10),
+    )
+    lambda_.Function(
+        stack,
+        "GetOrder",
+        function_name="orders-get",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=_code(),
+    )
+    mon.monitor_function(
+        lambda_.Function.from_function_name(stack, "Legacy", "orders-legacy"),
+        timeout=cdk.Duration.seconds(30),
+    )
+    queue = sqs.Queue(stack, "Jobs")
+    table = dynamodb.Table(
+        stack,
+        "OrdersTable",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+    )
+    machine = sfn.StateMachine(
+        stack, "Flow", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "Start"))
+    )
+    # Targets registered directly: their monitor_* methods live in another branch.
+    mon.queues.append(QueueTarget("jobs", "Jobs queue", queue.queue_name, queue))
+    mon.tables.append(TableTarget("orders-table", "Orders table", table.table_name, table))
+    mon.state_machines.append(
+        StateMachineTarget("flow", "Order flow", machine.state_machine_arn, machine)
+    )
+    mon.http_apis.append(HttpApiTarget("public-api", "Public API", "a1b2c3d4e5", None))
+    mon.rest_apis.append(RestApiTarget("admin-api", "Admin API", "orders-admin", None))
+    errors = cloudwatch.CfnAlarm(
+        stack,
+        "ErrorsAlarm",
+        comparison_operator="GreaterThanThreshold",
+        evaluation_periods=1,
+        threshold=1,
+        metric_name="Errors",
+        namespace="AWS/Lambda",
+        period=60,
+        statistic="Sum",
+    )
+    authn = cloudwatch.CfnAlarm(
+        stack,
+        "AuthnAlarm",
+        comparison_operator="GreaterThanThreshold",
+        evaluation_periods=1,
+        threshold=10,
+        metric_name="AuthenticationFailures",
+        namespace="Watchkeeper/orders",
+        period=300,
+        statistic="Sum",
+    )
+    mon.alarms.extend([errors, authn])
+    # The alarm branch's alarm_details, as a dict and as an object.
+    mon.alarm_details = [  # type: ignore[attr-defined]
+        {"alarm": errors, "kind": "operational"},
+        SimpleNamespace(alarm=authn, kind="security"),
+    ]
+    ids = {
+        "create": stack.get_logical_id(create.node.default_child),
+        "errors": stack.get_logical_id(errors),
+        "authn": stack.get_logical_id(authn),
+        "queue": stack.get_logical_id(queue.node.default_child),
+        "table": stack.get_logical_id(table.node.default_child),
+        "flow": stack.get_logical_id(machine.node.default_child),
+        "group": stack.get_logical_id(mon.service_log_group.node.default_child),
+    }
+    return stack, mon, ids
+
+
+def _big(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring]:
+    stack = cdk.Stack(app, "Big", env=ENV)
+    mon = ServiceMonitoring(
+        stack,
+        "Monitoring",
+        service_name="big",
+        log_anomaly_detection=True,
+        field_indexes=["requestId", "tenantId"],
+        dashboard_name_prefix="Big_Service",
+    )
+    for i in range(50):  # + the service log group = 51 groups: one more than a query takes
+        mon.monitor_function(
+            lambda_.Function.from_function_name(stack, f"Fn{i:02}", f"big-fn-{i:02}")
+        )
+    return stack, mon
+
+
+@functools.cache
+def synth() -> SynthResult:
+    app = cdk.App()
+    orders_stack, orders_mon, ids = _orders(app)
+    big_stack, big_mon = _big(app)
+    assembly = app.synth()
+    return SynthResult(
+        orders=assembly.get_stack_by_name(orders_stack.stack_name).template,
+        big=assembly.get_stack_by_name(big_stack.stack_name).template,
+        orders_mon=orders_mon,
+        big_mon=big_mon,
+        logical_ids=ids,
+    )
+
+
+def resources(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}

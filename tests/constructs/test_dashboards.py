@@ -1,0 +1,244 @@
+"""Dashboards on a synthesized app: one Fn::Sub body each, contents, limits, snapshot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from insights_app import resources, synth
+
+from watchkeeper import ServiceMonitoring, schema
+from watchkeeper.constructs.fn_sub import escape_literal, sub_ref
+from watchkeeper.dashboard_layout import Widget, check_layout
+from watchkeeper.insights import check_query
+from watchkeeper.queries import get_query, render_for_widget
+
+DB = "AWS::CloudWatch::Dashboard"
+
+
+def _bodies(template) -> dict[str, dict]:
+    out = {}
+    for props in (v["Properties"] for v in resources(template, DB).values()):
+        sub = props["DashboardBody"]["Fn::Sub"]
+        assert isinstance(sub, str)  # one string, no Fn::Join
+        out[props["DashboardName"]] = json.loads(sub)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bodies() -> dict[str, dict]:
+    return _bodies(synth().orders)
+
+
+def _widgets(body, type_name):
+    return [w for w in body["widgets"] if w["type"] == type_name]
+
+
+def test_both_dashboards_exist_with_stable_names(bodies) -> None:
+    assert sorted(bodies) == ["orders-operations", "orders-security"]
+    assert len(synth().orders_mon.dashboards) == 2
+
+
+def test_snapshot_of_dashboard_bodies(bodies, snapshot) -> None:
+    assert bodies == snapshot
+
+
+def test_layout_is_on_the_grid_without_overlaps(bodies) -> None:
+    for body in bodies.values():
+        assert check_layout(body["widgets"]) == []
+
+
+def test_function_rows_use_lambda_metrics_and_sub_placeholders(bodies) -> None:
+    ops = bodies["orders-operations"]
+    ids = synth().logical_ids
+    titles = {w["properties"].get("title"): w for w in _widgets(ops, "metric")}
+    # unnamed function: ${LogicalId}; named: literal; imported: literal
+    unnamed = next(
+        w for t, w in titles.items() if t.endswith("CreateOrder: invocations, errors, error rate")
+    )
+    assert unnamed["properties"]["metrics"][0] == [
+        "AWS/Lambda",
+        "Invocations",
+        "FunctionName",
+        "${" + ids["create"] + "}",
+        {"id": "i", "stat": "Sum"},
+    ]
+    assert unnamed["properties"]["metrics"][2][0]["expression"] == "100 * e / i"
+    duration = titles["orders-legacy: duration (ms) against the timeout"]["properties"]
+    assert [m[-1]["stat"] for m in duration["metrics"]] == ["p50", "p90", "p99"]
+    assert duration["annotations"]["horizontal"][0]["value"] == 30_000
+    assert "orders-get: throttles, concurrency" in titles
+    assert all(w["properties"]["region"] == "${AWS::Region}" for w in _widgets(ops, "metric"))
+
+
+def test_rows_for_apis_queues_tables_and_state_machines(bodies) -> None:
+    ops = bodies["orders-operations"]
+    ids = synth().logical_ids
+    flat = json.dumps(ops)
+    assert '"AWS/ApiGateway", "Count", "ApiId", "a1b2c3d4e5"' in flat
+    assert '".", "4xx"' in flat and '".", "5XXError"' in flat
+    assert '"ApiName", "orders-admin"' in flat
+    assert (
+        f'"ApproximateNumberOfMessagesVisible", "QueueName", "${{{ids["queue"]}.QueueName}}"'
+        in flat
+    )
+    assert (
+        f'"AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", "${{{ids["table"]}}}"' in flat
+    )
+    assert f'"AWS/States", "ExecutionsStarted", "StateMachineArn", "${{{ids["flow"]}}}"' in flat
+
+
+def test_alarm_status_widgets_split_by_kind(bodies) -> None:
+    ids = synth().logical_ids
+    ops_alarm = _widgets(bodies["orders-operations"], "alarm")
+    sec_alarm = _widgets(bodies["orders-security"], "alarm")
+    assert [w["properties"]["alarms"] for w in ops_alarm] == [["${" + ids["errors"] + ".Arn}"]]
+    assert [w["properties"]["alarms"] for w in sec_alarm] == [["${" + ids["authn"] + ".Arn}"]]
+
+
+def test_log_widgets_run_the_saved_query_texts(bodies) -> None:
+    groups = ["${" + synth().logical_ids["group"] + "}", "/aws/lambda/orders-legacy"]
+    for name, expected_queries in (
+        (
+            "orders-operations",
+            ["recent-errors", "top-error-types", "timeouts", "slowest-invocations"],
+        ),
+        (
+            "orders-security",
+            [
+                "latest-auth-failures",
+                "top-offenders",
+                "validation-failures-by-field",
+                "authz-failures-by-resource",
+                "auth-failures-by-source",
+            ],
+        ),
+    ):
+        logs = _widgets(bodies[name], "log")
+        assert [w["properties"]["query"] for w in logs] == [
+            render_for_widget(get_query(q), groups) for q in expected_queries
+        ]
+        for widget in logs:
+            assert check_query(widget["properties"]["query"]) == []
+
+
+def test_security_dashboard_metrics_and_guide(bodies) -> None:
+    sec = bodies["orders-security"]
+    metrics = [w["properties"]["metrics"][0] for w in _widgets(sec, "metric")]
+    assert [m[:2] for m in metrics] == [
+        ["Watchkeeper/orders", name] for name in schema.security_metric_names()
+    ]
+    guide = _widgets(sec, "text")[0]["properties"]["markdown"]
+    assert "How to read it" in guide
+    for query in ("top-offenders", "user-activity", "latest-auth-failures", "trace-request"):
+        assert f"`orders/{query}`" in guide
+
+
+def test_extra_widget_is_appended(bodies) -> None:
+    last = bodies["orders-operations"]["widgets"][-1]
+    assert last["properties"] == {"markdown": "Runbook: see the wiki"}
+
+
+def test_big_service_log_widgets_split_at_50_groups() -> None:
+    bodies = _bodies(synth().big)
+    assert sorted(bodies) == ["Big_Service-operations", "Big_Service-security"]
+    logs = _widgets(bodies["Big_Service-operations"], "log")
+    titles = [w["properties"]["title"] for w in logs]
+    assert "Recent errors with stack traces (part 1 of 2)" in titles
+    assert "Recent errors with stack traces (part 2 of 2)" in titles
+    for widget in logs:
+        assert widget["properties"]["query"].count("SOURCE ") <= 50
+
+
+def test_field_indexes_on_created_log_groups_only() -> None:
+    orders_groups = resources(synth().orders, "AWS::Logs::LogGroup")
+    assert [g["Properties"]["FieldIndexPolicies"] for g in orders_groups.values()] == [
+        [{"Fields": ["requestId", "userId", "event", "sourceIp", "function_request_id"]}]
+    ]
+    big_groups = resources(synth().big, "AWS::Logs::LogGroup")
+    assert [g["Properties"]["FieldIndexPolicies"] for g in big_groups.values()] == [
+        [{"Fields": ["requestId", "tenantId"]}]
+    ]  # the 50 imported groups are referenced, not created
+
+
+def test_anomaly_detection_is_opt_in() -> None:
+    assert resources(synth().orders, "AWS::Logs::LogAnomalyDetector") == {}
+    detectors = list(resources(synth().big, "AWS::Logs::LogAnomalyDetector").values())
+    assert len(detectors) == 1
+    assert detectors[0]["Properties"]["EvaluationFrequency"] == "FIFTEEN_MIN"
+
+
+def test_cfn_lint_clean(tmp_path: Path) -> None:
+    paths = []
+    for name, template in (("orders", synth().orders), ("big", synth().big)):
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps(template))
+        paths.append(str(path))
+    exe = shutil.which("cfn-lint") or str(Path(sys.executable).with_name("cfn-lint"))
+    result = subprocess.run(
+        [exe, "--ignore-checks", "W3005", "--", *paths], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Fn::Sub helper and bad input (no synth)
+# ---------------------------------------------------------------------------------------
+
+
+def test_sub_ref_forms() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    res = cdk.CfnResource(stack, "Thing", type="AWS::SQS::Queue")
+    assert sub_ref("plain-name", stack) == "plain-name"
+    assert sub_ref("a ${b}", stack) == "a ${!b}"
+    assert sub_ref(res.ref, stack) == "${Thing}"
+    assert sub_ref(res.get_att("Arn").to_string(), stack) == "${Thing.Arn}"
+    assert sub_ref("/aws/lambda/" + res.ref, stack) == "/aws/lambda/${Thing}"
+    assert sub_ref(cdk.Aws.REGION, stack) == "${AWS::Region}"
+    with pytest.raises(ValueError, match="cannot write .* into an Fn::Sub string"):
+        sub_ref(cdk.Fn.select(0, cdk.Fn.split(",", res.ref)), stack)
+    assert escape_literal("${x}") == "${!x}"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"dashboard_name_prefix": "orders service"},
+            "dashboard_name_prefix='orders service' is not allowed",
+        ),
+        ({"dashboard_name_prefix": "a" * 242}, "is not allowed: 1-241 characters"),
+        ({"operations_widgets": ["x"]}, "operations_widgets contains 'x'"),
+        ({"security_widgets": Widget("text", {})}, "security_widgets must be a list"),
+        ({"field_indexes": "requestId"}, "field_indexes='requestId' is not allowed"),
+        ({"field_indexes": [f"f{i}" for i in range(21)]}, "field_indexes has 21 fields"),
+        ({"field_indexes": ["bad field"]}, "field_indexes contains 'bad field'"),
+    ],
+)
+def test_bad_options_fail_at_construction(kwargs, message) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match=__import__("re").escape(message)):
+        ServiceMonitoring(stack, "M", service_name="orders", **kwargs)
+
+
+def test_widget_off_the_grid_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"text widget width=25 is not allowed: .*24 columns wide"):
+        Widget("text", {"markdown": "x"}, width=25)
+
+
+def test_dashboards_and_queries_can_be_switched_off() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Off")
+    mon = ServiceMonitoring(
+        stack, "M", service_name="quiet", dashboards=False, saved_queries=False, field_indexes=False
+    )
+    template = app.synth().get_stack_by_name("Off").template
+    assert resources(template, DB) == {} and resources(template, "AWS::Logs::QueryDefinition") == {}
+    group = next(iter(resources(template, "AWS::Logs::LogGroup").values()))
+    assert "FieldIndexPolicies" not in group["Properties"]
+    assert mon.dashboards == [] and mon.saved_queries == []

@@ -1,0 +1,453 @@
+"""The operations and the security dashboard of a service.
+
+The dashboards are described as plain data (``DashboardInputs`` -> ``Section``s of
+``Widget``s), laid out and split by ``watchkeeper.dashboard_layout``, serialised with one
+``json.dumps`` per dashboard and written as one ``AWS::CloudWatch::Dashboard`` whose body
+is a single ``Fn::Sub`` string (``${AWS::Region}``, ``${FunctionLogicalId}``,
+``${AlarmLogicalId.Arn}``). No L2 widget objects are created: synth stays fast and the
+template small at hundreds of functions.
+
+Log widgets run the catalogue's query texts (``watchkeeper.queries``), rendered with
+``SOURCE`` commands for the service's log groups: a saved query and its widget cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from watchkeeper import schema
+from watchkeeper.dashboard_layout import (
+    GRID_WIDTH,
+    Page,
+    Section,
+    Widget,
+    paginate,
+    split_alarm_widget,
+    split_log_widget,
+)
+from watchkeeper.insights import validate_query
+from watchkeeper.queries import CATALOGUE, SavedQuery, get_query, render_for_widget
+
+REGION = "${AWS::Region}"
+#: Period of the metric widgets, seconds.
+PERIOD = 60
+OPERATIONS = "operations"
+SECURITY = "security"
+
+#: Catalogue queries shown on each dashboard (name, widget width), in order.
+OPERATIONS_LOG_WIDGETS: tuple[tuple[str, int], ...] = (
+    ("recent-errors", 24),
+    ("top-error-types", 12),
+    ("timeouts", 12),
+    ("slowest-invocations", 24),
+)
+SECURITY_LOG_WIDGETS: tuple[tuple[str, int], ...] = (
+    ("latest-auth-failures", 24),
+    ("top-offenders", 12),
+    ("validation-failures-by-field", 12),
+    ("authz-failures-by-resource", 12),
+    ("auth-failures-by-source", 12),
+)
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    label: str
+    #: Function name in Fn::Sub form (literal, or ``${LogicalId}``).
+    name: str
+    timeout_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    label: str
+    #: The metric dimension value in Fn::Sub form.
+    dimension_value: str
+
+
+@dataclass(frozen=True)
+class DashboardInputs:
+    """Everything the dashboards show, already in ``Fn::Sub`` form. Pure data."""
+
+    service: str
+    functions: tuple[FunctionRow, ...] = ()
+    http_apis: tuple[ResourceRow, ...] = ()
+    rest_apis: tuple[ResourceRow, ...] = ()
+    queues: tuple[ResourceRow, ...] = ()
+    tables: tuple[ResourceRow, ...] = ()
+    state_machines: tuple[ResourceRow, ...] = ()
+    #: Log group names in Fn::Sub form, service log group first.
+    log_groups: tuple[str, ...] = ()
+    operational_alarm_arns: tuple[str, ...] = ()
+    security_alarm_arns: tuple[str, ...] = ()
+    extra_operations_widgets: tuple[Widget, ...] = ()
+    extra_security_widgets: tuple[Widget, ...] = ()
+    name_prefix: str | None = None
+    saved_query_names: tuple[str, ...] = field(
+        default_factory=lambda: tuple(q.name for q in CATALOGUE)
+    )
+
+    @property
+    def prefix(self) -> str:
+        return self.name_prefix or self.service
+
+
+# --------------------------------------------------------------------------------------
+# Widgets
+# --------------------------------------------------------------------------------------
+
+
+def _metric_widget(title: str, metrics: list[list[Any]], **props: Any) -> Widget:
+    width = props.pop("width", 8)
+    properties: dict[str, Any] = {
+        "title": title,
+        "region": REGION,
+        "view": "timeSeries",
+        "period": PERIOD,
+        "metrics": metrics,
+        **props,
+    }
+    return Widget("metric", properties, width=width, height=6)
+
+
+def _function_section(fn: FunctionRow) -> Section:
+    ns, dim = "AWS/Lambda", "FunctionName"
+    traffic = _metric_widget(
+        f"{fn.label}: invocations, errors, error rate",
+        [
+            [ns, "Invocations", dim, fn.name, {"id": "i", "stat": "Sum"}],
+            [".", "Errors", ".", ".", {"id": "e", "stat": "Sum"}],
+            [
+                {
+                    "expression": "100 * e / i",
+                    "label": "Error rate (%)",
+                    "id": "rate",
+                    "yAxis": "right",
+                }
+            ],
+        ],
+        yAxis={"right": {"min": 0, "label": "%", "showUnits": False}},
+    )
+    duration_props: dict[str, Any] = {"yAxis": {"left": {"min": 0}}}
+    if fn.timeout_seconds:
+        duration_props["annotations"] = {
+            "horizontal": [{"label": "Timeout", "value": fn.timeout_seconds * 1000}]
+        }
+    duration = _metric_widget(
+        f"{fn.label}: duration (ms) against the timeout",
+        [
+            [ns, "Duration", dim, fn.name, {"stat": "p50"}],
+            [".", ".", ".", ".", {"stat": "p90"}],
+            [".", ".", ".", ".", {"stat": "p99"}],
+        ],
+        **duration_props,
+    )
+    capacity = _metric_widget(
+        f"{fn.label}: throttles, concurrency",
+        [
+            [ns, "Throttles", dim, fn.name, {"stat": "Sum"}],
+            [".", "ConcurrentExecutions", ".", ".", {"stat": "Maximum", "yAxis": "right"}],
+        ],
+    )
+    return Section(fn.label, (traffic, duration, capacity))
+
+
+def _http_api_section(api: ResourceRow) -> Section:
+    ns, dim, v = "AWS/ApiGateway", "ApiId", api.dimension_value
+    return Section(
+        api.label,
+        (
+            _metric_widget(
+                f"{api.label}: requests and errors",
+                [
+                    [ns, "Count", dim, v, {"stat": "Sum"}],
+                    [".", "4xx", ".", ".", {"stat": "Sum"}],
+                    [".", "5xx", ".", ".", {"stat": "Sum"}],
+                ],
+                width=12,
+            ),
+            _metric_widget(
+                f"{api.label}: latency (ms)",
+                [
+                    [ns, "Latency", dim, v, {"stat": "p50"}],
+                    [".", ".", ".", ".", {"stat": "p90"}],
+                    [".", ".", ".", ".", {"stat": "p99"}],
+                ],
+                width=12,
+            ),
+        ),
+    )
+
+
+def _rest_api_section(api: ResourceRow) -> Section:
+    ns, dim, v = "AWS/ApiGateway", "ApiName", api.dimension_value
+    return Section(
+        api.label,
+        (
+            _metric_widget(
+                f"{api.label}: requests and errors",
+                [
+                    [ns, "Count", dim, v, {"stat": "Sum"}],
+                    [".", "4XXError", ".", ".", {"stat": "Sum"}],
+                    [".", "5XXError", ".", ".", {"stat": "Sum"}],
+                ],
+                width=12,
+            ),
+            _metric_widget(
+                f"{api.label}: latency (ms)",
+                [
+                    [ns, "Latency", dim, v, {"stat": "p50"}],
+                    [".", ".", ".", ".", {"stat": "p90"}],
+                    [".", ".", ".", ".", {"stat": "p99"}],
+                ],
+                width=12,
+            ),
+        ),
+    )
+
+
+def _queue_section(queue: ResourceRow) -> Section:
+    ns, dim, v = "AWS/SQS", "QueueName", queue.dimension_value
+    return Section(
+        queue.label,
+        (
+            _metric_widget(
+                f"{queue.label}: backlog",
+                [
+                    [ns, "ApproximateNumberOfMessagesVisible", dim, v, {"stat": "Maximum"}],
+                    [
+                        ".",
+                        "ApproximateAgeOfOldestMessage",
+                        ".",
+                        ".",
+                        {"stat": "Maximum", "yAxis": "right"},
+                    ],
+                ],
+                width=12,
+            ),
+            _metric_widget(
+                f"{queue.label}: throughput",
+                [
+                    [ns, "NumberOfMessagesSent", dim, v, {"stat": "Sum"}],
+                    [".", "NumberOfMessagesDeleted", ".", ".", {"stat": "Sum"}],
+                ],
+                width=12,
+            ),
+        ),
+    )
+
+
+def _table_section(table: ResourceRow) -> Section:
+    ns, dim, v = "AWS/DynamoDB", "TableName", table.dimension_value
+    return Section(
+        table.label,
+        (
+            _metric_widget(
+                f"{table.label}: consumed capacity",
+                [
+                    [ns, "ConsumedReadCapacityUnits", dim, v, {"stat": "Sum"}],
+                    [".", "ConsumedWriteCapacityUnits", ".", ".", {"stat": "Sum"}],
+                ],
+                width=12,
+            ),
+            _metric_widget(
+                f"{table.label}: throttled events",
+                [
+                    [ns, "ReadThrottleEvents", dim, v, {"stat": "Sum"}],
+                    [".", "WriteThrottleEvents", ".", ".", {"stat": "Sum"}],
+                ],
+                width=12,
+            ),
+        ),
+    )
+
+
+def _state_machine_section(sm: ResourceRow) -> Section:
+    ns, dim, v = "AWS/States", "StateMachineArn", sm.dimension_value
+    return Section(
+        sm.label,
+        (
+            _metric_widget(
+                f"{sm.label}: executions",
+                [
+                    [ns, "ExecutionsStarted", dim, v, {"stat": "Sum"}],
+                    [".", "ExecutionsSucceeded", ".", ".", {"stat": "Sum"}],
+                    [".", "ExecutionsFailed", ".", ".", {"stat": "Sum"}],
+                    [".", "ExecutionsTimedOut", ".", ".", {"stat": "Sum"}],
+                    [".", "ExecutionThrottled", ".", ".", {"stat": "Sum"}],
+                ],
+                width=12,
+            ),
+            _metric_widget(
+                f"{sm.label}: execution time (ms)",
+                [
+                    [ns, "ExecutionTime", dim, v, {"stat": "p50"}],
+                    [".", ".", ".", ".", {"stat": "p90"}],
+                    [".", ".", ".", ".", {"stat": "p99"}],
+                ],
+                width=12,
+            ),
+        ),
+    )
+
+
+def _log_widgets(inputs: DashboardInputs, specs: Sequence[tuple[str, int]]) -> list[Widget]:
+    widgets: list[Widget] = []
+    if not inputs.log_groups:
+        return widgets
+    for name, width in specs:
+        query = get_query(name)
+        widgets.extend(
+            split_log_widget(
+                query.title,
+                inputs.log_groups,
+                lambda groups, q=query: validate_query(
+                    render_for_widget(q, groups), f"log widget {q.name!r}"
+                ),
+                view=query.widget_view,
+                region=REGION,
+                width=width,
+            )
+        )
+    return widgets
+
+
+def _text(markdown: str, height: int = 3) -> Widget:
+    return Widget("text", {"markdown": markdown}, width=GRID_WIDTH, height=height)
+
+
+def _query_ref(inputs: DashboardInputs, name: str) -> str:
+    return f"`{schema.query_folder(inputs.service)}{name}`"
+
+
+def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Section]]:
+    """(widgets repeated on every page, sections) of the operations dashboard."""
+    header = [
+        _text(
+            f"# {inputs.service}: operations\n"
+            "Per function: traffic and error rate, duration percentiles against the timeout, "
+            "throttles and concurrency; then APIs, queues, tables and state machines. "
+            f"Saved queries to run next: {_query_ref(inputs, 'recent-errors')}, "
+            f"{_query_ref(inputs, 'trace-request')}, {_query_ref(inputs, 'slowest-invocations')}.",
+        ),
+        *split_alarm_widget("Alarms", inputs.operational_alarm_arns),
+    ]
+    health = Section(
+        "Health from logs",
+        (
+            _metric_widget(
+                "Errors, timeouts, out-of-memory, cold starts (from the logs)",
+                [
+                    [schema.metric_namespace(inputs.service), metric, {"stat": "Sum"}]
+                    for metric in (
+                        schema.HealthMetric.ERRORS,
+                        schema.HealthMetric.TIMEOUTS,
+                        schema.HealthMetric.OUT_OF_MEMORY,
+                        schema.HealthMetric.COLD_STARTS,
+                    )
+                ],
+                width=GRID_WIDTH,
+            ),
+        ),
+    )
+    sections = [
+        health,
+        Section("Logs", tuple(_log_widgets(inputs, OPERATIONS_LOG_WIDGETS))),
+        *(_function_section(f) for f in inputs.functions),
+        *(_http_api_section(a) for a in inputs.http_apis),
+        *(_rest_api_section(a) for a in inputs.rest_apis),
+        *(_queue_section(q) for q in inputs.queues),
+        *(_table_section(t) for t in inputs.tables),
+        *(_state_machine_section(s) for s in inputs.state_machines),
+    ]
+    if inputs.extra_operations_widgets:
+        sections.append(Section("Custom", inputs.extra_operations_widgets))
+    return header, sections
+
+
+def security_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Section]]:
+    """(widgets repeated on every page, sections) of the security dashboard."""
+    q = lambda name: _query_ref(inputs, name)  # noqa: E731
+    guide = _text(
+        f"# {inputs.service}: security\n"
+        "**How to read it.** The graphs count security events the functions log (OWASP "
+        "vocabulary): a rise in authentication failures from few addresses is credential "
+        "stuffing; authorisation failures from one user are probing; validation failures "
+        "after a release are usually a client bug. The alarm widget shows the security alarms.\n\n"
+        f"**Next:** who is it? {q('top-offenders')}. What did they do? {q('user-activity')} "
+        f"(userId). Which logins failed? {q('latest-auth-failures')}, "
+        f"{q('auth-failures-by-source')}. Which resources were denied? "
+        f"{q('authz-failures-by-resource')}. One request end to end: {q('trace-request')} "
+        "(requestId). Run them in Logs Insights or with `watchkeeper query`.",
+        height=5,
+    )
+    header = [guide, *split_alarm_widget("Security alarms", inputs.security_alarm_arns)]
+    namespace = schema.metric_namespace(inputs.service)
+    metrics = Section(
+        "Security metrics",
+        tuple(
+            _metric_widget(
+                name,
+                [[namespace, name, {"stat": "Sum", "label": name}]],
+                period=300,
+            )
+            for name in schema.security_metric_names()
+        ),
+    )
+    sections = [
+        metrics,
+        Section("Security logs", tuple(_log_widgets(inputs, SECURITY_LOG_WIDGETS))),
+    ]
+    if inputs.extra_security_widgets:
+        sections.append(Section("Custom", inputs.extra_security_widgets))
+    return header, sections
+
+
+def plan_dashboards(inputs: DashboardInputs) -> dict[str, list[Page]]:
+    """Both dashboards as pages within CloudWatch's limits, keyed 'operations'/'security'."""
+    plans: dict[str, list[Page]] = {}
+    for kind, build in ((OPERATIONS, operations_sections), (SECURITY, security_sections)):
+        header, sections = build(inputs)
+        plans[kind] = paginate(f"{inputs.prefix}-{kind}", sections, repeat_on_every_page=header)
+    return plans
+
+
+def body_json(page: Page) -> str:
+    """The dashboard body string (compact JSON) for an ``Fn::Sub``."""
+    return json.dumps(page.body(), separators=(",", ":"))
+
+
+def create_dashboards(scope: Construct, inputs: DashboardInputs) -> list[cloudwatch.CfnDashboard]:
+    """One ``AWS::CloudWatch::Dashboard`` per page; ids stable per kind and page."""
+    created = []
+    for kind, pages in plan_dashboards(inputs).items():
+        for index, page in enumerate(pages):
+            construct_id = f"{kind.capitalize()}Dashboard" + ("" if index == 0 else str(index + 1))
+            created.append(
+                cloudwatch.CfnDashboard(
+                    scope,
+                    construct_id,
+                    dashboard_name=page.name,
+                    dashboard_body=cdk.Fn.sub(body_json(page)),
+                )
+            )
+    return created
+
+
+__all__ = [
+    "DashboardInputs",
+    "FunctionRow",
+    "ResourceRow",
+    "SavedQuery",
+    "create_dashboards",
+    "operations_sections",
+    "plan_dashboards",
+    "security_sections",
+]

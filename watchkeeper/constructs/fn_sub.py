@@ -1,0 +1,78 @@
+"""Write CDK tokens into one ``Fn::Sub`` string.
+
+A dashboard body is one JSON string. Built with CDK's L2 widgets, every function name and
+alarm ARN in it becomes a token, and the body turns into a long ``Fn::Join`` of string
+pieces and ``Ref``/``Fn::GetAtt`` objects. watchkeeper writes the body as one
+``{"Fn::Sub": "..."}`` string instead, with ``${LogicalId}`` and ``${LogicalId.Attr}``
+placeholders: the template is smaller and reads like the dashboard it deploys.
+
+``sub_ref`` turns a literal or a token into that placeholder form; ``SubWriter`` does it
+with one ``Stack.resolve`` per distinct token (each resolve is a round trip to Node).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+
+def escape_literal(text: str) -> str:
+    """A literal for an ``Fn::Sub`` string: ``${`` is written ``${!``."""
+    return text.replace("${", "${!")
+
+
+def _placeholder(resolved: Any, original: Any) -> str:
+    if isinstance(resolved, str):
+        return escape_literal(resolved)
+    if isinstance(resolved, dict) and len(resolved) == 1:
+        ((key, value),) = resolved.items()
+        if key == "Ref" and isinstance(value, str):
+            return "${" + value + "}"
+        if (
+            key == "Fn::GetAtt"
+            and isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, str) for v in value)
+        ):
+            return "${" + value[0] + "." + value[1] + "}"
+        if (
+            key == "Fn::Join"
+            and isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], list)
+        ):
+            return escape_literal(value[0]).join(_placeholder(p, original) for p in value[1])
+    raise ValueError(
+        f"cannot write {original!r} (resolved to {resolved!r}) into an Fn::Sub string: only "
+        "literals, Ref, Fn::GetAtt and Fn::Join of those are supported"
+    )
+
+
+class SubWriter:
+    """Converts values to ``Fn::Sub`` form for one stack, resolving each token once."""
+
+    def __init__(self, scope: IConstruct) -> None:
+        self._stack = cdk.Stack.of(scope)
+        self._cache: dict[str, str] = {}
+
+    def ref(self, value: Any) -> str:
+        """A literal string passes (escaped); a token becomes ``${X}`` / ``${X.Attr}``."""
+        if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+            return escape_literal(value)
+        key = value if isinstance(value, str) else repr(value)
+        if key not in self._cache:
+            self._cache[key] = _placeholder(self._stack.resolve(value), value)
+        return self._cache[key]
+
+
+def sub_ref(value: Any, scope: IConstruct) -> str:
+    """``value`` (a literal or a CDK token) in ``Fn::Sub`` placeholder form.
+
+    ``"orders-create"`` -> ``"orders-create"``; ``fn.function_name`` of an unnamed function
+    -> ``"${CreateFn1234ABCD}"``; ``alarm.attr_arn`` -> ``"${Alarm5678.Arn}"``. Anything
+    else (``Fn::Select``, imports...) raises ``ValueError``.
+    """
+    return SubWriter(scope).ref(value)
