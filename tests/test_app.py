@@ -1,0 +1,102 @@
+"""The reference app (app.py): cdk-nag, cfn-lint and snapshots of every stack.
+
+The app is synthesized once for the module, with the CDK CLI's context (cdk.json feature
+flags) and cdk-nag's AwsSolutions and Serverless packs as validation plugins, as
+`make demo` runs it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from constructs import IConstruct
+
+from watchkeeper.testing.cfn import lint_template
+from watchkeeper.testing.snapshot import normalize_template
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def reference_app(tmp_path_factory):
+    import app as reference  # the repository's app.py
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    outdir = tmp_path_factory.mktemp("reference-app")
+    app = reference.build_app(cdk.App(outdir=str(outdir), context=context))
+    try:
+        assembly = app.synth()
+    except RuntimeError as error:  # a nag finding fails the synth: show the report
+        report = Path(outdir, "validation-report.json")
+        detail = report.read_text() if report.exists() else ""
+        pytest.fail(f"reference app does not synthesize cleanly: {error}\n{detail[:4000]}")
+    return app, assembly, outdir
+
+
+def _templates(outdir: Path) -> dict[str, dict]:
+    return {
+        path.name: json.loads(path.read_text())
+        for path in sorted(outdir.glob("*.template.json"))
+    }
+
+
+def test_no_cdk_nag_finding_is_left(reference_app):
+    _, _, outdir = reference_app
+    report = Path(outdir, "validation-report.json")
+    if report.exists():  # written only when a plugin reported something
+        data = json.loads(report.read_text())
+        findings = [
+            (v["ruleName"], c["constructPath"])
+            for p in data["pluginReports"]
+            for v in p["violations"]
+            for c in v["violatingConstructs"]
+        ]
+        assert findings == []
+
+
+def _acknowledgements(app: cdk.App) -> list[tuple[str, str, str]]:
+    found = []
+    todo: list[IConstruct] = [app]
+    while todo:
+        node = todo.pop()
+        for entry in node.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                found.extend((node.node.path, rule, reason) for rule, reason in entry.data.items())
+        todo.extend(node.node.children)
+    return found
+
+
+def test_acknowledgements_have_reasons_and_none_is_on_watchkeepers_resources(reference_app):
+    app, _, _ = reference_app
+    acks = _acknowledgements(app)
+    assert acks, "the demo acknowledges its deliberate choices"
+    for path, rule, reason in acks:
+        assert len(str(reason).split()) >= 5, (path, rule)
+        parts = path.split("/")
+        assert "Monitoring" not in parts, f"acknowledgement on watchkeeper's own {path}: {rule}"
+        assert not parts[0].endswith("Monitoring"), f"acknowledgement in {path}: {rule}"
+
+
+def test_every_template_passes_cfn_lint(reference_app):
+    _, _, outdir = reference_app
+    templates = _templates(outdir)
+    assert len(templates) >= 2
+    for name, template in templates.items():
+        assert lint_template(template) == [], name
+
+
+def test_every_template_within_cloudformation_limits(reference_app):
+    _, _, outdir = reference_app
+    for path in outdir.glob("*.template.json"):
+        template = json.loads(path.read_text())
+        assert len(template.get("Resources", {})) <= 500, path.name
+        assert path.stat().st_size <= 1_000_000, path.name
+
+
+def test_reference_stacks_match_their_snapshots(reference_app, snapshot):
+    _, _, outdir = reference_app
+    for name, template in _templates(outdir).items():
+        assert normalize_template(template) == snapshot(name=name)
