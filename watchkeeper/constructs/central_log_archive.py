@@ -41,6 +41,10 @@ ARCHIVE_STORAGE_CLASSES: tuple[str, ...] = (
     "INTELLIGENT_TIERING",
     "INFREQUENT_ACCESS",
 )
+#: Default age at which archived objects move to the archive storage class.
+DEFAULT_ARCHIVE_AFTER = cdk.Duration.days(90)
+#: Default time Firehose gathers records before writing an object.
+DEFAULT_BUFFER_INTERVAL = cdk.Duration.seconds(300)
 
 
 @jsii.implements(logs.ILogSubscriptionDestination)
@@ -109,11 +113,11 @@ class CentralLogArchive(Construct):
         *,
         bucket_name: str | None = None,
         encryption_key: kms.IKey | None = None,
-        archive_after: cdk.Duration | None = cdk.Duration.days(90),
+        archive_after: cdk.Duration | None = DEFAULT_ARCHIVE_AFTER,
         archive_storage_class: str = "GLACIER_INSTANT_RETRIEVAL",
         expire_after: cdk.Duration | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
-        buffer_interval: cdk.Duration = cdk.Duration.seconds(300),
+        buffer_interval: cdk.Duration = DEFAULT_BUFFER_INTERVAL,
         buffer_size_mib: int = 64,
         prefix: str = "logs/",
         decompress: bool = True,
@@ -173,6 +177,7 @@ class CentralLogArchive(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -222,10 +227,30 @@ class CentralLogArchive(Construct):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="archive-bucket/",
             lifecycle_rules=[lifecycle],
             removal_policy=removal_policy,
+        )
+
+        # Server access logging through a bucket policy (not the legacy log-delivery ACL,
+        # whatever the app's feature flags say). A given bucket must already allow it.
+        access_log_prefix = "archive-bucket/"
+        self.access_logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowServerAccessLogsOfTheArchive",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.access_logs_bucket.arn_for_objects(f"{access_log_prefix}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                },
+            )
+        )
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.access_logs_bucket.bucket_name,
+            log_file_prefix=access_log_prefix,
         )
 
         #: Firehose's own delivery errors (not log data).
