@@ -136,3 +136,36 @@ def monitored_app() -> MonitoredApp:
         archive_template=Template.from_stack(archive_stack),
         policy_template=Template.from_stack(policy_service),
     )
+
+
+@dataclass
+class PlainApp:
+    """Resource logging switched off, no shipping; and imported resources only."""
+
+    plain: Template
+    imported_monitoring: ServiceMonitoring
+    imported: Template
+
+
+@functools.cache
+def plain_app() -> PlainApp:
+    app = cdk.App()
+    plain = cdk.Stack(app, "Plain", env=ENV)
+    resources = service_resources(plain)
+    mon = ServiceMonitoring(plain, "Monitoring", service_name="plain", enable_resource_logging=False)
+    register(mon, resources)
+
+    imported = cdk.Stack(app, "Imported", env=ENV)
+    imported_mon = ServiceMonitoring(imported, "Monitoring", service_name="imported")
+    api = apigwv2.HttpApi.from_http_api_attributes(imported, "Api", http_api_id="abc123")
+    machine = sfn.StateMachine.from_state_machine_name(imported, "Machine", "orders-flow")
+    imported_mon.http_apis.append(HttpApiTarget("api", "abc123", "abc123", api))
+    imported_mon.state_machines.append(
+        StateMachineTarget("machine", "orders-flow", machine.state_machine_arn, machine)
+    )
+    app.synth()
+    return PlainApp(
+        plain=Template.from_stack(plain),
+        imported_monitoring=imported_mon,
+        imported=Template.from_stack(imported),
+    )
