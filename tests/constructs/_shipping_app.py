@@ -152,7 +152,9 @@ def plain_app() -> PlainApp:
     app = cdk.App()
     plain = cdk.Stack(app, "Plain", env=ENV)
     resources = service_resources(plain)
-    mon = ServiceMonitoring(plain, "Monitoring", service_name="plain", enable_resource_logging=False)
+    mon = ServiceMonitoring(
+        plain, "Monitoring", service_name="plain", enable_resource_logging=False
+    )
     register(mon, resources)
 
     imported = cdk.Stack(app, "Imported", env=ENV)

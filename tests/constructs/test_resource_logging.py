@@ -81,7 +81,10 @@ def test_access_log_group_is_retained_and_counts_edge_authentication_failures():
     t.has_resource(
         "AWS::Logs::LogGroup",
         {
-            "Properties": {"LogGroupName": "/watchkeeper/orders/api-access", "RetentionInDays": 365},
+            "Properties": {
+                "LogGroupName": "/watchkeeper/orders/api-access",
+                "RetentionInDays": 365,
+            },
             "DeletionPolicy": "Retain",
         },
     )
@@ -109,17 +112,30 @@ def test_state_machine_logs_all_events_without_execution_data_to_a_vended_log_gr
     group_id = _only_id(t, "/aws/vendedlogs/states/orders-workflow")
     machine = _only(t.find_resources("AWS::StepFunctions::StateMachine"))
     assert machine["Properties"]["LoggingConfiguration"] == {
-        "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [group_id, "Arn"]}}}],
+        "Destinations": [
+            {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [group_id, "Arn"]}}}
+        ],
         "IncludeExecutionData": False,
         "Level": "ALL",
     }
     policies = t.find_resources(
         "AWS::IAM::Policy",
-        {"Properties": {"PolicyDocument": {"Statement": [Match.object_like(
-            {"Action": list(resource_logging.STATE_MACHINE_LOG_DELIVERY_ACTIONS), "Resource": "*"}
-        )]}}},
+        {
+            "Properties": {
+                "PolicyDocument": {
+                    "Statement": [
+                        Match.object_like(
+                            {
+                                "Action": list(resource_logging.STATE_MACHINE_LOG_DELIVERY_ACTIONS),
+                                "Resource": "*",
+                            }
+                        )
+                    ]
+                }
+            }
+        },
     )
-    (policy_id, policy), = policies.items()
+    ((policy_id, policy),) = policies.items()
     role_ref = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     assert policy["Properties"]["Roles"] == [{"Ref": role_ref}]
     # Step Functions checks the permission when the logging configuration is set.
@@ -127,17 +143,26 @@ def test_state_machine_logs_all_events_without_execution_data_to_a_vended_log_gr
 
 
 def test_execution_data_is_logged_only_when_asked():
-    machine = _only(monitored_app().policy_template.find_resources("AWS::StepFunctions::StateMachine"))
+    machine = _only(
+        monitored_app().policy_template.find_resources("AWS::StepFunctions::StateMachine")
+    )
     assert machine["Properties"]["LoggingConfiguration"]["IncludeExecutionData"] is True
 
 
 def test_opt_out_leaves_apis_and_state_machines_as_they_were():
     t = plain_app().plain
-    assert "AccessLogSettings" not in _only(t.find_resources("AWS::ApiGatewayV2::Stage"))["Properties"]
+    assert (
+        "AccessLogSettings" not in _only(t.find_resources("AWS::ApiGatewayV2::Stage"))["Properties"]
+    )
     assert "AccessLogSetting" not in _only(t.find_resources("AWS::ApiGateway::Stage"))["Properties"]
     machine = _only(t.find_resources("AWS::StepFunctions::StateMachine"))
     assert "LoggingConfiguration" not in machine["Properties"]
-    assert t.find_resources("AWS::Logs::LogGroup", {"Properties": {"LogGroupName": "/watchkeeper/plain/api-access"}}) == {}
+    assert (
+        t.find_resources(
+            "AWS::Logs::LogGroup", {"Properties": {"LogGroupName": "/watchkeeper/plain/api-access"}}
+        )
+        == {}
+    )
 
 
 def test_imported_resources_are_skipped_with_a_note():
@@ -170,8 +195,16 @@ def test_existing_access_log_settings_are_kept():
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("rest_api_execution_logging", "DEBUG", "rest_api_execution_logging='DEBUG' is not allowed"),
-        ("state_machine_log_level", "OFF", "state_machine_log_level='OFF' is not allowed: use one of ALL"),
+        (
+            "rest_api_execution_logging",
+            "DEBUG",
+            "rest_api_execution_logging='DEBUG' is not allowed",
+        ),
+        (
+            "state_machine_log_level",
+            "OFF",
+            "state_machine_log_level='OFF' is not allowed: use one of ALL",
+        ),
     ],
 )
 def test_bad_options_are_rejected_naming_option_and_allowed_values(option, value, message):
