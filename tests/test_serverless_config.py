@@ -74,7 +74,10 @@ def test_env_variables_fallbacks_list_form_and_v1_service_mapping():
 def test_env_variable_without_value_is_reported():
     with pytest.raises(
         ServerlessConfigError,
-        match=r"env-and-list.yml:5: cannot resolve \$\{env:DEPLOY_STAGE\} in provider.stage: env:DEPLOY_STAGE has no value",
+        match=(
+            r"env-and-list.yml:5: cannot resolve \$\{env:DEPLOY_STAGE\} in provider.stage: "
+            r"env:DEPLOY_STAGE has no value"
+        ),
     ):
         read_serverless_config(FIXTURES / "env-and-list.yml", env={})
 
