@@ -121,6 +121,55 @@ TEXT_REPORT_TIMEOUT_MARKER: Final = "Status: timeout"
 TEXT_REPORT_MARKER: Final = "REPORT RequestId:"
 TEXT_INIT_DURATION_MARKER: Final = "Init Duration"
 
+class AccessLogField:
+    """Keys of the JSON access log records watchkeeper configures on API Gateway stages.
+
+    Where a key means the same as a field of the function log schema it is spelled the
+    same (``requestId``, ``sourceIp``, ``userId``), so one query can follow a request from
+    the edge into the functions.
+    """
+
+    REQUEST_ID: Final = Field.REQUEST_ID
+    EXTENDED_REQUEST_ID: Final = "extendedRequestId"
+    API_ID: Final = "apiId"
+    STAGE: Final = "stage"
+    REQUEST_TIME: Final = "requestTime"
+    REQUEST_TIME_EPOCH: Final = "requestTimeEpoch"
+    SOURCE_IP: Final = Field.SOURCE_IP
+    USER_AGENT: Final = "userAgent"
+    #: IAM principal that signed the request (IAM authorisation).
+    CALLER: Final = "caller"
+    #: Principal id a Lambda authoriser returned.
+    USER_ID: Final = Field.USER_ID
+    #: ``sub`` claim of a JWT / Cognito authoriser.
+    CLAIMS_SUB: Final = "claimsSub"
+    HTTP_METHOD: Final = "httpMethod"
+    #: HTTP APIs: the route key (``GET /orders``); REST APIs: the resource path.
+    ROUTE: Final = "route"
+    PATH: Final = "path"
+    PROTOCOL: Final = "protocol"
+    #: HTTP status code, written as a string (``"401"``).
+    STATUS: Final = "status"
+    RESPONSE_LENGTH: Final = "responseLength"
+    RESPONSE_LATENCY: Final = "responseLatency"
+    INTEGRATION_LATENCY: Final = "integrationLatency"
+    AUTHORIZER_ERROR: Final = "authorizerError"
+    INTEGRATION_ERROR: Final = "integrationError"
+    GATEWAY_ERROR: Final = "gatewayError"
+    GATEWAY_ERROR_TYPE: Final = "gatewayErrorType"
+
+
+class AccessLogMetric:
+    """Names of the metrics published from API access logs (per-service namespace)."""
+
+    #: Requests the API answered with 401 or 403: failed authentication at the edge.
+    EDGE_AUTHN_FAILURES: Final = "EdgeAuthenticationFailures"
+
+
+#: Status codes counted as edge authentication failures.
+EDGE_AUTHN_FAILURE_STATUSES: Final = ("401", "403")
+
+
 # --------------------------------------------------------------------------------------
 # Levels
 # --------------------------------------------------------------------------------------
@@ -463,3 +512,21 @@ TRACE_QUERY_NAME: Final = "trace-request"
 def query_parameter(name: str) -> str:
     """How a saved query's text writes a parameter: ``{{name}}`` (Logs Insights' syntax)."""
     return "{{" + name + "}}"
+def api_access_log_group_name(service: str) -> str:
+    """Name of the log group that receives the access logs of a service's API stages."""
+    return f"/watchkeeper/{service}/api-access"
+
+
+def state_machine_log_group_name(service: str, key: str) -> str:
+    """Name of a state machine's log group.
+
+    Under ``/aws/vendedlogs/`` because CloudWatch Logs then does not add a statement to
+    the account's log resource policy per group (that policy is limited to 5,120
+    characters, which a few dozen state machines would fill).
+    """
+    return f"/aws/vendedlogs/states/{service}-{key}"
+
+
+def subscription_filter_name(service: str, index: int) -> str:
+    """Name of watchkeeper's ``index``-th (1-based) subscription filter on a log group."""
+    return f"watchkeeper-{service}-{index}"

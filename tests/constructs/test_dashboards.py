@@ -157,9 +157,10 @@ def test_big_service_log_widgets_split_at_50_groups() -> None:
 
 def test_field_indexes_on_created_log_groups_only() -> None:
     orders_groups = resources(synth().orders, "AWS::Logs::LogGroup")
+    # the service log group and the state machine's execution log group, both created here
     assert [g["Properties"]["FieldIndexPolicies"] for g in orders_groups.values()] == [
         [{"Fields": ["requestId", "userId", "event", "sourceIp", "function_request_id"]}]
-    ]
+    ] * 2
     big_groups = resources(synth().big, "AWS::Logs::LogGroup")
     assert [g["Properties"]["FieldIndexPolicies"] for g in big_groups.values()] == [
         [{"Fields": ["requestId", "tenantId"]}]

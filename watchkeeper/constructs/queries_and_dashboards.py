@@ -141,8 +141,10 @@ def _alarm_arns(alarms: Iterable[Any], writer: SubWriter) -> tuple[str, ...]:
 
 
 def service_log_groups(mon: ServiceMonitoring, writer: SubWriter) -> list[tuple[str, Any]]:
-    """(Fn::Sub form, value) of every log group the service writes to, without repeats:
-    the service log group first, then the others sorted by name (stable across synths)."""
+    """(Fn::Sub form, value) of every log group the service's functions write to, without
+    repeats: the service log group first, then the others sorted by name (stable across
+    synths). API access logs and state machine execution logs are left out: their records
+    do not follow the schema the queries read."""
     seen: dict[str, Any] = {}
     first: list[tuple[str, Any]] = []
     if mon.service_log_group is not None:
@@ -150,9 +152,7 @@ def service_log_groups(mon: ServiceMonitoring, writer: SubWriter) -> list[tuple[
         first.append((writer.ref(value), value))
         seen[first[0][0]] = value
     others: dict[str, Any] = {}
-    candidates = [t.log_group_name for t in mon.functions if t.log_group_name] + [
-        g.log_group_name for g in mon.log_groups
-    ]
+    candidates = [t.log_group_name for t in mon.functions if t.log_group_name]
     for value in candidates:
         ref = writer.ref(value)
         if ref not in seen and ref not in others:

@@ -18,13 +18,17 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from watchkeeper import schema
 from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
+from watchkeeper.constructs import resource_logging
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -35,6 +39,13 @@ from watchkeeper.constructs.log_groups import (
 from watchkeeper.constructs.metric_filters import LogMetricFilters
 from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
+from watchkeeper.constructs.log_shipping import (
+    LogShippingSettings,
+    create_account_subscription_policy,
+    destination_arns,
+    references_to,
+    ship_log_groups,
+)
 from watchkeeper.constructs.targets import (
     FunctionTarget,
     HttpApiTarget,
@@ -112,6 +123,31 @@ class ServiceMonitoring(Construct):
         it cuts what forensics queries scan).
     :param log_anomaly_detection: a CloudWatch Logs anomaly detector on each log group
         this construct creates. Default: False (see docs/queries-and-dashboards.md).
+    :param enable_resource_logging: switch logging on where it is off: JSON access logs
+        on every stage of monitored HTTP and REST APIs (to
+        ``/watchkeeper/<service>/api-access``, with an ``EdgeAuthenticationFailures``
+        metric) and execution logs of monitored state machines (to
+        ``/aws/vendedlogs/states/<service>-<key>``). Only resources defined in this app
+        are changed. Default: True.
+    :param rest_api_execution_logging: execution logging level set on REST API stages
+        that have none: ``ERROR``, ``INFO`` or None (leave off). Default: ``ERROR``.
+        REST API logging needs the account's API Gateway CloudWatch role.
+    :param state_machine_log_level: ``ALL``, ``ERROR`` or ``FATAL``. Default: ``ALL``.
+    :param state_machine_include_execution_data: log state inputs and outputs.
+        Default: False (payloads often hold personal data and secrets).
+    :param ship_logs_to: central destination(s) for every log group of the service: a
+        Kinesis/Firehose/Lambda destination of ``aws_logs_destinations``, a
+        ``CrossAccountDestination`` or its ARN, a ``CentralLogArchive``, or a list of at
+        most two. Default: None (no shipping).
+    :param ship_logs_mode: ``subscription-filters`` (one filter per log group and
+        destination) or ``account-policy`` (one account-wide subscription policy: an
+        account decision, see docs/log-shipping.md). Default: ``subscription-filters``.
+    :param ship_logs_filter_pattern: which events to ship. Default: "" (all).
+    :param ship_referenced_log_groups: also subscribe log groups watchkeeper only
+        references (``/aws/lambda/<name>`` of imported functions); a group that already
+        has two filters outside the app then fails the deployment. Default: True.
+    :param ship_logs_excluded_log_groups: account-policy mode: log groups never
+        subscribed (the destination's own logs, to avoid loops). Default: none.
     """
 
     def __init__(
@@ -141,6 +177,15 @@ class ServiceMonitoring(Construct):
         security_widgets: Sequence[Widget] | None = None,
         field_indexes: bool | Sequence[str] = True,
         log_anomaly_detection: bool = False,
+        enable_resource_logging: bool = True,
+        rest_api_execution_logging: str | None = "ERROR",
+        state_machine_log_level: str = "ALL",
+        state_machine_include_execution_data: bool = False,
+        ship_logs_to: Any = None,
+        ship_logs_mode: str = "subscription-filters",
+        ship_logs_filter_pattern: str = "",
+        ship_referenced_log_groups: bool = True,
+        ship_logs_excluded_log_groups: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name: str = require_pattern(
@@ -171,6 +216,35 @@ class ServiceMonitoring(Construct):
             log_anomaly_detection=log_anomaly_detection,
         )
         self.discover = bool(discover)
+        self.enable_resource_logging = bool(enable_resource_logging)
+        if rest_api_execution_logging is not None:
+            require_one_of(
+                rest_api_execution_logging,
+                "rest_api_execution_logging",
+                resource_logging.REST_EXECUTION_LOGGING_LEVELS,
+            )
+        self.rest_api_execution_logging = rest_api_execution_logging
+        self.state_machine_log_level = require_one_of(
+            state_machine_log_level, "state_machine_log_level",
+            resource_logging.STATE_MACHINE_LOG_LEVELS,
+        )
+        self.state_machine_include_execution_data = bool(state_machine_include_execution_data)
+        #: Validated shipping options; None when logs are not shipped.
+        self.log_shipping = LogShippingSettings.build(
+            ship_logs_to=ship_logs_to,
+            mode=ship_logs_mode,
+            filter_pattern=ship_logs_filter_pattern,
+            ship_referenced_log_groups=ship_referenced_log_groups,
+            excluded_log_groups=ship_logs_excluded_log_groups,
+        )
+        #: Subscription filters created by log shipping.
+        self.subscription_filters: list[logs.SubscriptionFilter] = []
+        #: The account-level subscription policy (ship_logs_mode="account-policy").
+        self.account_subscription_policy: logs.CfnAccountPolicy | None = None
+        #: The log group of the API stages' access logs, when one was needed.
+        self.api_access_log_group: logs.LogGroup | None = None
+        #: Why a monitored resource's logging was left as it was.
+        self.resource_logging_notes: list[str] = []
         self.include_cdk_internal_functions = bool(include_cdk_internal_functions)
         self.log_group_per_function = bool(log_group_per_function)
         self._excluded_paths = tuple(c.node.path for c in exclude)
@@ -449,6 +523,99 @@ class ServiceMonitoring(Construct):
                 )
             )
 
+    def _access_log_group(self) -> logs.LogGroup:
+        if self.api_access_log_group is None:
+            self.api_access_log_group = create_log_group(
+                self,
+                "ApiAccessLogGroup",
+                name=schema.api_access_log_group_name(self.service_name),
+                settings=self.log_settings,
+                purpose=f"the API access logs of service {self.service_name}",
+            )
+            self.log_groups.append(self.api_access_log_group)
+            resource_logging.add_access_log_metric_filters(
+                self, self.api_access_log_group, namespace=self.namespace
+            )
+        return self.api_access_log_group
+
+    def _switch_on_resource_logging(self) -> None:
+        if not self.enable_resource_logging:
+            return
+        for target in [*self.http_apis, *self.rest_apis]:
+            api = target.api
+            if not isinstance(api, apigw.RestApiBase | apigwv2.HttpApi):
+                self._note(f"API {target.label}: not defined in this app; logging unchanged")
+                continue
+            if not resource_logging.stages_without_access_logs(api) and (
+                isinstance(api, apigwv2.HttpApi) or self.rest_api_execution_logging is None
+            ):
+                continue
+            if isinstance(api, apigwv2.HttpApi):
+                resource_logging.enable_http_api_access_logging(api, self._access_log_group())
+            else:
+                resource_logging.enable_rest_api_access_logging(
+                    api,
+                    self._access_log_group(),
+                    execution_logging_level=self.rest_api_execution_logging,
+                )
+        for target in self.state_machines:
+            machine = target.state_machine
+            if not isinstance(machine, sfn.StateMachine):
+                self._note(f"state machine {target.label}: imported; logging unchanged")
+                continue
+            if machine.node.default_child.logging_configuration is not None:
+                continue
+            group = create_log_group(
+                self,
+                f"{target.key}-StateMachineLogGroup",
+                name=schema.state_machine_log_group_name(self.service_name, target.key),
+                settings=self.log_settings,
+                purpose=f"the execution logs of {target.label}",
+            )
+            self.log_groups.append(group)
+            resource_logging.enable_state_machine_logging(
+                self,
+                f"{target.key}-LogDeliveryPolicy",
+                machine,
+                group,
+                level=self.state_machine_log_level,
+                include_execution_data=self.state_machine_include_execution_data,
+            )
+
+    def _ship_logs(self) -> None:
+        settings = self.log_shipping
+        if settings is None:
+            return
+        if settings.mode == "account-policy":
+            self.account_subscription_policy = create_account_subscription_policy(
+                self, "AccountSubscriptionPolicy", service_name=self.service_name,
+                settings=settings,
+            )
+            return
+        groups = [
+            g for g in self.log_groups
+            if settings.ship_referenced_log_groups or isinstance(g, logs.LogGroup)
+        ]
+        self.subscription_filters = ship_log_groups(
+            Construct(self, "LogShipping"),
+            service_name=self.service_name,
+            log_groups=groups,
+            settings=settings,
+        )
+        owned = {t.label: t.function.function_arn for t in self.functions if t.owned}
+        shipped_to = destination_arns(self.subscription_filters)
+        for label, arn in owned.items():
+            if references_to(self, [arn]) & shipped_to:
+                raise ValueError(
+                    f"ship_logs_to: the Lambda destination {label} is monitored by this "
+                    "ServiceMonitoring, so its own logs would be shipped to itself in an "
+                    "endless loop; pass exclude=[<the function>]"
+                )
+
+    def _note(self, text: str) -> None:
+        self.resource_logging_notes.append(text)
+        cdk.Annotations.of(self).add_info(f"watchkeeper: {text}")
+
     def _record_metadata(self) -> None:
         """Template metadata that ``watchkeeper report`` reads to say what is monitored."""
         stack = self.stack
@@ -479,6 +646,8 @@ class ServiceMonitoring(Construct):
         self._finalized = True
         self._wire_function_logging()
         self._build_metric_filters()
+        self._switch_on_resource_logging()
+        self._ship_logs()
         self._record_metadata()
         self._build_queries_and_dashboards()
 
