@@ -363,3 +363,23 @@ def service_log_group_name(service: str) -> str:
 def query_folder(service: str) -> str:
     """Console folder of a service's saved Logs Insights queries (``<service>/``)."""
     return f"{service}/"
+
+
+class SavedQuery:
+    """Names of the saved Logs Insights queries of a service (inside ``query_folder``).
+
+    Alarm descriptions name the first query to run, so the names live here.
+    """
+
+    RECENT_ERRORS: Final = "recent-errors"
+    TRACE_REQUEST: Final = "trace-request"
+    USER_ACTIVITY: Final = "user-activity"
+    AUTH_FAILURES: Final = "auth-failures"
+    INPUT_VALIDATION_FAILURES: Final = "input-validation-failures"
+    SLOWEST_INVOCATIONS: Final = "slowest-invocations"
+    COLD_STARTS: Final = "cold-starts"
+
+
+def saved_query_name(service: str, query: str) -> str:
+    """Console name of a saved query: ``<service>/<query>``."""
+    return f"{query_folder(service)}{query}"
