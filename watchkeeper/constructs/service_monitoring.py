@@ -400,7 +400,8 @@ class ServiceMonitoring(Construct):
             )
         if stage is None and isinstance(api, apigateway.RestApiBase):
             try:
-                stage = _literal(api, api.deployment_stage.stage_name)
+                # stage_name of the L2 is a Ref token; the L1 holds the literal name.
+                stage = _literal(api, api.deployment_stage.node.default_child.stage_name)
             except Exception:  # noqa: BLE001 - no deployment stage (deploy=False)
                 stage = None
         target = RestApiTarget(
@@ -576,7 +577,11 @@ class ServiceMonitoring(Construct):
             )
             subscribe_emails(self, self._topic_arn, self.alarm_emails,
                              self.alarm_delivery_dlq.queue_arn)
-            self.monitor_queue(self.alarm_delivery_dlq, is_dead_letter_queue=True)
+            # Undelivered notifications are worth a warning, not a service-health page.
+            warning = {"dlq_messages": AlarmSettings(severity="warning")}
+            self.monitor_queue(self.alarm_delivery_dlq.dead_letter_queue.queue, alarms=warning)
+            self.monitor_queue(self.alarm_delivery_dlq, is_dead_letter_queue=True,
+                               alarms=warning)
         if chatbot_slack is not None:
             connect_slack(self, self.service_name, alarm_topic, *chatbot_slack)
 

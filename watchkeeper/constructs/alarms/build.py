@@ -49,7 +49,19 @@ def plan_all(mon: ServiceMonitoring) -> list[AlarmPlan]:
         plans += plan_table(t, ctx)
     for s in mon.state_machines:
         plans += plan_state_machine(s, ctx)
+    _shorten_names(plans, mon.service_name)
     return plans
+
+
+def _shorten_names(plans: list[AlarmPlan], service: str) -> None:
+    """``orders-orders-create-errors`` -> ``orders-create-errors``: drop the service name
+    from a resource key that starts with it, unless that would collide with another key."""
+    keys = {p.resource_key for p in plans}
+    prefix = f"{service}-"
+    for plan in plans:
+        key = plan.resource_key
+        if key.startswith(prefix) and key[len(prefix):] and key[len(prefix):] not in keys:
+            plan.name_key = key[len(prefix):]
 
 
 def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlarm]:

@@ -62,6 +62,8 @@ class AlarmPlan:
     threshold: float | None = None
     #: Words after the threshold in the description, e.g. "ms (80% of the 30 s timeout)".
     threshold_note: str = ""
+    #: The resource part of the alarm name, when shorter than the key (see build.py).
+    name_key: str | None = None
 
     @property
     def check(self) -> Check:
@@ -69,7 +71,8 @@ class AlarmPlan:
 
     @property
     def name(self) -> str:
-        return f"{self.service}-{self.resource_key}-{self.check.name.replace('_', '-')}"
+        key = self.name_key or self.resource_key
+        return f"{self.service}-{key}-{self.check.name.replace('_', '-')}"
 
     @property
     def routing(self) -> str:
