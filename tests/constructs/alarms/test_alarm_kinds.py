@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
+
 def _props(reference, name):
     return reference.alarm(name)
 
