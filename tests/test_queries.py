@@ -159,3 +159,10 @@ def test_substitute_checks_values() -> None:
         query.substitute()
     with pytest.raises(ValueError, match="has no parameter requestId"):
         query.substitute(userId="u", requestId="r")
+
+
+def test_every_query_name_in_the_schema_is_in_the_catalogue() -> None:
+    from watchkeeper import schema
+
+    names = {v for k, v in vars(schema.QueryName).items() if k.isupper()}
+    assert names == {q.name for q in CATALOGUE}

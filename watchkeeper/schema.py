@@ -530,3 +530,29 @@ def state_machine_log_group_name(service: str, key: str) -> str:
 def subscription_filter_name(service: str, index: int) -> str:
     """Name of watchkeeper's ``index``-th (1-based) subscription filter on a log group."""
     return f"watchkeeper-{service}-{index}"
+
+
+class QueryName:
+    """Names of the saved Logs Insights queries of a service (inside ``query_folder``).
+
+    The query catalogue (``watchkeeper.queries``) saves them under these names, alarm
+    descriptions name the first one to run, and the CLI runs them by name.
+    """
+
+    RECENT_ERRORS: Final = "recent-errors"
+    TRACE_REQUEST: Final = "trace-request"
+    USER_ACTIVITY: Final = "user-activity"
+    LATEST_AUTH_FAILURES: Final = "latest-auth-failures"
+    AUTH_FAILURES_BY_SOURCE: Final = "auth-failures-by-source"
+    AUTHZ_FAILURES_BY_RESOURCE: Final = "authz-failures-by-resource"
+    VALIDATION_FAILURES_BY_FIELD: Final = "validation-failures-by-field"
+    TOP_OFFENDERS: Final = "top-offenders"
+    SLOWEST_INVOCATIONS: Final = "slowest-invocations"
+    COLD_STARTS: Final = "cold-starts"
+    TIMEOUTS: Final = "timeouts"
+    TOP_ERROR_TYPES: Final = "top-error-types"
+
+
+def saved_query_name(service: str, query: str) -> str:
+    """Console name of a saved query: ``<service>/<query>``."""
+    return f"{query_folder(service)}{query}"

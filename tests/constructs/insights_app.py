@@ -105,38 +105,8 @@ def _orders(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring, dict[str, str]]
     )
     mon.http_apis.append(HttpApiTarget("public-api", "Public API", "a1b2c3d4e5", None))
     mon.rest_apis.append(RestApiTarget("admin-api", "Admin API", "orders-admin", None))
-    errors = cloudwatch.CfnAlarm(
-        stack,
-        "ErrorsAlarm",
-        comparison_operator="GreaterThanThreshold",
-        evaluation_periods=1,
-        threshold=1,
-        metric_name="Errors",
-        namespace="AWS/Lambda",
-        period=60,
-        statistic="Sum",
-    )
-    authn = cloudwatch.CfnAlarm(
-        stack,
-        "AuthnAlarm",
-        comparison_operator="GreaterThanThreshold",
-        evaluation_periods=1,
-        threshold=10,
-        metric_name="AuthenticationFailures",
-        namespace="Watchkeeper/orders",
-        period=300,
-        statistic="Sum",
-    )
-    mon.alarms.extend([errors, authn])
-    # The alarm branch's alarm_details, as a dict and as an object.
-    mon.alarm_details = [  # type: ignore[attr-defined]
-        {"alarm": errors, "kind": "operational"},
-        SimpleNamespace(alarm=authn, kind="security"),
-    ]
     ids = {
         "create": stack.get_logical_id(create.node.default_child),
-        "errors": stack.get_logical_id(errors),
-        "authn": stack.get_logical_id(authn),
         "queue": stack.get_logical_id(queue.node.default_child),
         "table": stack.get_logical_id(table.node.default_child),
         "flow": stack.get_logical_id(machine.node.default_child),

@@ -94,11 +94,21 @@ def test_rows_for_apis_queues_tables_and_state_machines(bodies) -> None:
 
 
 def test_alarm_status_widgets_split_by_kind(bodies) -> None:
-    ids = synth().logical_ids
-    ops_alarm = _widgets(bodies["orders-operations"], "alarm")
-    sec_alarm = _widgets(bodies["orders-security"], "alarm")
-    assert [w["properties"]["alarms"] for w in ops_alarm] == [["${" + ids["errors"] + ".Arn}"]]
-    assert [w["properties"]["alarms"] for w in sec_alarm] == [["${" + ids["authn"] + ".Arn}"]]
+    mon = synth().orders_mon
+    stack = cdk.Stack.of(mon)
+
+    def arn_refs(kinds: set[str]) -> list[str]:
+        return sorted(
+            "${" + stack.resolve(d.cfn.logical_id) + ".Arn}"
+            for d in mon.alarm_details
+            if d.kind in kinds
+        )
+
+    ops = [a for w in _widgets(bodies["orders-operations"], "alarm") for a in w["properties"]["alarms"]]
+    sec = [a for w in _widgets(bodies["orders-security"], "alarm") for a in w["properties"]["alarms"]]
+    assert sorted(ops) == arn_refs({"operational", "composite"})
+    assert sorted(sec) == arn_refs({"security"})
+    assert sec and ops
 
 
 def test_log_widgets_run_the_saved_query_texts(bodies) -> None:

@@ -10,17 +10,6 @@ import cdk_nag
 import pytest
 from constructs import IConstruct
 
-#: Findings about logging that watchkeeper's ServiceMonitoring resolves (API access logs,
-#: state machine logs). Expected while the demo stack has no monitoring; delete this constant
-#: (and its use below) once ServiceMonitoring is added to the stack.
-EXPECTED_UNTIL_MONITORED: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("AwsSolutions-APIG1", "Orders/OrdersApi/DefaultStage/Resource"),
-        ("Serverless-APIGWAccessLogging", "Orders/OrdersApi/DefaultStage/Resource"),
-        ("AwsSolutions-SF1", "Orders/FulfilmentStateMachine/Resource"),
-    }
-)
-
 #: Rules the demo must leave to watchkeeper rather than acknowledge.
 LOGGING_RULES = frozenset(
     {
@@ -75,9 +64,10 @@ def _acknowledgements(app: cdk.App) -> list[tuple[str, str, str]]:
     return found
 
 
-def test_no_finding_besides_the_logging_ones_left_to_watchkeeper(nagged):
+def test_no_finding_is_left_with_monitoring_on(nagged):
+    """The logging findings (APIG1, SF1, APIGWAccessLogging) are resolved by watchkeeper."""
     _, findings = nagged
-    assert set(findings) == EXPECTED_UNTIL_MONITORED
+    assert findings == []
 
 
 def test_every_acknowledgement_has_a_reason(nagged):

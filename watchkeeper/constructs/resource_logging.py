@@ -240,18 +240,18 @@ def enable_state_machine_logging(
     *,
     level: str = "ALL",
     include_execution_data: bool = False,
-) -> iam.Policy | None:
+) -> iam.PolicyStatement | None:
     """Send the state machine's execution history to ``log_group``, if it logs nowhere.
 
-    Adds, in ``scope``, the policy the state machine's role needs for log delivery; the
-    state machine depends on it, because Step Functions checks the permission when the
-    logging configuration is set.
+    Adds the log-delivery permissions to the state machine's role (its default policy,
+    which the state machine already depends on: Step Functions checks the permission
+    when the logging configuration is set).
 
     :param level: ``ALL`` (default; cdk-nag AwsSolutions-SF1 asks for it), ``ERROR`` or
         ``FATAL``.
     :param include_execution_data: also log state inputs and outputs. Default False:
         they often hold personal data and secrets.
-    :returns: the policy created, or None when the state machine already logged.
+    :returns: the statement added, or None when the state machine already logged.
     """
     require_one_of(level, "level", STATE_MACHINE_LOG_LEVELS)
     cfn = state_machine.node.default_child
@@ -273,25 +273,14 @@ def enable_state_machine_logging(
         include_execution_data=bool(include_execution_data),
         level=level,
     )
-    policy = iam.Policy(
-        scope,
-        construct_id,
-        statements=[
-            iam.PolicyStatement(actions=list(STATE_MACHINE_LOG_DELIVERY_ACTIONS), resources=["*"])
-        ],
-        roles=[state_machine.role],
+    # On the state machine's own role, as aws-cdk-lib's StateMachine does when `logs` is
+    # given: the log-delivery actions support no resource-level permissions, so cdk-nag's
+    # IAM5 finding for '*' belongs with that role, next to the X-Ray '*' CDK adds there.
+    statement = iam.PolicyStatement(
+        actions=list(STATE_MACHINE_LOG_DELIVERY_ACTIONS), resources=["*"]
     )
-    cdk.Validations.of(policy).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions-IAM5[Resource::*]",
-            reason=(
-                "CloudWatch Logs log-delivery actions do not support resource-level "
-                "permissions; Step Functions requires them on '*' to deliver logs"
-            ),
-        )
-    )
-    cfn.node.add_dependency(policy)
-    return policy
+    state_machine.add_to_role_policy(statement)
+    return statement
 
 
 def add_access_log_metric_filters(

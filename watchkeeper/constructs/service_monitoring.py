@@ -18,17 +18,36 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from watchkeeper import schema
 from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
 from watchkeeper.constructs import resource_logging
+from watchkeeper.constructs.alarms.build import build_alarms
+from watchkeeper.constructs.alarms.core import WatchkeeperAlarm
+from watchkeeper.constructs.alarms.function_alarms import (
+    validate_concurrency_threshold,
+    validate_duration_threshold,
+)
+from watchkeeper.constructs.alarms.security_alarms import SECURITY_KEY, SERVICE_KEY
+from watchkeeper.constructs.alarms.settings import AlarmSettings, validate_overrides
+from watchkeeper.constructs.alarms.topic import (
+    connect_slack,
+    create_alarm_topic,
+    create_delivery_dlq,
+    subscribe_emails,
+)
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -55,7 +74,12 @@ from watchkeeper.constructs.targets import (
     TableTarget,
     slugify,
 )
-from watchkeeper.constructs.validation import require_emails, require_one_of, require_pattern
+from watchkeeper.constructs.validation import (
+    require_emails,
+    require_number,
+    require_one_of,
+    require_pattern,
+)
 from watchkeeper.dashboard_layout import Widget
 from watchkeeper.queries import SavedQuery
 
@@ -148,6 +172,22 @@ class ServiceMonitoring(Construct):
         has two filters outside the app then fails the deployment. Default: True.
     :param ship_logs_excluded_log_groups: account-policy mode: log groups never
         subscribed (the destination's own logs, to avoid loops). Default: none.
+    :param alarm_topic: an SNS topic of your own for alarm actions. Default: a topic
+        ``<service>-alarms`` created here, encrypted with a new customer-managed KMS key
+        (rotation on) that CloudWatch may use, TLS enforced.
+    :param alarm_overrides: ``{"<kind>.<check>": AlarmSettings(...)}`` applied to every
+        resource of that kind (e.g. ``"function.errors"``, ``"queue.age"``,
+        ``"security.authz_failures"``); ``AlarmSettings(enabled=False)`` switches a check
+        off. Per resource: ``monitor_*(..., alarms={"<check>": AlarmSettings(...)})``.
+        Default: none (docs/alarms.md lists every default).
+    :param concurrency_limit: the account's regional Lambda concurrency quota; the
+        account concurrency alarm fires at 90% of it. Default: 1000 (the default quota).
+    :param duration_threshold_share: the p90 duration alarm of a function fires above
+        this share of its timeout, 0.1 to 1. Default: 0.8.
+    :param chatbot_slack: ``(workspace_id, channel_id)``: post alarm notifications to a
+        Slack channel through AWS Chatbot (the workspace must be authorised in the
+        Chatbot console once). Default: none.
+    :param notify_ok: also notify when an alarm returns to OK. Default: True.
     """
 
     def __init__(
@@ -186,6 +226,12 @@ class ServiceMonitoring(Construct):
         ship_logs_filter_pattern: str = "",
         ship_referenced_log_groups: bool = True,
         ship_logs_excluded_log_groups: Sequence[str] = (),
+        alarm_topic: sns.ITopic | None = None,
+        alarm_overrides: dict[str, AlarmSettings] | None = None,
+        concurrency_limit: int = 1000,
+        duration_threshold_share: float = 0.8,
+        chatbot_slack: tuple[str, str] | None = None,
+        notify_ok: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name: str = require_pattern(
@@ -281,10 +327,13 @@ class ServiceMonitoring(Construct):
         self.queues: list[QueueTarget] = []
         self.tables: list[TableTarget] = []
         self.state_machines: list[StateMachineTarget] = []
-        #: Every alarm created (``aws_cloudwatch.CfnAlarm`` / ``CfnCompositeAlarm``).
+        #: Every alarm created (``aws_cloudwatch.CfnAlarm`` / ``CfnCompositeAlarm``), at synth.
         self.alarms: list[Any] = []
         #: The metric filter sets created, one per log group.
         self.metric_filters: list[LogMetricFilters] = []
+        #: The same alarms with what they watch: kind (security / operational /
+        #: composite), resource key, check, severity and routing.
+        self.alarm_details: list[WatchkeeperAlarm] = []
         #: The dashboards created (``aws_cloudwatch.CfnDashboard``).
         self.dashboards: list[Any] = []
         #: The saved queries created (``aws_logs.CfnQueryDefinition``).
@@ -296,8 +345,17 @@ class ServiceMonitoring(Construct):
         #: into nested stacks. None: this construct.
         self._placement: Callable[[Any], Construct] | None = None
         self._monitored_addrs: set[str] = set()
-        self._keys: set[str] = set()
+        # Keys of the service-wide alarms are reserved: no resource may take them.
+        self._keys: set[str] = {SERVICE_KEY, SECURITY_KEY}
         self._finalized = False
+        self._configure_alarms(
+            alarm_topic=alarm_topic,
+            alarm_overrides=alarm_overrides,
+            concurrency_limit=concurrency_limit,
+            duration_threshold_share=duration_threshold_share,
+            chatbot_slack=chatbot_slack,
+            notify_ok=notify_ok,
+        )
         cdk.Aspects.of(self).add(_FinalizeAtSynth(self))
 
     # ----------------------------------------------------------------------------------
@@ -310,6 +368,7 @@ class ServiceMonitoring(Construct):
         *,
         timeout: cdk.Duration | None = None,
         manage_log_group: bool = False,
+        alarms: dict[str, AlarmSettings] | None = None,
     ) -> FunctionTarget:
         """Monitor a Lambda function: one defined in this app, or one imported by name/ARN.
 
@@ -319,8 +378,11 @@ class ServiceMonitoring(Construct):
             ``/aws/lambda/<name>`` log group with this construct's settings instead of
             referencing the existing one. Deploy fails with "already exists" if the group
             exists (Lambda creates it on first invocation). Default: False.
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` for this function's alarms
+            (checks: see ``function.*`` in docs/alarms.md). Default: none.
         """
         self._check_open("monitor_function")
+        overrides = validate_overrides(alarms, "alarms", kind="function")
         # jsii interfaces are Protocols without runtime checks: test for the members.
         if not (hasattr(function, "function_arn") and hasattr(function, "node")):
             raise ValueError(
@@ -328,6 +390,7 @@ class ServiceMonitoring(Construct):
             )
         existing = self._find_function(function)
         if existing is not None:
+            self._set_function_overrides(existing, overrides)
             return existing
         cfn = function.node.default_child if isinstance(function, lambda_.Function) else None
         owned = isinstance(cfn, lambda_.CfnFunction)
@@ -384,9 +447,199 @@ class ServiceMonitoring(Construct):
             else:
                 group = logs.LogGroup.from_log_group_name(self, group_id, target.log_group_name)
             self.log_groups.append(group)
+        self._set_function_overrides(target, overrides)
         self.functions.append(target)
         self._monitored_addrs.add(function.node.addr)
         return target
+
+    def monitor_http_api(
+        self,
+        api: apigatewayv2.IHttpApi,
+        *,
+        stage: str | None = None,
+        alarms: dict[str, AlarmSettings] | None = None,
+    ) -> HttpApiTarget:
+        """Monitor an API Gateway HTTP API (defined here or imported).
+
+        :param stage: the stage whose metrics the alarms watch. Default: ``$default`` for
+            an HttpApi with a default stage; for others all stages together (ApiId only).
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` (``http_api.*`` checks).
+        """
+        self._check_open("monitor_http_api")
+        if not (hasattr(api, "api_id") and hasattr(api, "node")):
+            raise ValueError(
+                f"monitor_http_api(api={api!r}): expected an aws_apigatewayv2.IHttpApi"
+            )
+        overrides = validate_overrides(alarms, "alarms", kind="http_api")
+        existing = self._find(self.http_apis, api)
+        if existing is not None:
+            existing.alarm_overrides.update(overrides)
+            return existing
+        if stage is None and isinstance(api, apigatewayv2.HttpApi) and api.default_stage:
+            stage = "$default"
+        name = _literal(api, getattr(api, "http_api_name", None))
+        target = HttpApiTarget(
+            key=self._unique_key(name or api.node.id),
+            label=name or api.node.path,
+            api_id=api.api_id,
+            api=api,
+            stage=_optional_literal(stage, "stage"),
+            alarm_overrides=overrides,
+        )
+        return self._register(self.http_apis, api, target)
+
+    def monitor_rest_api(
+        self,
+        api: apigateway.IRestApi,
+        *,
+        api_name: str | None = None,
+        stage: str | None = None,
+        alarms: dict[str, AlarmSettings] | None = None,
+    ) -> RestApiTarget:
+        """Monitor an API Gateway REST API (RestApi, LambdaRestApi, SpecRestApi, imported).
+
+        :param api_name: the API's name (the ApiName dimension). Default: the name of a
+            RestApi defined here; required for imported APIs.
+        :param stage: the stage whose metrics the alarms watch. Default: the API's
+            deployment stage; for imported APIs all stages together (ApiName only).
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` (``rest_api.*`` checks).
+        """
+        self._check_open("monitor_rest_api")
+        if not (hasattr(api, "rest_api_id") and hasattr(api, "node")):
+            raise ValueError(
+                f"monitor_rest_api(api={api!r}): expected an aws_apigateway.IRestApi"
+            )
+        overrides = validate_overrides(alarms, "alarms", kind="rest_api")
+        existing = self._find(self.rest_apis, api)
+        if existing is not None:
+            existing.alarm_overrides.update(overrides)
+            return existing
+        name = api_name
+        if name is None and isinstance(api, apigateway.RestApiBase):
+            name = _literal(api, api.rest_api_name)
+        if not name or cdk.Token.is_unresolved(name):
+            raise ValueError(
+                f"monitor_rest_api(api={api.node.path}): api_name={api_name!r}: the API's name "
+                "must be known at synth (metrics are published per ApiName); pass api_name="
+            )
+        if stage is None and isinstance(api, apigateway.RestApiBase):
+            try:
+                # stage_name of the L2 is a Ref token; the L1 holds the literal name.
+                stage = _literal(api, api.deployment_stage.node.default_child.stage_name)
+            except Exception:  # noqa: BLE001 - no deployment stage (deploy=False)
+                stage = None
+        target = RestApiTarget(
+            key=self._unique_key(name),
+            label=name,
+            api_name=name,
+            api=api,
+            stage=_optional_literal(stage, "stage"),
+            alarm_overrides=overrides,
+        )
+        return self._register(self.rest_apis, api, target)
+
+    def monitor_queue(
+        self,
+        queue: sqs.IQueue,
+        *,
+        is_dead_letter_queue: bool | None = None,
+        alarms: dict[str, AlarmSettings] | None = None,
+    ) -> QueueTarget:
+        """Monitor an SQS queue (defined here or imported).
+
+        A queue whose redrive policy names another queue registers that queue too, as its
+        dead-letter queue; a queue that some queue or function of the stack uses as
+        dead-letter queue is recognised as one at synth.
+
+        :param is_dead_letter_queue: declare an imported queue a dead-letter queue.
+            Default: recognised from redrive policies and dead-letter configurations.
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` (``queue.*`` checks).
+        """
+        self._check_open("monitor_queue")
+        if not (hasattr(queue, "queue_arn") and hasattr(queue, "node")):
+            raise ValueError(f"monitor_queue(queue={queue!r}): expected an aws_sqs.IQueue")
+        if is_dead_letter_queue is not None and not isinstance(is_dead_letter_queue, bool):
+            raise ValueError(f"is_dead_letter_queue={is_dead_letter_queue!r} must be a bool")
+        overrides = validate_overrides(alarms, "alarms", kind="queue")
+        target = self._find(self.queues, queue)
+        if target is not None:
+            target.alarm_overrides.update(overrides)
+        else:
+            name = _literal(queue, queue.queue_name)
+            target = self._register(self.queues, queue, QueueTarget(
+                key=self._unique_key(name or queue.node.id),
+                label=name or queue.node.path,
+                queue_name=queue.queue_name,
+                queue=queue,
+                alarm_overrides=overrides,
+            ))
+        if is_dead_letter_queue is not None:
+            target.is_dead_letter_queue = is_dead_letter_queue
+        dlq = queue.dead_letter_queue if isinstance(queue, sqs.Queue) else None
+        if dlq is not None:
+            dlq_target = self.monitor_queue(dlq.queue)
+            self._mark_dead_letter_queue(dlq_target, target.key, target.label)
+        return target
+
+    def monitor_table(
+        self, table: dynamodb.ITable | dynamodb.ITableV2, *,
+        alarms: dict[str, AlarmSettings] | None = None,
+    ) -> TableTarget:
+        """Monitor a DynamoDB table (Table, TableV2, or imported by name).
+
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` (``table.*`` checks).
+        """
+        self._check_open("monitor_table")
+        if not (hasattr(table, "table_name") and hasattr(table, "node")):
+            raise ValueError(f"monitor_table(table={table!r}): expected an aws_dynamodb.ITable")
+        overrides = validate_overrides(alarms, "alarms", kind="table")
+        existing = self._find(self.tables, table)
+        if existing is not None:
+            existing.alarm_overrides.update(overrides)
+            return existing
+        name = _literal(table, table.table_name)
+        return self._register(self.tables, table, TableTarget(
+            key=self._unique_key(name or table.node.id),
+            label=name or table.node.path,
+            table_name=table.table_name,
+            table=table,
+            alarm_overrides=overrides,
+        ))
+
+    def monitor_state_machine(
+        self, state_machine: sfn.IStateMachine, *,
+        alarms: dict[str, AlarmSettings] | None = None,
+    ) -> StateMachineTarget:
+        """Monitor a Step Functions state machine (defined here or imported by ARN).
+
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` (``state_machine.*`` checks).
+        """
+        self._check_open("monitor_state_machine")
+        if not (hasattr(state_machine, "state_machine_arn") and hasattr(state_machine, "node")):
+            raise ValueError(
+                f"monitor_state_machine(state_machine={state_machine!r}): expected an "
+                "aws_stepfunctions.IStateMachine"
+            )
+        overrides = validate_overrides(alarms, "alarms", kind="state_machine")
+        existing = self._find(self.state_machines, state_machine)
+        if existing is not None:
+            existing.alarm_overrides.update(overrides)
+            return existing
+        name = None
+        cfn = state_machine.node.default_child
+        if isinstance(cfn, sfn.CfnStateMachine):
+            name = _literal(state_machine, cfn.state_machine_name)
+        else:
+            arn = _literal(state_machine, state_machine.state_machine_arn)
+            if arn and ":stateMachine:" in arn:
+                name = arn.split(":stateMachine:", 1)[1]
+        return self._register(self.state_machines, state_machine, StateMachineTarget(
+            key=self._unique_key(name or state_machine.node.id),
+            label=name or state_machine.node.path,
+            state_machine_arn=state_machine.state_machine_arn,
+            state_machine=state_machine,
+            alarm_overrides=overrides,
+        ))
 
     # ----------------------------------------------------------------------------------
     # Internals
@@ -407,6 +660,88 @@ class ServiceMonitoring(Construct):
                 "building the stack"
             )
 
+    def _configure_alarms(
+        self,
+        *,
+        alarm_topic: sns.ITopic | None,
+        alarm_overrides: dict[str, AlarmSettings] | None,
+        concurrency_limit: int,
+        duration_threshold_share: float,
+        chatbot_slack: tuple[str, str] | None,
+        notify_ok: bool,
+    ) -> None:
+        self.alarm_overrides = validate_overrides(alarm_overrides, "alarm_overrides")
+        self.concurrency_limit = int(require_number(
+            concurrency_limit, "concurrency_limit", minimum=10, maximum=1_000_000, integer=True
+        ))
+        self.duration_threshold_share = float(require_number(
+            duration_threshold_share, "duration_threshold_share", minimum=0.1, maximum=1
+        ))
+        if not isinstance(notify_ok, bool):
+            raise ValueError(f"notify_ok={notify_ok!r} must be True or False")
+        self.notify_ok = notify_ok
+        if chatbot_slack is not None and (
+            not isinstance(chatbot_slack, tuple | list) or len(chatbot_slack) != 2
+            or not all(isinstance(v, str) and v for v in chatbot_slack)
+        ):
+            raise ValueError(
+                f"chatbot_slack={chatbot_slack!r} must be (workspace_id, channel_id), e.g. "
+                "('T0123ABCD', 'C0123ABCD')"
+            )
+        if alarm_topic is not None and not hasattr(alarm_topic, "topic_arn"):
+            raise ValueError(f"alarm_topic={alarm_topic!r} must be an aws_sns.ITopic")
+        #: The key that encrypts the topic watchkeeper created (None with alarm_topic).
+        self.topic_key: kms.Key | None = None
+        if alarm_topic is None:
+            alarm_topic, self.topic_key = create_alarm_topic(self, self.service_name)
+        #: The SNS topic every alarm action goes to.
+        self.topic: sns.ITopic = alarm_topic
+        self._topic_arn: str = alarm_topic.topic_arn
+        #: Dead-letter queue of the email subscriptions (None without alarm_emails).
+        self.alarm_delivery_dlq: sqs.Queue | None = None
+        if self.alarm_emails:
+            self.alarm_delivery_dlq = create_delivery_dlq(
+                self, self.service_name, self._topic_arn, self.topic_key
+            )
+            subscribe_emails(self, self._topic_arn, self.alarm_emails,
+                             self.alarm_delivery_dlq.queue_arn)
+            # Undelivered notifications are worth a warning, not a service-health page.
+            warning = {"dlq_messages": AlarmSettings(severity="warning")}
+            self.monitor_queue(self.alarm_delivery_dlq.dead_letter_queue.queue, alarms=warning)
+            self.monitor_queue(self.alarm_delivery_dlq, is_dead_letter_queue=True,
+                               alarms=warning)
+        if chatbot_slack is not None:
+            connect_slack(self, self.service_name, alarm_topic, *chatbot_slack)
+
+    def _set_function_overrides(
+        self, target: FunctionTarget, overrides: dict[str, AlarmSettings]
+    ) -> None:
+        duration = overrides.get("duration")
+        if duration is not None and duration.threshold is not None:
+            validate_duration_threshold(target, duration.threshold, "alarms['duration']")
+        concurrency = overrides.get("concurrency")
+        if concurrency is not None and concurrency.threshold is not None:
+            validate_concurrency_threshold(
+                target, concurrency.threshold, "alarms['concurrency']", self.concurrency_limit
+            )
+        target.alarm_overrides.update(overrides)
+
+    def _find(self, targets: Sequence[Any], resource: IConstruct) -> Any:
+        addr = resource.node.addr
+        return next((t for t in targets if _target_resource(t).node.addr == addr), None)
+
+    def _register(self, targets: list[Any], resource: IConstruct, target: Any) -> Any:
+        targets.append(target)
+        self._monitored_addrs.add(resource.node.addr)
+        return target
+
+    @staticmethod
+    def _mark_dead_letter_queue(target: QueueTarget, source_key: str | None,
+                                source_label: str) -> None:
+        target.is_dead_letter_queue = True
+        target.source_key = target.source_key or source_key
+        target.source_label = target.source_label or source_label
+
     def _find_function(self, function: lambda_.IFunction) -> FunctionTarget | None:
         addr = function.node.addr
         for target in self.functions:
@@ -426,17 +761,106 @@ class ServiceMonitoring(Construct):
         path = node.node.path
         return any(path == p or path.startswith(p + "/") for p in self._excluded_paths)
 
-    def _discover(self) -> None:
+    def _scan(self) -> dict[str, list[Any]]:
+        """One walk over the stack: resources to discover and facts about functions."""
+        found: dict[str, list[Any]] = {k: [] for k in (
+            "functions", "http_apis", "rest_apis", "queues", "tables", "state_machines",
+            "event_source_mappings", "event_invoke_configs", "permissions")}
         stack = self.stack
         for node in stack.node.find_all():
-            if isinstance(node, lambda_.Function) and node.node.addr not in self._monitored_addrs:
-                if cdk.Stack.of(node) is not stack or self._is_excluded(node):
-                    continue
-                if not self.include_cdk_internal_functions and _CDK_INTERNAL_FUNCTION_ID.match(
-                    node.node.id
-                ):
-                    continue
-                self.monitor_function(node)
+            if isinstance(node, lambda_.Function):
+                found["functions"].append(node)
+            elif isinstance(node, apigatewayv2.HttpApi):
+                found["http_apis"].append(node)
+            elif isinstance(node, apigateway.RestApiBase):
+                found["rest_apis"].append(node)
+            elif isinstance(node, sqs.Queue):
+                found["queues"].append(node)
+            elif isinstance(node, dynamodb.Table | dynamodb.TableV2):
+                found["tables"].append(node)
+            elif isinstance(node, sfn.StateMachine):
+                found["state_machines"].append(node)
+            elif isinstance(node, lambda_.CfnEventSourceMapping):
+                found["event_source_mappings"].append(node)
+            elif isinstance(node, lambda_.CfnEventInvokeConfig):
+                found["event_invoke_configs"].append(node)
+            elif isinstance(node, lambda_.CfnPermission):
+                found["permissions"].append(node)
+        return found
+
+    def _discover(self, found: dict[str, list[Any]]) -> None:
+        stack = self.stack
+
+        def wanted(node: IConstruct) -> bool:
+            # This construct's own resources (the alarm delivery queues) are never
+            # discovered: the ones worth watching are registered where they are created.
+            return (node.node.addr not in self._monitored_addrs
+                    and cdk.Stack.of(node) is stack and not self._is_excluded(node)
+                    and not node.node.path.startswith(self.node.path + "/"))
+
+        for node in found["functions"]:
+            if not wanted(node):
+                continue
+            if not self.include_cdk_internal_functions and _CDK_INTERNAL_FUNCTION_ID.match(
+                node.node.id
+            ):
+                continue
+            self.monitor_function(node)
+        for kind, method in (
+            ("http_apis", self.monitor_http_api),
+            ("rest_apis", self.monitor_rest_api),
+            ("queues", self.monitor_queue),
+            ("tables", self.monitor_table),
+            ("state_machines", self.monitor_state_machine),
+        ):
+            for node in found[kind]:
+                if wanted(node):
+                    method(node)
+
+    def _apply_stack_facts(self, found: dict[str, list[Any]]) -> None:
+        """Event sources, asynchronous invocation and dead-letter queues, from the stack."""
+        stack = self.stack
+        owned = [t for t in self.functions if t.owned]
+        by_logical_id: dict[str, FunctionTarget] = {}
+        if owned and (found["event_source_mappings"] or found["event_invoke_configs"]
+                      or found["permissions"]):
+            for t in owned:
+                by_logical_id[stack.resolve(t.cfn.logical_id)] = t
+        for esm in found["event_source_mappings"]:
+            target = _referenced_target(stack.resolve(esm.function_name), by_logical_id)
+            if target is not None:
+                kind = _event_source_kind(esm, stack)
+                if kind not in target.event_sources:
+                    target.event_sources = (*target.event_sources, kind)
+        for config in found["event_invoke_configs"]:
+            target = _referenced_target(stack.resolve(config.function_name), by_logical_id)
+            if target is not None:
+                target.async_invoked = True
+        for permission in found["permissions"]:
+            principal = stack.resolve(permission.principal)
+            if not (isinstance(principal, str) and principal.split(".", 1)[0]
+                    in _ASYNC_PRINCIPALS):
+                continue
+            target = _referenced_target(stack.resolve(permission.function_name), by_logical_id)
+            if target is not None:
+                target.async_invoked = True
+        # Dead-letter queues: of queues (redrive policy) and of functions.
+        queue_by_addr = {q.queue.node.addr: q for q in self.queues}
+        for queue in found["queues"]:
+            dlq = queue.dead_letter_queue
+            if dlq is not None and dlq.queue.node.addr in queue_by_addr:
+                name = _literal(queue, queue.queue_name)
+                self._mark_dead_letter_queue(queue_by_addr[dlq.queue.node.addr], None,
+                                             name or queue.node.path)
+        for target in owned:
+            dlq = getattr(target.function, "dead_letter_queue", None)
+            if dlq is not None and dlq.node.addr in queue_by_addr:
+                self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.key,
+                                             target.label)
+
+    def _build_alarms(self) -> None:
+        self.alarm_details = build_alarms(self, self._topic_arn)
+        self.alarms = [a.cfn for a in self.alarm_details]
 
     def _wire_function_logging(self) -> None:
         for target in self.functions:
@@ -641,13 +1065,16 @@ class ServiceMonitoring(Construct):
     def _finalize(self) -> None:
         if self._finalized:
             return
+        found = self._scan()
         if self.discover:
-            self._discover()
+            self._discover(found)
         self._finalized = True
+        self._apply_stack_facts(found)
         self._wire_function_logging()
         self._build_metric_filters()
         self._switch_on_resource_logging()
         self._ship_logs()
+        self._build_alarms()
         self._record_metadata()
         self._build_queries_and_dashboards()
 
@@ -672,6 +1099,64 @@ def _literal(scope: IConstruct, value: Any) -> str | None:
         return value
     resolved = cdk.Stack.of(scope).resolve(value)
     return resolved if isinstance(resolved, str) else None
+
+
+#: Services that invoke Lambda functions asynchronously (their permission principals).
+_ASYNC_PRINCIPALS = frozenset({"s3", "sns", "events", "logs", "ses", "iot", "codecommit"})
+
+
+def _target_resource(target: Any) -> IConstruct:
+    for attr in ("function", "api", "queue", "table", "state_machine"):
+        value = getattr(target, attr, None)
+        if value is not None:
+            return value
+    raise AssertionError(f"target without resource: {target!r}")  # pragma: no cover
+
+
+def _optional_literal(value: Any, option: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{option}={value!r} must be a non-empty string")
+    return value
+
+
+def _referenced_target(resolved: Any, by_logical_id: dict[str, FunctionTarget]
+                       ) -> FunctionTarget | None:
+    """The function that ``Ref``/``Fn::GetAtt`` in ``resolved`` points at, if monitored."""
+    if isinstance(resolved, dict):
+        if "Ref" in resolved:
+            return by_logical_id.get(resolved["Ref"])
+        if "Fn::GetAtt" in resolved:
+            return by_logical_id.get(resolved["Fn::GetAtt"][0])
+        for value in resolved.values():
+            found = _referenced_target(value, by_logical_id)
+            if found is not None:
+                return found
+    elif isinstance(resolved, list):
+        for value in resolved:
+            found = _referenced_target(value, by_logical_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> str:
+    """``kinesis``, ``dynamodb``, ``kafka``, ``sqs`` or ``other``."""
+    if esm.self_managed_event_source is not None or (
+        esm.amazon_managed_kafka_event_source_config is not None
+    ):
+        return "kafka"
+    source = str(stack.resolve(esm.event_source_arn))
+    for marker, kind in ((":kafka:", "kafka"), ("StreamArn", "dynamodb"),
+                         (":dynamodb:", "dynamodb"), (":kinesis:", "kinesis"),
+                         (":sqs:", "sqs"), (":mq:", "other")):
+        if marker in source:
+            return kind
+    if esm.starting_position is not None:
+        # A stream given as a reference to a Kinesis stream (Fn::GetAtt <Stream>.Arn).
+        return "kinesis"
+    return "sqs"
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -56,6 +56,10 @@ class FunctionTarget:
     memory_mb: int | None = None
     #: The L1 resource for owned functions (``aws_lambda.CfnFunction``), else None.
     cfn: Any = None
+    #: Invoked asynchronously (EventInvokeConfig, or an S3/SNS/EventBridge/... permission).
+    async_invoked: bool = False
+    #: Per-resource alarm overrides (``monitor_function(fn, alarms=...)``), validated.
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,7 +68,8 @@ class HttpApiTarget:
     label: str
     api_id: str
     api: Any
-    stage: str = "$default"
+    stage: str | None = "$default"
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,7 +78,8 @@ class RestApiTarget:
     label: str
     api_name: str
     api: Any
-    stage: str = "prod"
+    stage: str | None = "prod"
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +91,9 @@ class QueueTarget:
     is_dead_letter_queue: bool = False
     #: Key of the queue whose dead-letter queue this is, when known.
     source_key: str | None = None
+    #: Label of the queue or function whose dead-letter queue this is, when known.
+    source_label: str | None = None
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,6 +102,7 @@ class TableTarget:
     label: str
     table_name: str
     table: Any
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,3 +112,4 @@ class StateMachineTarget:
     state_machine_arn: str
     state_machine: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,96 @@
+"""Builds every alarm of a ServiceMonitoring from its target records, at synth."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from constructs import Construct
+
+from watchkeeper.constructs.alarms.api_alarms import plan_http_api, plan_rest_api
+from watchkeeper.constructs.alarms.composite import build_health_composite
+from watchkeeper.constructs.alarms.core import (
+    DIRECT,
+    VIA_COMPOSITE,
+    AlarmPlan,
+    PlanContext,
+    WatchkeeperAlarm,
+    render,
+)
+from watchkeeper.constructs.alarms.function_alarms import plan_function
+from watchkeeper.constructs.alarms.queue_alarms import plan_queue
+from watchkeeper.constructs.alarms.security_alarms import plan_service
+from watchkeeper.constructs.alarms.state_machine_alarms import plan_state_machine
+from watchkeeper.constructs.alarms.table_alarms import plan_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from watchkeeper.constructs.service_monitoring import ServiceMonitoring
+
+
+def plan_all(mon: ServiceMonitoring) -> list[AlarmPlan]:
+    """Every alarm plan of ``mon``, in a stable order (no CDK objects created)."""
+    ctx = PlanContext(
+        service=mon.service_name,
+        kind_overrides=mon.alarm_overrides,
+        concurrency_limit=mon.concurrency_limit,
+        duration_threshold_share=mon.duration_threshold_share,
+        has_api=bool(mon.http_apis or mon.rest_apis),
+    )
+    plans: list[AlarmPlan] = []
+    for f in mon.functions:
+        plans += plan_function(f, ctx)
+    plans += plan_service(ctx, bool(mon.functions))
+    for h in mon.http_apis:
+        plans += plan_http_api(h, ctx)
+    for r in mon.rest_apis:
+        plans += plan_rest_api(r, ctx)
+    for q in mon.queues:
+        plans += plan_queue(q, ctx)
+    for t in mon.tables:
+        plans += plan_table(t, ctx)
+    for s in mon.state_machines:
+        plans += plan_state_machine(s, ctx)
+    _shorten_names(plans, mon.service_name)
+    return plans
+
+
+def _shorten_names(plans: list[AlarmPlan], service: str) -> None:
+    """``orders-orders-create-errors`` -> ``orders-create-errors``: drop the service name
+    from a resource key that starts with it, unless that would collide with another key."""
+    keys = {p.resource_key for p in plans}
+    prefix = f"{service}-"
+    for plan in plans:
+        key = plan.resource_key
+        if key.startswith(prefix) and key[len(prefix):] and key[len(prefix):] not in keys:
+            plan.name_key = key[len(prefix):]
+
+
+def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlarm]:
+    plans = plan_all(mon)
+    if not plans:
+        return []
+    scope = Construct(mon, "Alarms")
+    actions = [topic_arn]
+    ok_actions = actions if mon.notify_ok else []
+    built: list[WatchkeeperAlarm] = []
+    children = []
+    for plan in plans:
+        direct = plan.routing == DIRECT
+        cfn = render(scope, plan, alarm_actions=actions if direct else [],
+                     ok_actions=ok_actions if direct else [])
+        built.append(WatchkeeperAlarm(
+            cfn=cfn, name=plan.name, kind=plan.check.category, resource_key=plan.resource_key,
+            check=plan.check.key, severity=plan.settings.severity, routing=plan.routing,
+        ))
+        if not direct:
+            children.append((plan.name, cfn))
+    composites = build_health_composite(
+        scope, mon.service_name, children, alarm_actions=actions, ok_actions=ok_actions
+    )
+    for index, (name, cfn, child_names) in enumerate(composites):
+        top = index == 0
+        built.append(WatchkeeperAlarm(
+            cfn=cfn, name=name, kind="composite", resource_key="service",
+            check="service.health", severity="critical",
+            routing=DIRECT if top else VIA_COMPOSITE, children=list(child_names),
+        ))
+    return built

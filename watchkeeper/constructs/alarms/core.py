@@ -1,0 +1,245 @@
+"""Alarm plans as plain Python data, and the one L1 call that turns a plan into an alarm.
+
+Why L1 and plain data: most synth time is spent in jsii round trips to Node. An L2
+``Metric`` + ``Alarm`` costs dozens of round trips per alarm (metric objects, math
+expressions, identity checks, ``Stack.of`` lookups); a plan built in Python and handed to
+``aws_cloudwatch.CfnAlarm`` in one constructor call costs one (jsii structs are built on the
+Python side). At 50 functions that is the difference the benchmark measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from watchkeeper import schema
+from watchkeeper.constructs.alarms.settings import (
+    ANOMALY_UPPER,
+    GT,
+    GTE,
+    MAX_MATH_METRICS,
+    SECURITY,
+    Check,
+    Resolved,
+)
+
+#: Longest alarm name CloudWatch accepts.
+MAX_ALARM_NAME = 255
+#: Where an alarm's notification goes: straight to the topic, or only through the
+#: service-health composite (see composite.py for the policy).
+DIRECT = "direct"
+VIA_COMPOSITE = "composite"
+
+_SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    """One CloudWatch metric: namespace, name, dimensions (values may be tokens)."""
+
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class AlarmPlan:
+    """Everything about one alarm except the CDK object. Built by the per-kind modules."""
+
+    settings: Resolved
+    resource_key: str
+    label: str
+    service: str
+    #: The metric of a single-metric alarm (also ``m1`` of anomaly alarms).
+    metric: MetricRef | None = None
+    #: Metric math: expression over ``math_metrics`` (ids m1, m2, ...), one statistic.
+    expression: str | None = None
+    math_metrics: tuple[MetricRef, ...] = ()
+    #: Effective threshold (a default computed from the resource, or the override).
+    threshold: float | None = None
+    #: Words after the threshold in the description, e.g. "ms (80% of the 30 s timeout)".
+    threshold_note: str = ""
+    #: The resource part of the alarm name, when shorter than the key (see build.py).
+    name_key: str | None = None
+
+    @property
+    def check(self) -> Check:
+        return self.settings.check
+
+    @property
+    def name(self) -> str:
+        key = self.name_key or self.resource_key
+        return f"{self.service}-{key}-{self.check.name.replace('_', '-')}"
+
+    @property
+    def routing(self) -> str:
+        if self.check.category == SECURITY or self.settings.severity != "critical":
+            return DIRECT
+        return VIA_COMPOSITE
+
+    def description(self) -> str:
+        c, s = self.check, self.settings
+        threshold = self.threshold if self.threshold is not None else s.threshold
+        if c.anomaly:
+            rule = f"{s.statistic} {c.metric} above the expected band ({threshold:g} std dev)"
+        else:
+            rule = f"{s.statistic} {c.metric} {_SYMBOL[c.comparison]} {threshold:g}"
+            if self.threshold_note:
+                rule += f" {self.threshold_note}"
+        window = f"{s.datapoints_to_alarm} of {s.evaluation_periods} x {s.period}s"
+        query = schema.saved_query_name(self.service, c.query)
+        return (f"{self.label}: {c.title}. Fires when {rule} in {window}. "
+                f"First run saved query {query}.")
+
+
+@dataclass
+class WatchkeeperAlarm:
+    """An alarm watchkeeper created, with what dashboards and queries need to know."""
+
+    #: ``aws_cloudwatch.CfnAlarm`` or ``CfnCompositeAlarm``.
+    cfn: Any
+    #: Alarm name (literal).
+    name: str
+    #: ``security``, ``operational`` or ``composite``.
+    kind: str
+    #: The monitored resource's key (``service`` / ``security`` for service-wide alarms).
+    resource_key: str
+    #: ``<kind>.<check>``, e.g. ``function.errors``; ``service.health`` for the composite.
+    check: str
+    #: ``critical`` or ``warning``.
+    severity: str
+    #: ``direct`` (has the topic as action) or ``composite`` (notifies through it).
+    routing: str = DIRECT
+    children: list[str] = field(default_factory=list)
+
+
+def _dims(metric: MetricRef) -> list[cloudwatch.CfnAlarm.DimensionProperty] | None:
+    if not metric.dimensions:
+        return None
+    return [cloudwatch.CfnAlarm.DimensionProperty(name=n, value=v) for n, v in metric.dimensions]
+
+
+def _metric_property(metric: MetricRef) -> cloudwatch.CfnAlarm.MetricProperty:
+    return cloudwatch.CfnAlarm.MetricProperty(
+        namespace=metric.namespace, metric_name=metric.name, dimensions=_dims(metric)
+    )
+
+
+def _stat_query(qid: str, metric: MetricRef, stat: str, period: int, returns: bool
+                ) -> cloudwatch.CfnAlarm.MetricDataQueryProperty:
+    return cloudwatch.CfnAlarm.MetricDataQueryProperty(
+        id=qid,
+        metric_stat=cloudwatch.CfnAlarm.MetricStatProperty(
+            metric=_metric_property(metric), period=period, stat=stat
+        ),
+        return_data=returns,
+    )
+
+
+def render(
+    scope: Construct,
+    plan: AlarmPlan,
+    *,
+    alarm_actions: list[str],
+    ok_actions: list[str],
+) -> cloudwatch.CfnAlarm:
+    """Create the alarm of ``plan`` with one L1 call."""
+    s = plan.settings
+    check = plan.check
+    name = plan.name
+    if len(name) > MAX_ALARM_NAME:
+        raise ValueError(f"alarm name {name!r} is longer than {MAX_ALARM_NAME} characters")
+    props: dict[str, Any] = {
+        "alarm_name": name,
+        "alarm_description": plan.description(),
+        "comparison_operator": check.comparison,
+        "evaluation_periods": s.evaluation_periods,
+        "datapoints_to_alarm": s.datapoints_to_alarm,
+        "treat_missing_data": s.treat_missing_data,
+        "actions_enabled": True,
+    }
+    if alarm_actions:
+        props["alarm_actions"] = alarm_actions
+    if ok_actions:
+        props["ok_actions"] = ok_actions
+    threshold = plan.threshold if plan.threshold is not None else s.threshold
+    if check.anomaly:
+        assert plan.metric is not None
+        props["metrics"] = [
+            _stat_query("m1", plan.metric, s.statistic, s.period, True),
+            cloudwatch.CfnAlarm.MetricDataQueryProperty(
+                id="ad1",
+                expression=f"ANOMALY_DETECTION_BAND(m1, {threshold:g})",
+                label=f"{plan.metric.name} (expected)",
+                return_data=True,
+            ),
+        ]
+        props["threshold_metric_id"] = "ad1"
+    elif plan.expression is not None:
+        if len(plan.math_metrics) > MAX_MATH_METRICS:
+            raise ValueError(
+                f"alarm {name}: metric math uses {len(plan.math_metrics)} metrics; CloudWatch "
+                f"allows at most {MAX_MATH_METRICS} in one alarm"
+            )
+        queries = [
+            _stat_query(f"m{i}", m, s.statistic, s.period, False)
+            for i, m in enumerate(plan.math_metrics, start=1)
+        ]
+        queries.append(cloudwatch.CfnAlarm.MetricDataQueryProperty(
+            id="e1", expression=plan.expression, label=check.title, return_data=True
+        ))
+        props["metrics"] = queries
+        props["threshold"] = threshold
+    else:
+        assert plan.metric is not None
+        props["namespace"] = plan.metric.namespace
+        props["metric_name"] = plan.metric.name
+        dims = _dims(plan.metric)
+        if dims:
+            props["dimensions"] = dims
+        props["period"] = s.period
+        if s.statistic.startswith("p"):
+            props["extended_statistic"] = s.statistic
+        else:
+            props["statistic"] = s.statistic
+        props["threshold"] = threshold
+    construct_id = f"{plan.resource_key}-{check.name}"
+    return cloudwatch.CfnAlarm(scope, construct_id, **props)
+
+
+@dataclass
+class PlanContext:
+    """What every planner needs besides its target: service-wide options."""
+
+    service: str
+    #: ``alarm_overrides`` of ServiceMonitoring, validated (keys ``kind.check``).
+    kind_overrides: dict[str, Any]
+    concurrency_limit: int
+    duration_threshold_share: float
+    #: The service monitors at least one API (decides function.traffic_anomaly's default).
+    has_api: bool = False
+
+    def resolve(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> Resolved:
+        from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve
+
+        key = f"{kind}.{name}"
+        layers = tuple(
+            layer for layer in (self.kind_overrides.get(key), resource_overrides.get(name))
+            if layer is not None
+        )
+        option = (f"alarms[{name!r}]" if name in resource_overrides
+                  else f"alarm_overrides[{key!r}]")
+        return resolve(CHECKS_BY_KEY[key], layers, option)
+
+    def option_of(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> str:
+        """The option a user set for this check (for error messages)."""
+        if name in resource_overrides:
+            return f"alarms[{name!r}]"
+        return f"alarm_overrides[{kind + '.' + name!r}]"
+
+    def wanted(self, resolved: Resolved, default_condition: bool) -> bool:
+        """Create the alarm? ``enabled`` wins; else the check's default condition."""
+        return default_condition if resolved.enabled is None else resolved.enabled

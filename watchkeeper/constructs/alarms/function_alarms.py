@@ -1,0 +1,127 @@
+"""Alarms of one Lambda function (AWS/Lambda, dimension FunctionName).
+
+Which checks a function gets:
+- always: errors, error_rate (metric math guarded against zero invocations), throttles,
+  and duration p90 when its timeout is known (owned functions; imported ones with
+  ``monitor_function(fn, timeout=...)``);
+- concurrency: when the function has reserved concurrency (90% of it); the account-wide
+  limit is watched once per service (``service.account_concurrency``);
+- iterator_age: when a Kinesis or DynamoDB stream event source mapping invokes it;
+- async_events_dropped / async_event_age: when it is invoked asynchronously (an
+  EventInvokeConfig, or a permission for S3, SNS, EventBridge, CloudWatch Logs, SES or
+  IoT to invoke it);
+- dead_letter_errors: when it has a dead-letter queue or topic;
+- traffic_anomaly: when the service monitors no API (else opt in per function).
+"""
+
+from __future__ import annotations
+
+from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.targets import FunctionTarget
+
+NAMESPACE = "AWS/Lambda"
+KIND = "function"
+#: CloudWatch alarms on a share of reserved concurrency use this share by default.
+CONCURRENCY_SHARE = 0.9
+_STREAM_SOURCES = ("kinesis", "dynamodb")
+
+
+def duration_threshold_ms(target: FunctionTarget, share: float) -> float | None:
+    if target.timeout_seconds is None:
+        return None
+    return round(target.timeout_seconds * 1000 * share)
+
+
+def validate_duration_threshold(target: FunctionTarget, threshold: float, option: str) -> None:
+    """A p90 duration above the timeout can never be reached: say so at synth."""
+    if target.timeout_seconds is not None and threshold > target.timeout_seconds * 1000:
+        raise ValueError(
+            f"{option}.threshold={threshold:g} ms is above the timeout of {target.label} "
+            f"({target.timeout_seconds:g} s = {target.timeout_seconds * 1000:g} ms): a "
+            "duration alarm above the timeout never fires; use a lower threshold"
+        )
+
+
+def validate_concurrency_threshold(
+    target: FunctionTarget, threshold: float, option: str, concurrency_limit: int
+) -> None:
+    limit = target.reserved_concurrency or concurrency_limit
+    if threshold > limit:
+        what = "reserved concurrency" if target.reserved_concurrency else "concurrency_limit"
+        raise ValueError(
+            f"{option}.threshold={threshold:g} is above the {what} of {target.label} "
+            f"({limit}): the alarm could never fire"
+        )
+
+
+def plan_function(target: FunctionTarget, ctx: PlanContext) -> list[AlarmPlan]:
+    over = target.alarm_overrides
+    dims = (("FunctionName", target.function_name),)
+
+    def metric(name: str) -> MetricRef:
+        return MetricRef(NAMESPACE, name, dims)
+
+    def plan(name: str, **kw: object) -> AlarmPlan:
+        return AlarmPlan(settings=ctx.resolve(KIND, name, over), resource_key=target.key,
+                         label=target.label, service=ctx.service, **kw)  # type: ignore[arg-type]
+
+    plans: list[AlarmPlan] = []
+
+    def add(name: str, condition: bool, **kw: object) -> AlarmPlan | None:
+        p = plan(name, **kw)
+        if ctx.wanted(p.settings, condition):
+            plans.append(p)
+            return p
+        return None
+
+    add("errors", True, metric=metric("Errors"))
+    add("error_rate", True, expression="IF(m2 > 0, 100 * m1 / m2, 0)",
+        math_metrics=(metric("Errors"), metric("Invocations")))
+    add("throttles", True, metric=metric("Throttles"))
+
+    # Duration: a share of the function's own timeout unless a threshold is given.
+    duration = plan("duration", metric=metric("Duration"))
+    explicit = _explicit_threshold(ctx, "duration", over)
+    default_ms = duration_threshold_ms(target, ctx.duration_threshold_share)
+    if ctx.wanted(duration.settings, default_ms is not None or explicit):
+        if explicit:
+            validate_duration_threshold(target, duration.settings.threshold,
+                                        ctx.option_of(KIND, "duration", over))
+        elif default_ms is None:
+            raise ValueError(
+                f"{ctx.option_of(KIND, 'duration', over)}: {target.label} is imported and its "
+                "timeout is unknown; pass monitor_function(fn, timeout=...) or a threshold"
+            )
+        else:
+            duration.threshold = default_ms
+            duration.threshold_note = (
+                f"ms ({ctx.duration_threshold_share:.0%} of the {target.timeout_seconds:g}s "
+                "timeout)")
+        plans.append(duration)
+
+    concurrency = plan("concurrency", metric=metric("ConcurrentExecutions"))
+    explicit = _explicit_threshold(ctx, "concurrency", over)
+    if ctx.wanted(concurrency.settings, target.reserved_concurrency is not None):
+        limit = target.reserved_concurrency or ctx.concurrency_limit
+        if explicit:
+            validate_concurrency_threshold(target, concurrency.settings.threshold,
+                                           ctx.option_of(KIND, "concurrency", over),
+                                           ctx.concurrency_limit)
+        else:
+            concurrency.threshold = int(limit * CONCURRENCY_SHARE)
+            what = "reserved concurrency" if target.reserved_concurrency else "account limit"
+            concurrency.threshold_note = f"(90% of {what} {limit})"
+        plans.append(concurrency)
+
+    add("iterator_age", any(s in _STREAM_SOURCES for s in target.event_sources),
+        metric=metric("IteratorAge"))
+    add("async_events_dropped", target.async_invoked, metric=metric("AsyncEventsDropped"))
+    add("async_event_age", target.async_invoked, metric=metric("AsyncEventAge"))
+    add("dead_letter_errors", target.has_dead_letter, metric=metric("DeadLetterErrors"))
+    add("traffic_anomaly", not ctx.has_api and target.owned, metric=metric("Invocations"))
+    return plans
+
+
+def _explicit_threshold(ctx: PlanContext, name: str, over: dict) -> bool:
+    layers = (ctx.kind_overrides.get(f"{KIND}.{name}"), over.get(name))
+    return any(layer is not None and layer.threshold is not None for layer in layers)

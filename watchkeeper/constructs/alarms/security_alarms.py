@@ -1,0 +1,53 @@
+"""Service-wide alarms on the metrics taken from the service's logs.
+
+The metric filters publish ``schema.SecurityMetric.*`` and ``schema.HealthMetric.*`` in
+``schema.metric_namespace(service)`` without dimensions (one metric per service, value 1 per
+matching line), so these alarms are per service, not per function: their cost does not
+grow with the number of functions. The account-wide concurrency alarm lives here too.
+"""
+
+from __future__ import annotations
+
+from watchkeeper import schema
+from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.alarms.function_alarms import CONCURRENCY_SHARE
+from watchkeeper.constructs.alarms.function_alarms import NAMESPACE as LAMBDA_NAMESPACE
+from watchkeeper.constructs.alarms.settings import checks_of
+
+#: Resource keys of the service-wide alarms (reserved: no resource may use them).
+SERVICE_KEY = "service"
+SECURITY_KEY = "security"
+
+
+def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
+    """Health (timeouts, out of memory, account concurrency) and security alarms."""
+    if not has_functions:
+        return []
+    namespace = schema.metric_namespace(ctx.service)
+    label = f"service {ctx.service}"
+    plans: list[AlarmPlan] = []
+    for kind, key in (("service", SERVICE_KEY), ("security", SECURITY_KEY)):
+        for check in checks_of(kind):
+            settings = ctx.resolve(kind, check.name, {})
+            if not ctx.wanted(settings, True):
+                continue
+            if check.name == "account_concurrency":
+                plan = AlarmPlan(settings=settings, resource_key=key,
+                                 label=f"account (seen from {label})", service=ctx.service,
+                                 metric=MetricRef(LAMBDA_NAMESPACE, "ConcurrentExecutions"))
+                if ctx.kind_overrides.get(check.key, None) is None or \
+                        ctx.kind_overrides[check.key].threshold is None:
+                    plan.threshold = int(ctx.concurrency_limit * CONCURRENCY_SHARE)
+                    plan.threshold_note = f"(90% of concurrency_limit {ctx.concurrency_limit})"
+                elif settings.threshold > ctx.concurrency_limit:
+                    raise ValueError(
+                        f"alarm_overrides['service.account_concurrency'].threshold="
+                        f"{settings.threshold:g} is above concurrency_limit="
+                        f"{ctx.concurrency_limit}: the alarm could never fire"
+                    )
+            else:
+                plan = AlarmPlan(settings=settings, resource_key=key, label=label,
+                                 service=ctx.service,
+                                 metric=MetricRef(namespace, check.metric))
+            plans.append(plan)
+    return plans

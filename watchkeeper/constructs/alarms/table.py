@@ -1,0 +1,56 @@
+"""The table of default alarms in docs/alarms.md, generated from ``CHECKS``.
+
+A test compares the document with this output, so the table cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, CHECKS, GT, GTE, SECURITY
+
+_SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
+#: Standard-resolution alarm price per metric per month (us-east-1); anomaly detection
+#: alarms are billed as 3 metrics.
+PRICE_PER_ALARM_METRIC = 0.10
+
+
+def metrics_billed(check_key: str) -> int:
+    if check_key == "function.error_rate":
+        return 2
+    if check_key == "table.system_errors":
+        return 10
+    return 3 if check_key.endswith("anomaly") else 1
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60} min"
+
+
+def _threshold(check) -> str:
+    if check.key == "function.duration":
+        return "> 80% of timeout"
+    if check.key in ("function.concurrency",):
+        return "> 90% of reserved"
+    if check.key == "service.account_concurrency":
+        return "> 90% of limit"
+    if check.anomaly:
+        return f"band {check.threshold:g} sd"
+    return f"{_SYMBOL[check.comparison]} {check.threshold:g}"
+
+
+def default_alarm_table() -> str:
+    rows = [
+        "| check | metric | statistic | threshold | period | datapoints | time to detect "
+        "| missing data | notifies | created when | $/month |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in CHECKS:
+        routing = ("direct (security)" if c.category == SECURITY
+                   else "via composite" if c.severity == "critical" else "direct")
+        detect = _minutes(c.period * c.datapoints_to_alarm)
+        cost = metrics_billed(c.key) * PRICE_PER_ALARM_METRIC
+        rows.append(
+            f"| `{c.key}` | {c.metric} | {c.statistic} | {_threshold(c)} | {_minutes(c.period)} "
+            f"| {c.datapoints_to_alarm} of {c.evaluation_periods} | ~{detect} "
+            f"| {c.treat_missing_data} | {routing} | {c.when} | {cost:.2f} |"
+        )
+    return "\n".join(rows)

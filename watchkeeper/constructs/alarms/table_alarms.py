@@ -1,0 +1,42 @@
+"""Alarms of DynamoDB tables (AWS/DynamoDB).
+
+``ReadThrottleEvents`` and ``WriteThrottleEvents`` are published per table (dimension
+TableName). ``SystemErrors`` is published per table *and operation* only, and CloudWatch
+does not aggregate over a missing dimension, so the system-errors alarm sums the ten
+data-plane operations with metric math: 10 metrics, CloudWatch's limit for one alarm.
+CloudWatch treats missing data as ``ignore`` for AWS/DynamoDB whatever is set.
+"""
+
+from __future__ import annotations
+
+from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.targets import TableTarget
+
+NAMESPACE = "AWS/DynamoDB"
+KIND = "table"
+#: Operations whose SystemErrors are summed (the data plane an application calls).
+SYSTEM_ERROR_OPERATIONS: tuple[str, ...] = (
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+    "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
+)
+
+
+def plan_table(target: TableTarget, ctx: PlanContext) -> list[AlarmPlan]:
+    dims = (("TableName", target.table_name),)
+    plans = []
+    for name, metric_name in (("read_throttles", "ReadThrottleEvents"),
+                              ("write_throttles", "WriteThrottleEvents")):
+        settings = ctx.resolve(KIND, name, target.alarm_overrides)
+        if ctx.wanted(settings, True):
+            plans.append(AlarmPlan(settings=settings, resource_key=target.key,
+                                   label=target.label, service=ctx.service,
+                                   metric=MetricRef(NAMESPACE, metric_name, dims)))
+    settings = ctx.resolve(KIND, "system_errors", target.alarm_overrides)
+    if ctx.wanted(settings, True):
+        metrics = tuple(MetricRef(NAMESPACE, "SystemErrors", dims + (("Operation", op),))
+                        for op in SYSTEM_ERROR_OPERATIONS)
+        ids = ", ".join(f"m{i}" for i in range(1, len(metrics) + 1))
+        plans.append(AlarmPlan(settings=settings, resource_key=target.key, label=target.label,
+                               service=ctx.service, expression=f"SUM([{ids}])",
+                               math_metrics=metrics))
+    return plans
