@@ -78,6 +78,17 @@ _encode: Final = json.JSONEncoder(
 ).encode
 
 
+# Line breaks that JSON leaves unescaped but that some line readers split on.
+_UNICODE_LINE_BREAKS: Final = ("\u2028", "\u2029", "\x85")
+
+
+def _one_line(text: str) -> str:
+    for char in _UNICODE_LINE_BREAKS:
+        if char in text:
+            text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
 def to_json(data: dict[str, Any]) -> str:
     """``data`` as one line of JSON; a field json cannot encode is written as a string.
 
@@ -85,7 +96,7 @@ def to_json(data: dict[str, Any]) -> str:
     and values nested too deep end up as strings instead of losing the record.
     """
     try:
-        return _encode(data)
+        return _one_line(_encode(data))
     except (TypeError, ValueError, OverflowError, RecursionError):
         pass
     safe: dict[str, Any] = {}
@@ -95,7 +106,7 @@ def to_json(data: dict[str, Any]) -> str:
         except (TypeError, ValueError, OverflowError, RecursionError):
             value = redact_text(_safe_str(value))
         safe[key if isinstance(key, str) else _safe_str(key)] = value
-    return _encode(safe)
+    return _one_line(_encode(safe))
 
 
 def redact_field(key: str, value: Any) -> Any:

@@ -170,4 +170,8 @@ def security_event(
         caller.f_lineno, text, (), None, caller.f_code.co_name,
     )
     record.__dict__.update(record_fields)
-    return _DESCRIBER.build(record)
+    described = _DESCRIBER.build(record)
+    service = getattr(target, "service", None)
+    if isinstance(service, str) and service:
+        described.setdefault(Field.SERVICE, service)
+    return described
