@@ -103,6 +103,7 @@ def _normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 def security_event(
     name: str,
+    /,
     *params: object,
     message: str | None = None,
     logger: Any = None,
