@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from watchkeeper.runtime import bind_lambda_context, get_logger
-from watchkeeper.runtime.logger import DEFAULT_LOGGER_NAME, StructuredHandler, resolve_level
+from watchkeeper.runtime.logger import (
+    DEFAULT_LOGGER_NAME,
+    StructuredHandler,
+    logger_name,
+    resolve_level,
+)
 from watchkeeper.schema import LEVELS, Field
 
 ISO_UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -28,7 +33,7 @@ def test_record_has_schema_fields_in_order(captured, lambda_context, service_nam
     assert ISO_UTC_MS.match(record[Field.TIMESTAMP])
     assert record[Field.LEVEL] == "INFO"
     assert record[Field.MESSAGE] == "order o-1 created"
-    assert record[Field.LOGGER] == service_name
+    assert record[Field.LOGGER] == f"watchkeeper.{service_name}"
     assert record[Field.REQUEST_ID] == lambda_context.aws_request_id
     assert record[Field.FUNCTION_NAME] == lambda_context.function_name
     assert record[Field.SERVICE] == service_name
@@ -183,12 +188,12 @@ def test_logger_does_not_propagate(captured):
 
 def test_service_and_logger_name_from_environment(monkeypatch, service_name):
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", service_name + "-pt")
-    assert get_logger().name == service_name + "-pt"
+    assert get_logger().name == logger_name(service_name + "-pt")
     monkeypatch.setenv("WATCHKEEPER_SERVICE", service_name + "-wk")
     stream = io.StringIO()
     logger = get_logger(stream=stream)
     logger.info("x")
-    assert logger.name == service_name + "-wk"
+    assert logger.name == f"watchkeeper.{service_name}-wk"
     assert json.loads(stream.getvalue())[Field.SERVICE] == service_name + "-wk"
 
 
@@ -275,7 +280,19 @@ def test_a_failing_stream_does_not_raise(service_name, monkeypatch):
 
 
 def test_child_loggers_are_written_by_the_service_logger(captured, service_name):
-    logging.getLogger(f"{service_name}.db").warning("slow query")
+    captured.logger.getChild("db").warning("slow query")
     record = captured.one
-    assert record[Field.LOGGER] == f"{service_name}.db"
+    assert record[Field.LOGGER] == f"watchkeeper.{service_name}.db"
     assert record[Field.SERVICE] == service_name
+
+
+def test_a_powertools_logger_of_the_same_service_does_not_share_ours(captured, service_name):
+    from aws_lambda_powertools import Logger
+
+    powertools_stream = io.StringIO()
+    powertools = Logger(service=service_name, stream=powertools_stream)
+    powertools.info("from powertools")
+    captured.logger.info("from watchkeeper")
+    assert [r[Field.MESSAGE] for r in captured.records] == ["from watchkeeper"]
+    assert [json.loads(line)[Field.MESSAGE] for line in powertools_stream.getvalue().splitlines()
+            ] == ["from powertools"]

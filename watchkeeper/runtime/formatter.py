@@ -113,10 +113,12 @@ def redact_field(key: str, value: Any) -> Any:
     """The value of top-level field ``key`` as it may be written."""
     if key in _TRUSTED_FIELDS:
         return value
+    if type(value) is str and key != Field.EVENT:
+        return REDACTED if is_sensitive_key(key) else redact_text(value)
     if key == Field.EVENT and isinstance(value, str):
         # `authn_token_created:joe` would read as `token...: value`; only params are data.
         name, params = split_event(value)
-        if not params:
+        if not params or redact_text(value) == value:
             return value
         return f"{name}:{','.join(redact_text(p) for p in params)}"
     if is_sensitive_key(key):

@@ -9,7 +9,12 @@ import sys
 from types import MappingProxyType
 from typing import Any, Final
 
-from watchkeeper.runtime.formatter import LOG_RECORD_ATTRIBUTES, StructuredFormatter, _written
+from watchkeeper.runtime.formatter import (
+    LOG_RECORD_ATTRIBUTES,
+    StructuredFormatter,
+    _written,
+    redact_record,
+)
 from watchkeeper.runtime.logger import get_logger, resolve_level
 from watchkeeper.runtime.redaction import redact_text
 from watchkeeper.schema import (
@@ -127,9 +132,11 @@ def security_event(
     :param level: default: the event's level in the vocabulary (``WARNING`` for custom).
     :param fields: extra fields, e.g. ``userId``/``user_id``, ``sourceIp``/``source_ip``,
         ``operation``, ``details``, ``eventSource``/``event_source``, or any other name.
-    :returns: the record as written (after redaction), or ``None`` when the logger's level
-        filtered the event out. For a logger without watchkeeper's formatter (Powertools),
-        the record in watchkeeper's format with the same fields.
+    :returns: the record as written, after redaction and before JSON encoding, or ``None``
+        when the logger's level filtered the event out. For a stdlib logger without
+        watchkeeper's formatter, the record watchkeeper's formatter would have written; for
+        a Powertools ``Logger``, the fields watchkeeper handed to it (``level``,
+        ``message``, ``service``, ``event``, ``category`` and the extra fields), redacted.
     :raises ValueError: unknown event (naming close matches), bad level, reserved field.
     """
     spec = VOCABULARY.get(name) if isinstance(name, str) else None
@@ -166,13 +173,9 @@ def security_event(
     # A Powertools Logger (or anything with the level methods of logging.Logger): it adds
     # its own keys; ours go in as `extra`, which it writes at the top level.
     getattr(target, level_name.lower())(text, extra=record_fields, stacklevel=3)
-    record = logging.LogRecord(
-        getattr(target, "name", "") or "", level_number, caller.f_code.co_filename,
-        caller.f_lineno, text, (), None, caller.f_code.co_name,
-    )
-    record.__dict__.update(record_fields)
-    described = _DESCRIBER.build(record)
+    described: dict[str, Any] = {Field.LEVEL: level_name, Field.MESSAGE: text}
     service = getattr(target, "service", None)
     if isinstance(service, str) and service:
-        described.setdefault(Field.SERVICE, service)
-    return described
+        described[Field.SERVICE] = service
+    described.update(record_fields)
+    return redact_record(described)
