@@ -61,20 +61,33 @@ def build_cases(calls: int) -> dict[str, Callable[[], None]]:
 
     def watchkeeper_security_event() -> None:
         for user, ip in zip(users, ips, strict=True):
-            security_event(EVENT, user, logger=wk, user_id=user, source_ip=ip,
-                           operation="POST /login")
+            security_event(
+                EVENT, user, logger=wk, user_id=user, source_ip=ip, operation="POST /login"
+            )
 
     def powertools_same_record() -> None:
         for user, ip in zip(users, ips, strict=True):
-            pt.warning(description, extra={
-                Field.EVENT: f"{EVENT}:{user}", Field.CATEGORY: category, Field.USER_ID: user,
-                Field.SOURCE_IP: ip, Field.OPERATION: "POST /login",
-            })
+            pt.warning(
+                description,
+                extra={
+                    Field.EVENT: f"{EVENT}:{user}",
+                    Field.CATEGORY: category,
+                    Field.USER_ID: user,
+                    Field.SOURCE_IP: ip,
+                    Field.OPERATION: "POST /login",
+                },
+            )
 
     def powertools_redacting_formatter() -> None:
         for user, ip in zip(users, ips, strict=True):
-            security_event(EVENT, user, logger=pt_redacting, user_id=user, source_ip=ip,
-                           operation="POST /login")
+            security_event(
+                EVENT,
+                user,
+                logger=pt_redacting,
+                user_id=user,
+                source_ip=ip,
+                operation="POST /login",
+            )
 
     def watchkeeper_info_extra() -> None:
         for user, ip in zip(users, ips, strict=True):
@@ -115,10 +128,12 @@ def main() -> None:
     medians = measure(build_cases(args.calls), args.rounds, args.calls)
     baseline = medians["Powertools Logger, same record"]
     info_baseline = medians["Powertools logger.info(extra=)"]
-    print(f"python {platform.python_version()}, nproc {os.cpu_count()}, "
-          f"watchkeeper {watchkeeper.__version__}, "
-          f"aws-lambda-powertools {metadata.version('aws-lambda-powertools')}; "
-          f"{args.rounds} rounds x {args.calls} calls, median per call")
+    print(
+        f"python {platform.python_version()}, nproc {os.cpu_count()}, "
+        f"watchkeeper {watchkeeper.__version__}, "
+        f"aws-lambda-powertools {metadata.version('aws-lambda-powertools')}; "
+        f"{args.rounds} rounds x {args.calls} calls, median per call"
+    )
     print()
     print("| case | µs per record | vs Powertools |")
     print("|---|---:|---:|")

@@ -40,7 +40,10 @@ class Built:
         self.from_child = RuntimeLayer.of(group)
         self.other = RuntimeLayer.of(self.other_stack)
         self.function = lambda_.Function(
-            self.stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            self.stack,
+            "Fn",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler="index.handler",
             code=lambda_.Code.from_inline("def handler(e, c): pass"),
             layers=[RuntimeLayer.of(self.stack)],
         )
@@ -81,9 +84,7 @@ def test_layer_properties(built):
 
 def test_function_uses_the_layer(built):
     layer_id = built.stack.get_logical_id(built.first.node.default_child)
-    built.template.has_resource_properties(
-        "AWS::Lambda::Function", {"Layers": [{"Ref": layer_id}]}
-    )
+    built.template.has_resource_properties("AWS::Lambda::Function", {"Layers": [{"Ref": layer_id}]})
 
 
 def test_same_content_in_every_stack(built):

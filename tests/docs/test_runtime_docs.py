@@ -29,8 +29,13 @@ def _blocks(language: str) -> list[str]:
 def executed() -> tuple[dict, list[dict]]:
     """Runs every python block of the page in order, in one namespace; returns the output."""
     monkeypatch = pytest.MonkeyPatch()
-    for variable in (*SERVICE_ENV_VARS, *LEVEL_ENV_VARS, "AWS_LAMBDA_FUNCTION_NAME",
-                     "_X_AMZN_TRACE_ID", "POWERTOOLS_DEV"):
+    for variable in (
+        *SERVICE_ENV_VARS,
+        *LEVEL_ENV_VARS,
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "_X_AMZN_TRACE_ID",
+        "POWERTOOLS_DEV",
+    ):
         monkeypatch.delenv(variable, raising=False)
     import contextlib
     import io

@@ -75,8 +75,8 @@ def test_worker_threads_see_the_bound_invocation(captured, lambda_context):
 def test_trace_id_is_the_root_of_the_trace_header(monkeypatch):
     assert current_trace_id() is None
     monkeypatch.setenv(
-        "_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;"
-        "Sampled=1"
+        "_X_AMZN_TRACE_ID",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     )
     assert current_trace_id() == "1-5759e988-bd862e3fe1be46a994272793"
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Parent=1;Sampled=0")

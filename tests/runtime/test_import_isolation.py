@@ -49,7 +49,10 @@ PROGRAM = BLOCKER + textwrap.dedent(
 def _run(program: str, path: Path) -> dict:
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(path)!r})\n" + program],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -86,9 +86,7 @@ def test_security_event_on_a_propagating_logger_lands_top_level_in_runtime_json(
     previous_level = root.level
     root.setLevel(logging.INFO)
     try:
-        security_event(
-            "authz_fail", "bob", logger=logging.getLogger("app.plain"), user_id="bob"
-        )
+        security_event("authz_fail", "bob", logger=logging.getLogger("app.plain"), user_id="bob")
     finally:
         root.removeHandler(handler)
         root.setLevel(previous_level)

@@ -27,8 +27,16 @@ def test_record_has_schema_fields_in_order(captured, lambda_context, service_nam
     captured.logger.info("order %s created", "o-1", extra={"orderId": "o-1", "items": 3})
     record = captured.one
     assert list(record) == [
-        Field.TIMESTAMP, Field.LEVEL, Field.MESSAGE, Field.LOGGER, Field.REQUEST_ID,
-        Field.FUNCTION_NAME, Field.SERVICE, Field.XRAY_TRACE_ID, "orderId", "items",
+        Field.TIMESTAMP,
+        Field.LEVEL,
+        Field.MESSAGE,
+        Field.LOGGER,
+        Field.REQUEST_ID,
+        Field.FUNCTION_NAME,
+        Field.SERVICE,
+        Field.XRAY_TRACE_ID,
+        "orderId",
+        "items",
     ]
     assert ISO_UTC_MS.match(record[Field.TIMESTAMP])
     assert record[Field.LEVEL] == "INFO"
@@ -47,9 +55,7 @@ def test_one_line_per_record_even_with_newlines_in_message(captured):
     assert captured.one[Field.MESSAGE] == "line one\nline two\r\nthree"
 
 
-def test_unbound_record_has_no_request_id_and_takes_function_name_from_env(
-    captured, monkeypatch
-):
+def test_unbound_record_has_no_request_id_and_takes_function_name_from_env(captured, monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orders-prod-list")
     captured.logger.info("cold start")
     record = captured.one
@@ -234,9 +240,7 @@ def test_records_below_level_are_not_written(service_name):
     logger = get_logger(service_name, level="WARNING", stream=stream)
     logger.info("dropped")
     logger.warning("kept")
-    assert [json.loads(line)[Field.MESSAGE] for line in stream.getvalue().splitlines()] == [
-        "kept"
-    ]
+    assert [json.loads(line)[Field.MESSAGE] for line in stream.getvalue().splitlines()] == ["kept"]
 
 
 @pytest.mark.parametrize("bad", ["LOUD", "", 15, True, None, 3.0])
@@ -294,5 +298,6 @@ def test_a_powertools_logger_of_the_same_service_does_not_share_ours(captured, s
     powertools.info("from powertools")
     captured.logger.info("from watchkeeper")
     assert [r[Field.MESSAGE] for r in captured.records] == ["from watchkeeper"]
-    assert [json.loads(line)[Field.MESSAGE] for line in powertools_stream.getvalue().splitlines()
-            ] == ["from powertools"]
+    assert [
+        json.loads(line)[Field.MESSAGE] for line in powertools_stream.getvalue().splitlines()
+    ] == ["from powertools"]

@@ -63,8 +63,10 @@ def test_powertools_lambda_context_keys_are_kept(powertools, lambda_context):
 
 def test_formatter_redacts_messages_extras_and_exceptions(powertools):
     logger, stream = powertools
-    logger.info("calling with Authorization: Bearer abcdefgh12345678",
-                extra={"apiKey": "k-123", "nested": {"password": "p"}})
+    logger.info(
+        "calling with Authorization: Bearer abcdefgh12345678",
+        extra={"apiKey": "k-123", "nested": {"password": "p"}},
+    )
     try:
         raise ValueError("password=hunter2")
     except ValueError:
@@ -87,7 +89,8 @@ def test_formatter_stringifies_what_json_cannot_encode(powertools):
 def test_formatter_on_a_plain_powertools_logger(service_name):
     stream = io.StringIO()
     logger = Logger(
-        service=service_name + "-plain", stream=stream,
+        service=service_name + "-plain",
+        stream=stream,
         logger_formatter=RedactingPowertoolsFormatter(),
     )
     logger.info("x", extra={"session_id": "abc"})

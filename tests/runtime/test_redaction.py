@@ -38,10 +38,16 @@ EMBEDDED_SECRETS = [
     (AWS_SECRET, f"aws_secret_access_key={AWS_SECRET}", "aws-secret-key"),
     (AWS_SECRET, f'{{"SecretAccessKey": "{AWS_SECRET}"}}', "aws-secret-key"),
     (AWS_SECRET, f"AWS_SECRET_ACCESS_KEY: '{AWS_SECRET}'", "aws-secret-key"),
-    (PEM_BODY[:30], f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----",
-     "private-key"),
-    (PEM_BODY[:30], f"-----BEGIN RSA PRIVATE KEY-----\\n{PEM_BODY}\\n-----END RSA PRIVATE KEY"
-     "-----", "private-key"),
+    (
+        PEM_BODY[:30],
+        f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----",
+        "private-key",
+    ),
+    (
+        PEM_BODY[:30],
+        f"-----BEGIN RSA PRIVATE KEY-----\\n{PEM_BODY}\\n-----END RSA PRIVATE KEY-----",
+        "private-key",
+    ),
     (PEM_BODY[:30], f"key: -----BEGIN OPENSSH PRIVATE KEY-----\n{PEM_BODY}", "private-key"),
     (JWT.split(".")[1], f"id token {JWT} rejected", "jwt"),
     ("4111111111111111", "paid with 4111111111111111 today", "card"),
@@ -79,15 +85,50 @@ def test_embedded_secret_never_reaches_output(captured, secret, text, kind):
 
 
 SENSITIVE_KEYS = [
-    "password", "Password", "db_password", "passwd", "secret", "clientSecret", "token",
-    "access_token", "refreshToken", "Authorization", "apiKey", "api-key", "API_KEY",
-    "apikey", "x-api-key", "X-Api-Key", "cookie", "Set-Cookie", "session", "session_id",
-    "sessionId", "credit_card", "creditCardNumber", "card_number", "cc", "CVV",
-    "private_key", "privateKey", "aws_secret_access_key", "credentials",
+    "password",
+    "Password",
+    "db_password",
+    "passwd",
+    "secret",
+    "clientSecret",
+    "token",
+    "access_token",
+    "refreshToken",
+    "Authorization",
+    "apiKey",
+    "api-key",
+    "API_KEY",
+    "apikey",
+    "x-api-key",
+    "X-Api-Key",
+    "cookie",
+    "Set-Cookie",
+    "session",
+    "session_id",
+    "sessionId",
+    "credit_card",
+    "creditCardNumber",
+    "card_number",
+    "cc",
+    "CVV",
+    "private_key",
+    "privateKey",
+    "aws_secret_access_key",
+    "credentials",
 ]
 NOT_SENSITIVE_KEYS = [
-    "user", "userId", "orderId", "partitionKey", "keyName", "sessions_count_hint", "status",
-    "access", "cache", "card_type", 42, None,
+    "user",
+    "userId",
+    "orderId",
+    "partitionKey",
+    "keyName",
+    "sessions_count_hint",
+    "status",
+    "access",
+    "cache",
+    "card_type",
+    42,
+    None,
 ]
 
 
@@ -126,7 +167,8 @@ def test_redact_keeps_ordinary_structure():
 
 def test_redact_card_number_as_integer():
     assert redact({"n": 4111111111111111, "m": 1700000000000}) == {
-        "n": redacted("card"), "m": 1700000000000,
+        "n": redacted("card"),
+        "m": 1700000000000,
     }
 
 
@@ -195,8 +237,11 @@ def test_one_megabyte_message_with_secrets_is_fully_redacted(captured):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(prefix=st.text(max_size=200), suffix=st.text(max_size=200),
-       index=st.integers(0, len(EMBEDDED_SECRETS) - 1))
+@given(
+    prefix=st.text(max_size=200),
+    suffix=st.text(max_size=200),
+    index=st.integers(0, len(EMBEDDED_SECRETS) - 1),
+)
 def test_secret_survives_no_surrounding_text(prefix, suffix, index):
     secret, text, _ = EMBEDDED_SECRETS[index]
     result = redact_text(f"{prefix} {text} {suffix}")
@@ -217,12 +262,16 @@ _HYPOTHESIS_LOGGER = get_logger("hypothesis-json", level="INFO", stream=_HYPOTHE
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=10), children, max_size=5),
-    max_leaves=30,
-))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
+        lambda children: (
+            st.lists(children, max_size=5)
+            | st.dictionaries(st.text(max_size=10), children, max_size=5)
+        ),
+        max_leaves=30,
+    )
+)
 def test_any_json_like_value_is_written_as_one_json_line(value):
     _HYPOTHESIS_STREAM.seek(0)
     _HYPOTHESIS_STREAM.truncate()

@@ -49,12 +49,22 @@ def test_long_param_is_cut():
 
 def test_snake_case_aliases_and_schema_names_are_the_same_field(captured):
     first = security_event(
-        "authn_login_fail", "bob", logger=captured.logger,
-        user_id="bob", source_ip="203.0.113.9", event_source="api", operation="POST /login",
+        "authn_login_fail",
+        "bob",
+        logger=captured.logger,
+        user_id="bob",
+        source_ip="203.0.113.9",
+        event_source="api",
+        operation="POST /login",
     )
     second = security_event(
-        "authn_login_fail", "bob", logger=captured.logger,
-        userId="bob", sourceIp="203.0.113.9", eventSource="api", operation="POST /login",
+        "authn_login_fail",
+        "bob",
+        logger=captured.logger,
+        userId="bob",
+        sourceIp="203.0.113.9",
+        eventSource="api",
+        operation="POST /login",
     )
     for record in (first, second):
         assert record[Field.USER_ID] == "bob"
@@ -68,7 +78,9 @@ def test_snake_case_aliases_and_schema_names_are_the_same_field(captured):
 
 def test_other_fields_are_kept_and_redacted(captured):
     record = security_event(
-        "sensitive_read", logger=captured.logger, details={"table": "cards", "token": "t0k3n"},
+        "sensitive_read",
+        logger=captured.logger,
+        details={"table": "cards", "token": "t0k3n"},
         resource="arn:aws:dynamodb:eu-west-1:123456789012:table/cards",
     )
     assert record[Field.DETAILS] == {"table": "cards", "token": "[REDACTED]"}

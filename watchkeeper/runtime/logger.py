@@ -37,6 +37,8 @@ DEFAULT_LOGGER_NAME: Final = "watchkeeper"
 def logger_name(service: str | None) -> str:
     """Name of the stdlib logger that :func:`get_logger` returns for ``service``."""
     return f"{DEFAULT_LOGGER_NAME}.{service}" if service else DEFAULT_LOGGER_NAME
+
+
 #: Level when neither the argument nor the environment sets one.
 DEFAULT_LEVEL: Final = "INFO"
 

@@ -48,8 +48,15 @@ def security_logger(service: str | None = None, **kwargs: Any) -> Logger:
     """
     formatter_options = {
         key: kwargs.pop(key)
-        for key in ("utc", "use_rfc3339", "log_record_order", "datefmt", "json_default",
-                    "use_datetime_directive", "serialize_stacktrace")
+        for key in (
+            "utc",
+            "use_rfc3339",
+            "log_record_order",
+            "datefmt",
+            "json_default",
+            "use_datetime_directive",
+            "serialize_stacktrace",
+        )
         if key in kwargs
     }
     formatter_options.setdefault("utc", True)

@@ -208,8 +208,9 @@ def _redact_pem(text: str) -> str:
     return "".join(parts)
 
 
-def _sub(pattern: re.Pattern[str], replacement: str | Callable[[re.Match[str]], str]
-         ) -> Callable[[str], str]:
+def _sub(
+    pattern: re.Pattern[str], replacement: str | Callable[[re.Match[str]], str]
+) -> Callable[[str], str]:
     def apply(text: str) -> str:
         return pattern.sub(replacement, text)
 

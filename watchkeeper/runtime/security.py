@@ -36,17 +36,33 @@ def _snake_case(camel: str) -> str:
 FIELD_ALIASES: Final = MappingProxyType(
     {
         _snake_case(name): name
-        for name in (Field.USER_ID, Field.SOURCE_IP, Field.EVENT_SOURCE, Field.OPERATION,
-                     Field.DETAILS)
+        for name in (
+            Field.USER_ID,
+            Field.SOURCE_IP,
+            Field.EVENT_SOURCE,
+            Field.OPERATION,
+            Field.DETAILS,
+        )
         if _snake_case(name) != name
     }
 )
 #: Fields that the record's own machinery writes; not accepted as keyword arguments.
 RESERVED_FIELDS: Final = frozenset(
     {
-        Field.TIMESTAMP, Field.LEVEL, Field.MESSAGE, Field.LOGGER, Field.REQUEST_ID,
-        Field.FUNCTION_NAME, Field.SERVICE, Field.EVENT, Field.CATEGORY, Field.ERROR_TYPE,
-        Field.ERROR_MESSAGE, Field.STACK_TRACE, Field.LOCATION, Field.XRAY_TRACE_ID,
+        Field.TIMESTAMP,
+        Field.LEVEL,
+        Field.MESSAGE,
+        Field.LOGGER,
+        Field.REQUEST_ID,
+        Field.FUNCTION_NAME,
+        Field.SERVICE,
+        Field.EVENT,
+        Field.CATEGORY,
+        Field.ERROR_TYPE,
+        Field.ERROR_MESSAGE,
+        Field.STACK_TRACE,
+        Field.LOCATION,
+        Field.XRAY_TRACE_ID,
     }
 )
 #: A parameter longer than this is cut (parameters often come from untrusted input).
@@ -160,8 +176,15 @@ def security_event(
     caller = sys._getframe(1)
     if isinstance(target, logging.Logger):
         record = target.makeRecord(
-            target.name, level_number, caller.f_code.co_filename, caller.f_lineno, text, (),
-            None, caller.f_code.co_name, record_fields,
+            target.name,
+            level_number,
+            caller.f_code.co_filename,
+            caller.f_lineno,
+            text,
+            (),
+            None,
+            caller.f_code.co_name,
+            record_fields,
         )
         written: list[dict[str, Any]] = []
         token = _written.set(written)
