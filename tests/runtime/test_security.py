@@ -204,3 +204,10 @@ def test_event_on_a_plain_stdlib_logger_puts_fields_on_the_record():
 
 def test_vocabulary_levels_are_valid_levels():
     assert {spec.level for spec in VOCABULARY.values()} <= set(LEVELS)
+
+
+def test_event_through_a_logger_adapter_keeps_its_fields(captured):
+    adapter = logging.LoggerAdapter(captured.logger, {"tenant": "t-1"})
+    record = security_event("authz_fail", "bob", logger=adapter, user_id="bob")
+    assert record[Field.EVENT] == "authz_fail:bob"
+    assert captured.one[Field.USER_ID] == "bob"

@@ -140,16 +140,18 @@ class StructuredFormatter(logging.Formatter):
     def __init__(self, service: str | None = None) -> None:
         super().__init__()
         self.service = service
-        self._second: int = -1
-        self._second_text: str = ""
+        # (epoch second, its formatted text), replaced as one object so threads sharing
+        # the formatter never pair one second with another's text.
+        self._second: tuple[int, str] = (-1, "")
 
-    def _timestamp(self, created: float) -> str:
+    def _timestamp(self, record: logging.LogRecord) -> str:
         # ISO 8601 UTC with milliseconds, as Lambda writes it: 2024-05-01T12:00:00.123Z
-        second = int(created)
-        if second != self._second:
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
-        return f"{self._second_text}.{int((created - second) * 1000):03d}Z"
+        second = int(record.created)
+        cached_second, text = self._second
+        if second != cached_second:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, text)
+        return f"{text}.{int(record.msecs):03d}Z"
 
     def build(self, record: logging.LogRecord) -> dict[str, Any]:
         """The record as a dict, redacted, before serialisation."""
@@ -158,7 +160,7 @@ class StructuredFormatter(logging.Formatter):
         except Exception:  # noqa: BLE001 - bad %-args must not lose the record
             message = f"{_safe_str(record.msg)} {_safe_str(record.args)}"
         data: dict[str, Any] = {
-            Field.TIMESTAMP: self._timestamp(record.created),
+            Field.TIMESTAMP: self._timestamp(record),
             Field.LEVEL: record.levelname,
             Field.MESSAGE: redact_text(message),
             Field.LOGGER: record.name,
@@ -192,7 +194,7 @@ class StructuredFormatter(logging.Formatter):
             data = self.build(record)
         except Exception as error:  # noqa: BLE001 - logging must never break the function
             data = {
-                Field.TIMESTAMP: self._timestamp(record.created),
+                Field.TIMESTAMP: self._timestamp(record),
                 Field.LEVEL: record.levelname,
                 Field.MESSAGE: redact_text(_safe_str(record.msg)),
                 Field.LOGGER: record.name,

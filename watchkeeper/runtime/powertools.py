@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 from watchkeeper.runtime.formatter import redact_record, to_json
 from watchkeeper.runtime.security import security_event
@@ -34,8 +35,8 @@ class RedactingPowertoolsFormatter(LambdaPowertoolsFormatter):
     instead of failing.
     """
 
-    def serialize(self, log: dict[str, Any]) -> str:
-        return to_json(redact_record(log))
+    def serialize(self, log: LogRecord) -> str:
+        return to_json(redact_record(dict(log)))
 
 
 def security_logger(service: str | None = None, **kwargs: Any) -> Logger:

@@ -170,6 +170,9 @@ def security_event(
     }
     text = default_message if message is None else str(message)
     target = get_logger() if logger is None else logger
+    if isinstance(target, logging.LoggerAdapter):
+        # An adapter's process() would replace our `extra`; write through its logger.
+        target = target.logger
     level_number = logging.getLevelName(level_name)
     if not target.isEnabledFor(level_number):
         return None
