@@ -78,6 +78,17 @@ _encode: Final = json.JSONEncoder(
 ).encode
 
 
+# Line breaks that JSON leaves unescaped but that some line readers split on.
+_UNICODE_LINE_BREAKS: Final = ("\u2028", "\u2029", "\x85")
+
+
+def _one_line(text: str) -> str:
+    for char in _UNICODE_LINE_BREAKS:
+        if char in text:
+            text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
 def to_json(data: dict[str, Any]) -> str:
     """``data`` as one line of JSON; a field json cannot encode is written as a string.
 
@@ -85,7 +96,7 @@ def to_json(data: dict[str, Any]) -> str:
     and values nested too deep end up as strings instead of losing the record.
     """
     try:
-        return _encode(data)
+        return _one_line(_encode(data))
     except (TypeError, ValueError, OverflowError, RecursionError):
         pass
     safe: dict[str, Any] = {}
@@ -95,17 +106,19 @@ def to_json(data: dict[str, Any]) -> str:
         except (TypeError, ValueError, OverflowError, RecursionError):
             value = redact_text(_safe_str(value))
         safe[key if isinstance(key, str) else _safe_str(key)] = value
-    return _encode(safe)
+    return _one_line(_encode(safe))
 
 
 def redact_field(key: str, value: Any) -> Any:
     """The value of top-level field ``key`` as it may be written."""
     if key in _TRUSTED_FIELDS:
         return value
+    if type(value) is str and key != Field.EVENT:
+        return REDACTED if is_sensitive_key(key) else redact_text(value)
     if key == Field.EVENT and isinstance(value, str):
         # `authn_token_created:joe` would read as `token...: value`; only params are data.
         name, params = split_event(value)
-        if not params:
+        if not params or redact_text(value) == value:
             return value
         return f"{name}:{','.join(redact_text(p) for p in params)}"
     if is_sensitive_key(key):
@@ -127,16 +140,18 @@ class StructuredFormatter(logging.Formatter):
     def __init__(self, service: str | None = None) -> None:
         super().__init__()
         self.service = service
-        self._second: int = -1
-        self._second_text: str = ""
+        # (epoch second, its formatted text), replaced as one object so threads sharing
+        # the formatter never pair one second with another's text.
+        self._second: tuple[int, str] = (-1, "")
 
-    def _timestamp(self, created: float) -> str:
+    def _timestamp(self, record: logging.LogRecord) -> str:
         # ISO 8601 UTC with milliseconds, as Lambda writes it: 2024-05-01T12:00:00.123Z
-        second = int(created)
-        if second != self._second:
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
-        return f"{self._second_text}.{int((created - second) * 1000):03d}Z"
+        second = int(record.created)
+        cached_second, text = self._second
+        if second != cached_second:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, text)
+        return f"{text}.{int(record.msecs):03d}Z"
 
     def build(self, record: logging.LogRecord) -> dict[str, Any]:
         """The record as a dict, redacted, before serialisation."""
@@ -145,7 +160,7 @@ class StructuredFormatter(logging.Formatter):
         except Exception:  # noqa: BLE001 - bad %-args must not lose the record
             message = f"{_safe_str(record.msg)} {_safe_str(record.args)}"
         data: dict[str, Any] = {
-            Field.TIMESTAMP: self._timestamp(record.created),
+            Field.TIMESTAMP: self._timestamp(record),
             Field.LEVEL: record.levelname,
             Field.MESSAGE: redact_text(message),
             Field.LOGGER: record.name,
@@ -179,7 +194,7 @@ class StructuredFormatter(logging.Formatter):
             data = self.build(record)
         except Exception as error:  # noqa: BLE001 - logging must never break the function
             data = {
-                Field.TIMESTAMP: self._timestamp(record.created),
+                Field.TIMESTAMP: self._timestamp(record),
                 Field.LEVEL: record.levelname,
                 Field.MESSAGE: redact_text(_safe_str(record.msg)),
                 Field.LOGGER: record.name,

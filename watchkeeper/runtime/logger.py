@@ -28,8 +28,17 @@ SERVICE_ENV_VARS: Final = ("WATCHKEEPER_SERVICE", "POWERTOOLS_SERVICE_NAME")
 #: Environment variables read for the level, first set wins. ``AWS_LAMBDA_LOG_LEVEL`` is
 #: the function's ``ApplicationLogLevel`` (advanced logging controls).
 LEVEL_ENV_VARS: Final = ("WATCHKEEPER_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL")
-#: Name of the logger when no service is known.
+#: Name of the logger when no service is known, and the parent of the service loggers
+#: (``watchkeeper.<service>``). A namespace of our own keeps a Powertools ``Logger`` of the
+#: same service (which uses the stdlib logger named after the service) from sharing ours.
 DEFAULT_LOGGER_NAME: Final = "watchkeeper"
+
+
+def logger_name(service: str | None) -> str:
+    """Name of the stdlib logger that :func:`get_logger` returns for ``service``."""
+    return f"{DEFAULT_LOGGER_NAME}.{service}" if service else DEFAULT_LOGGER_NAME
+
+
 #: Level when neither the argument nor the environment sets one.
 DEFAULT_LEVEL: Final = "INFO"
 
@@ -114,9 +123,9 @@ def get_logger(
 
     Calling it again with the same service returns the same logger (no second handler).
 
-    :param service: written as ``service`` on every record and used as the logger name.
-        Default: ``WATCHKEEPER_SERVICE``, else ``POWERTOOLS_SERVICE_NAME``, else none (the
-        logger is then named ``watchkeeper``).
+    :param service: written as ``service`` on every record; the logger is named
+        ``watchkeeper.<service>``. Default: ``WATCHKEEPER_SERVICE``, else
+        ``POWERTOOLS_SERVICE_NAME``, else none (no ``service`` field; logger ``watchkeeper``).
     :param level: minimum level, a Python level name or number, or one of Lambda's
         ``TRACE``/``WARN``/``FATAL``. Default: ``WATCHKEEPER_LOG_LEVEL``, else
         ``AWS_LAMBDA_LOG_LEVEL`` (the function's application log level), else ``INFO``.
@@ -127,7 +136,7 @@ def get_logger(
     if service is not None and (not isinstance(service, str) or not service.strip()):
         raise ValueError(f"service: {service!r} is not allowed; give a non-empty string or None")
     resolved_service = service or service_from_environment()
-    logger = logging.getLogger(resolved_service or DEFAULT_LOGGER_NAME)
+    logger = logging.getLogger(logger_name(resolved_service))
     handler = _our_handler(logger)
     if handler is None:
         handler = StructuredHandler(stream)

@@ -108,32 +108,68 @@ _ASSIGNMENT: Final = re.compile(
     + _ASSIGN
     + r")(?!\[REDACTED|Bearer\b|Basic\b)[^\s\"',;&]++"
 )
-# 13-19 digits, optionally grouped by single spaces or dashes, not inside a longer number.
-_CARD: Final = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# A run of digit groups separated by single spaces or dashes ("4111 1111 1111 1111").
+# Possessive, so linear; the callback finds the card numbers inside the run.
+_CARD: Final = re.compile(r"(?<![0-9])[0-9]++(?:[ -][0-9]++)*+")
+_DIGIT_GROUP: Final = re.compile(r"[0-9]+")
 # Issuer prefixes of the card schemes (Visa, Mastercard, Amex, Diners, Discover, JCB...):
 # a Luhn-valid digit run outside these (an epoch timestamp, an order id) is left alone.
 _CARD_PREFIX: Final = re.compile(r"4|5[1-5]|2[2-7]|3[0-9]|6[0245]")
 
 
+_LUHN_DOUBLED: Final = str.maketrans("0123456789", "0246813579")
+
+
 def _is_card_number(digits: str) -> bool:
     if not 13 <= len(digits) <= 19 or _CARD_PREFIX.match(digits) is None:
         return False
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    # Luhn: every second digit from the right doubled (digit sum of the double).
+    kept = sum(map(int, digits[-1::-2]))
+    doubled = sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))
+    return (kept + doubled) % 10 == 0
 
 
 def _replace_card(match: re.Match[str]) -> str:
     text = match.group(0)
-    if _is_card_number(text.replace(" ", "").replace("-", "")):
-        return redacted("card")
-    return text
+    if len(text) < 13:
+        return text
+    groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(text)]
+    if len(groups) == 1:
+        return redacted("card") if _is_card_number(text) else text
+    # Grouped digits: a card number is consecutive groups of 3 or more digits, the first
+    # of 4 (4-4-4-4, 4-6-5, 4-6-4...), somewhere in the run ("order 10 4111 1111 ...").
+    spans: list[tuple[int, int]] = []
+    first = 0
+    while first < len(groups):
+        if groups[first][1] - groups[first][0] != 4:
+            first += 1
+            continue
+        digits = ""
+        found = None
+        for last in range(first, len(groups)):
+            start, end = groups[last]
+            if end - start < 3:
+                break
+            digits += text[start:end]
+            if len(digits) > 19:
+                break
+            if len(digits) >= 13 and _is_card_number(digits):
+                found = last
+        if found is None:
+            first += 1
+            continue
+        spans.append((groups[first][0], groups[found][1]))
+        first = found + 1
+    if not spans:
+        return text
+    parts: list[str] = []
+    position = 0
+    for start, end in spans:
+        parts.append(text[position:start])
+        parts.append(redacted("card"))
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def _replace_basic(match: re.Match[str]) -> str:
@@ -172,8 +208,9 @@ def _redact_pem(text: str) -> str:
     return "".join(parts)
 
 
-def _sub(pattern: re.Pattern[str], replacement: str | Callable[[re.Match[str]], str]
-         ) -> Callable[[str], str]:
+def _sub(
+    pattern: re.Pattern[str], replacement: str | Callable[[re.Match[str]], str]
+) -> Callable[[str], str]:
     def apply(text: str) -> str:
         return pattern.sub(replacement, text)
 

@@ -9,7 +9,12 @@ import sys
 from types import MappingProxyType
 from typing import Any, Final
 
-from watchkeeper.runtime.formatter import LOG_RECORD_ATTRIBUTES, StructuredFormatter, _written
+from watchkeeper.runtime.formatter import (
+    LOG_RECORD_ATTRIBUTES,
+    StructuredFormatter,
+    _written,
+    redact_record,
+)
 from watchkeeper.runtime.logger import get_logger, resolve_level
 from watchkeeper.runtime.redaction import redact_text
 from watchkeeper.schema import (
@@ -31,17 +36,33 @@ def _snake_case(camel: str) -> str:
 FIELD_ALIASES: Final = MappingProxyType(
     {
         _snake_case(name): name
-        for name in (Field.USER_ID, Field.SOURCE_IP, Field.EVENT_SOURCE, Field.OPERATION,
-                     Field.DETAILS)
+        for name in (
+            Field.USER_ID,
+            Field.SOURCE_IP,
+            Field.EVENT_SOURCE,
+            Field.OPERATION,
+            Field.DETAILS,
+        )
         if _snake_case(name) != name
     }
 )
 #: Fields that the record's own machinery writes; not accepted as keyword arguments.
 RESERVED_FIELDS: Final = frozenset(
     {
-        Field.TIMESTAMP, Field.LEVEL, Field.MESSAGE, Field.LOGGER, Field.REQUEST_ID,
-        Field.FUNCTION_NAME, Field.SERVICE, Field.EVENT, Field.CATEGORY, Field.ERROR_TYPE,
-        Field.ERROR_MESSAGE, Field.STACK_TRACE, Field.LOCATION, Field.XRAY_TRACE_ID,
+        Field.TIMESTAMP,
+        Field.LEVEL,
+        Field.MESSAGE,
+        Field.LOGGER,
+        Field.REQUEST_ID,
+        Field.FUNCTION_NAME,
+        Field.SERVICE,
+        Field.EVENT,
+        Field.CATEGORY,
+        Field.ERROR_TYPE,
+        Field.ERROR_MESSAGE,
+        Field.STACK_TRACE,
+        Field.LOCATION,
+        Field.XRAY_TRACE_ID,
     }
 )
 #: A parameter longer than this is cut (parameters often come from untrusted input).
@@ -103,6 +124,7 @@ def _normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 def security_event(
     name: str,
+    /,
     *params: object,
     message: str | None = None,
     logger: Any = None,
@@ -126,9 +148,11 @@ def security_event(
     :param level: default: the event's level in the vocabulary (``WARNING`` for custom).
     :param fields: extra fields, e.g. ``userId``/``user_id``, ``sourceIp``/``source_ip``,
         ``operation``, ``details``, ``eventSource``/``event_source``, or any other name.
-    :returns: the record as written (after redaction), or ``None`` when the logger's level
-        filtered the event out. For a logger without watchkeeper's formatter (Powertools),
-        the record in watchkeeper's format with the same fields.
+    :returns: the record as written, after redaction and before JSON encoding, or ``None``
+        when the logger's level filtered the event out. For a stdlib logger without
+        watchkeeper's formatter, the record watchkeeper's formatter would have written; for
+        a Powertools ``Logger``, the fields watchkeeper handed to it (``level``,
+        ``message``, ``service``, ``event``, ``category`` and the extra fields), redacted.
     :raises ValueError: unknown event (naming close matches), bad level, reserved field.
     """
     spec = VOCABULARY.get(name) if isinstance(name, str) else None
@@ -146,14 +170,24 @@ def security_event(
     }
     text = default_message if message is None else str(message)
     target = get_logger() if logger is None else logger
+    if isinstance(target, logging.LoggerAdapter):
+        # An adapter's process() would replace our `extra`; write through its logger.
+        target = target.logger
     level_number = logging.getLevelName(level_name)
     if not target.isEnabledFor(level_number):
         return None
     caller = sys._getframe(1)
     if isinstance(target, logging.Logger):
         record = target.makeRecord(
-            target.name, level_number, caller.f_code.co_filename, caller.f_lineno, text, (),
-            None, caller.f_code.co_name, record_fields,
+            target.name,
+            level_number,
+            caller.f_code.co_filename,
+            caller.f_lineno,
+            text,
+            (),
+            None,
+            caller.f_code.co_name,
+            record_fields,
         )
         written: list[dict[str, Any]] = []
         token = _written.set(written)
@@ -165,9 +199,9 @@ def security_event(
     # A Powertools Logger (or anything with the level methods of logging.Logger): it adds
     # its own keys; ours go in as `extra`, which it writes at the top level.
     getattr(target, level_name.lower())(text, extra=record_fields, stacklevel=3)
-    record = logging.LogRecord(
-        getattr(target, "name", "") or "", level_number, caller.f_code.co_filename,
-        caller.f_lineno, text, (), None, caller.f_code.co_name,
-    )
-    record.__dict__.update(record_fields)
-    return _DESCRIBER.build(record)
+    described: dict[str, Any] = {Field.LEVEL: level_name, Field.MESSAGE: text}
+    service = getattr(target, "service", None)
+    if isinstance(service, str) and service:
+        described[Field.SERVICE] = service
+    described.update(record_fields)
+    return redact_record(described)
