@@ -32,6 +32,7 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpIamAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from watchkeeper.constructs.runtime_layer import RuntimeLayer
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.runtime.logger import SERVICE_ENV_VARS
 from watchkeeper.schema import SERVICE_NAME_RE, SERVICE_NAME_RULE
@@ -314,8 +315,8 @@ class OrdersServiceStack(cdk.Stack):
             timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
-            # NOT YET DEPLOYABLE: the code imports watchkeeper.runtime, which comes from
-            # layers=[RuntimeLayer.of(self)] once watchkeeper.constructs.runtime_layer exists.
+            # The handlers import watchkeeper.runtime (stdlib only), delivered as a layer.
+            layers=[RuntimeLayer.of(self)],
         )
 
     def _http_api(self) -> apigwv2.HttpApi:
