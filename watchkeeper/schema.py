@@ -524,7 +524,8 @@ def state_machine_log_group_name(service: str, key: str) -> str:
     the account's log resource policy per group (that policy is limited to 5,120
     characters, which a few dozen state machines would fill).
     """
-    return f"/aws/vendedlogs/states/{service}-{key}"
+    name = key[len(service) + 1 :] if key.startswith(f"{service}-") else key
+    return f"/aws/vendedlogs/states/{service}-{name}"
 
 
 def subscription_filter_name(service: str, index: int) -> str:

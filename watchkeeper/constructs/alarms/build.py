@@ -34,6 +34,9 @@ def plan_all(mon: ServiceMonitoring) -> list[AlarmPlan]:
         concurrency_limit=mon.concurrency_limit,
         duration_threshold_share=mon.duration_threshold_share,
         has_api=bool(mon.http_apis or mon.rest_apis),
+        published_log_metrics=frozenset(
+            name for filters in mon.metric_filters for name in filters.metric_names
+        ),
     )
     plans: list[AlarmPlan] = []
     for f in mon.functions:

@@ -221,6 +221,9 @@ class PlanContext:
     duration_threshold_share: float
     #: The service monitors at least one API (decides function.traffic_anomaly's default).
     has_api: bool = False
+    #: Names of the metrics the service's metric filters publish. None: not known (every
+    #: log-metric alarm is planned).
+    published_log_metrics: frozenset[str] | None = None
 
     def resolve(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> Resolved:
         from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve

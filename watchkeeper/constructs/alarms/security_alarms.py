@@ -26,8 +26,22 @@ def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
     namespace = schema.metric_namespace(ctx.service)
     label = f"service {ctx.service}"
     plans: list[AlarmPlan] = []
+    log_metrics = {
+        value
+        for names in (schema.HealthMetric, schema.SecurityMetric)
+        for key, value in vars(names).items()
+        if key.isupper()
+    } | {schema.SECURITY_EVENTS_METRIC}
     for kind, key in (("service", SERVICE_KEY), ("security", SECURITY_KEY)):
         for check in checks_of(kind):
+            # An alarm on a log metric that no filter of this service publishes would
+            # never fire: functions deployed elsewhere get the compact filter set
+            # (Errors, Timeouts, SecurityEvents), the service log group the full one.
+            published = ctx.published_log_metrics
+            if check.metric in log_metrics and published is not None and (
+                check.metric not in published
+            ):
+                continue
             settings = ctx.resolve(kind, check.name, {})
             if not ctx.wanted(settings, True):
                 continue

@@ -194,6 +194,11 @@ CHECKS: tuple[Check, ...] = (
     _c("security", "malicious_requests", "malicious requests",
        schema.SecurityMetric.MALICIOUS_REQUESTS, "Sum", 1, GTE, 60, 1, 1, _NB, "warning",
        "events per minute", _Q.TOP_OFFENDERS, category=SECURITY),
+    _c("security", "security_events", "security events", schema.SECURITY_EVENTS_METRIC, "Sum",
+       10, GTE, 300, 1, 1, _NB, "warning", "events per 5 minutes", _Q.TOP_OFFENDERS,
+       category=SECURITY,
+       when="log groups of functions deployed elsewhere (their compact filter set counts "
+            "every security event in one metric)"),
 )
 
 CHECKS_BY_KEY: Mapping[str, Check] = {c.key: c for c in CHECKS}
