@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.cdk_alarm_shapes import add_alarm_shapes
 from watchkeeper import cli
 from watchkeeper.assembly import load_assembly
 from watchkeeper.check import check_assembly
@@ -748,31 +748,20 @@ def test_a_broken_template_is_one_line_without_traceback(tmp_path: Path) -> None
 
 
 def cdk_alarms(stack: Any) -> None:
-    """Alarms of every shape aws-cdk-lib writes (the library's alarms are made with it)."""
-    import aws_cdk as cdk
+    """Alarms and widgets of every shape aws-cdk-lib writes (the library builds with it)."""
     from aws_cdk import aws_cloudwatch as cw
 
     errors = cw.Metric(namespace="AWS/Lambda", metric_name="Errors", statistic="Sum")
-    invocations = cw.Metric(namespace="AWS/Lambda", metric_name="Invocations", statistic="Sum")
-    plain = errors.create_alarm(stack, "Errors", threshold=1, evaluation_periods=3)
-    rate = cw.MathExpression(
-        expression="100 * e / i",
-        using_metrics={"e": errors, "i": invocations},
-        period=cdk.Duration.minutes(5),
-    ).create_alarm(stack, "ErrorRate", threshold=5, evaluation_periods=2)
-    cw.AnomalyDetectionAlarm(stack, "Traffic", metric=invocations, evaluation_periods=3)
-    errors.with_(period=cdk.Duration.seconds(10)).create_alarm(
-        stack, "FastErrors", threshold=1, evaluation_periods=1
-    )
-    cw.CompositeAlarm(stack, "Health", alarm_rule=cw.AlarmRule.any_of(plain, rate))
+    add_alarm_shapes(stack, errors)
     board = cw.Dashboard(stack, "Board")
-    board.add_widgets(cw.GraphWidget(left=[errors]), cw.AlarmStatusWidget(alarms=[plain]))
+    board.add_widgets(
+        cw.GraphWidget(left=[errors]),
+        cw.AlarmStatusWidget(alarms=[cw.Alarm.from_alarm_name(stack, "Imported", "x")]),
+    )
 
 
 @pytest.fixture(scope="session")
 def library_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
     import aws_cdk as cdk
     from aws_cdk import aws_lambda as lambda_
 

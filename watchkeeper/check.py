@@ -34,7 +34,6 @@ from typing import Any, Final
 
 from watchkeeper import limits
 from watchkeeper.assembly import (
-    DEFAULT_DIRECTORY,
     AssemblyError,
     CloudAssembly,
     Resource,
@@ -43,7 +42,7 @@ from watchkeeper.assembly import (
     load_assembly,
     one_line,
 )
-from watchkeeper.cli import CommandError
+from watchkeeper.cli import CommandError, add_cdk_out_argument
 from watchkeeper.dashboard_layout import (
     DASHBOARD_NAME_RE,
     GRID_WIDTH,
@@ -671,13 +670,7 @@ def register(subparsers: Any) -> None:
             "any, 0 when there are none, 2 when the directory is not a cloud assembly."
         ),
     )
-    parser.add_argument(
-        "cdk_out",
-        nargs="?",
-        default=DEFAULT_DIRECTORY,
-        metavar="CDK_OUT",
-        help=f"the cloud assembly directory (default: {DEFAULT_DIRECTORY})",
-    )
+    add_cdk_out_argument(parser)
     parser.add_argument(
         "--json",
         action="store_true",

@@ -25,18 +25,14 @@ from typing import Any, Final
 
 from watchkeeper import pricing
 from watchkeeper.assembly import (
-    DEFAULT_DIRECTORY,
     NESTED_STACK_TYPE,
     AssemblyError,
     Template,
     one_line,
 )
 from watchkeeper.assembly import load_assembly as read_assembly
-from watchkeeper.cli import CommandError
+from watchkeeper.cli import CommandError, add_cdk_out_argument
 from watchkeeper.schema import TemplateMetadata
-
-#: where ``cdk synth`` writes the cloud assembly unless told otherwise
-DEFAULT_ASSEMBLY: Final = DEFAULT_DIRECTORY
 
 #: exit code for input that cannot be reported on
 BAD_INPUT_EXIT_CODE: Final = 2
@@ -938,13 +934,7 @@ def register(subparsers: Any) -> None:
             f"CloudWatch cost at {pricing.PRICES_REGION} list prices."
         ),
     )
-    parser.add_argument(
-        "cdk_out",
-        nargs="?",
-        default=DEFAULT_ASSEMBLY,
-        metavar="CDK_OUT",
-        help=f"the cloud assembly directory (default: {DEFAULT_ASSEMBLY})",
-    )
+    add_cdk_out_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 
