@@ -218,7 +218,7 @@ def test_a_clean_assembly_has_no_problems(tmp_path: Path, capsys) -> None:
     root = clean_assembly(tmp_path)
     assert lines_of(root) == []
     assert cli.main(["check", str(root)]) == 0
-    assert capsys.readouterr().out == "OK: 1 templates, 9 resources checked\n"
+    assert capsys.readouterr().out == "OK: 1 template, 9 resources checked\n"
 
 
 # --------------------------------------------------------------------------------------
@@ -647,7 +647,7 @@ def test_problems_are_one_line_each_with_a_count_and_exit_1(
         ALARM + "Period is 90 s; CloudWatch allows 10, 20, 30 or a multiple of 60",
         f"Orders/Inner/Logs (AWS::Logs::LogGroup): {RETENTION_2}",
         f"Prod/Api/Logs (AWS::Logs::LogGroup): {RETENTION_2}",
-        "4 problems in 3 templates (12 resources checked)",
+        "4 problems found (3 templates, 12 resources checked)",
     ]
 
 

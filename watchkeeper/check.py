@@ -684,18 +684,21 @@ def run(args: argparse.Namespace) -> int:
         result = check_assembly(load_assembly(args.cdk_out))
     except AssemblyError as exc:
         raise CommandError(str(exc), BAD_INPUT_EXIT_CODE) from None
-    templates, resources = result.checked["templates"], result.checked["resources"]
+    checked = (
+        f"{_plural(result.checked['templates'], 'template')}, "
+        f"{_plural(result.checked['resources'], 'resource')} checked"
+    )
     if args.json:
         json.dump(result.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif result.problems:
         for problem in result.problems:
             print(problem.line())
-        count = len(result.problems)
-        print(
-            f"{count} problem{'s' if count != 1 else ''} in {templates} templates "
-            f"({resources} resources checked)"
-        )
+        print(f"{_plural(len(result.problems), 'problem')} found ({checked})")
     else:
-        print(f"OK: {templates} templates, {resources} resources checked")
+        print(f"OK: {checked}")
     return PROBLEMS_EXIT_CODE if result.problems else 0
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
