@@ -253,6 +253,12 @@ class Template:
         return escape("<Fn::Select>")
 
 
+def json_string_escape(text: str) -> str:
+    """``escape`` for :meth:`Template.resolve` when the literal around it is JSON text (a
+    dashboard body): resolved values land inside JSON string literals."""
+    return json.dumps(text)[1:-1]
+
+
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
