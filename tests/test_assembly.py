@@ -95,7 +95,9 @@ def test_reads_stacks_nested_stacks_and_nested_assemblies(assembly_dir: Path) ->
 
 
 def test_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(AssemblyError, match=r"has no manifest\.json \(run `cdk synth` first"):
+    with pytest.raises(
+        AssemblyError, match=r"not a cloud assembly \(no manifest\.json\); run `cdk synth` first"
+    ):
         load_assembly(tmp_path)
 
 
@@ -171,3 +173,83 @@ def test_escape_applies_to_intrinsic_values_only(template: Template) -> None:
         escape=lambda text: json.dumps(text)[1:-1],
     )
     assert json.loads(resolved) == {"a": 'we"ird'}
+
+
+def test_nested_stack_found_through_the_asset_manifest(assembly_dir: Path) -> None:
+    # a plain `python app.py` writes no aws:asset:path: the TemplateURL names the asset hash
+    asset_hash = "cd" * 32
+    template = json.loads((assembly_dir / "AppStack.template.json").read_text())
+    inner = template["Resources"]["Inner"]
+    del inner["Metadata"]
+    inner["Properties"]["TemplateURL"] = {
+        "Fn::Join": ["", ["https://s3.", {"Ref": "AWS::Region"}, f".x/b/{asset_hash}.json"]]
+    }
+    template["Resources"]["Remote"] = {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {"TemplateURL": "https://example.invalid/elsewhere.json"},
+    }
+    write_json(assembly_dir / "AppStack.template.json", template)
+    write_json(
+        assembly_dir / "AppStack.assets.json",
+        {"files": {asset_hash: {"source": {"path": "AppStackInner.nested.template.json"}}}},
+    )
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    manifest["artifacts"]["AppStack.assets"] = {
+        "type": "cdk:asset-manifest",
+        "properties": {"file": "AppStack.assets.json"},
+    }
+    write_json(assembly_dir / "manifest.json", manifest)
+    app_stack = load_assembly(assembly_dir).templates[0]
+    (inner_template,) = app_stack.nested
+    assert (inner_template.logical_id, inner_template.template_file) == (
+        "Inner",
+        "AppStackInner.nested.template.json",
+    )
+    assert inner_template.root is app_stack
+    assert app_stack.unreadable_nested == ["Remote"]
+
+
+def test_stacks_know_their_artifact_environment_and_assembly(assembly_dir: Path) -> None:
+    app_stack, prod = load_assembly(assembly_dir / "manifest.json").templates
+    assert (app_stack.artifact_id, app_stack.environment, app_stack.assembly_path) == (
+        "AppStack",
+        "aws://111122223333/eu-west-1",
+        ".",
+    )
+    assert (prod.artifact_id, prod.assembly_path, prod.template_file) == (
+        "ProdOrders",
+        "assembly-Prod",
+        "ProdOrders.template.json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ({"Resources": []}, r"stack S \(S\.template\.json\): Resources is not an object"),
+        ({"Resources": {"X": {}}}, r"resource X has no Type"),
+        (
+            {"Resources": {"X": {"Type": "AWS::SNS::Topic", "Properties": 1}}},
+            r"resource X: Properties is not an object",
+        ),
+        (
+            {
+                "Resources": {
+                    "Self": {
+                        "Type": "AWS::CloudFormation::Stack",
+                        "Metadata": {"aws:asset:path": "S.template.json"},
+                    }
+                }
+            },
+            r"nested stacks deeper than 20 levels at Self",
+        ),
+    ],
+)
+def test_malformed_templates_are_one_line_errors(
+    tmp_path: Path, template: dict[str, Any], message: str
+) -> None:
+    write_json(tmp_path / "manifest.json", {"artifacts": {"S": stack_artifact("S.template.json")}})
+    write_json(tmp_path / "S.template.json", template)
+    with pytest.raises(AssemblyError, match=message) as raised:
+        load_assembly(tmp_path)
+    assert "\n" not in str(raised.value)

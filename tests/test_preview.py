@@ -468,7 +468,7 @@ def test_preview_writes_the_page_into_cdk_out_and_prints_its_path(assembly: Path
 
 def test_preview_of_a_directory_without_dashboards_or_manifest(tmp_path: Path, capsys) -> None:
     assert cli.main(["preview", str(tmp_path)]) == 2
-    assert "has no manifest.json" in capsys.readouterr().err
+    assert "not a cloud assembly (no manifest.json)" in capsys.readouterr().err
     write_json(tmp_path / "manifest.json", {"artifacts": {}})
     assert cli.main(["preview", str(tmp_path)]) == 1
     assert "has no AWS::CloudWatch::Dashboard in any stack" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cdk_alarm_shapes import add_alarm_shapes
 from watchkeeper import cli
 from watchkeeper.report import (
     TOTAL_KEYS,
@@ -690,18 +691,7 @@ def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
             metric_name="Errors",
             filter_pattern=logs.FilterPattern.literal('{ $.level = "ERROR" }'),
         ).metric(statistic="Sum", period=cdk.Duration.minutes(1))
-        invocations = cw.Metric(namespace="AWS/Lambda", metric_name="Invocations", statistic="Sum")
-        plain = errors.create_alarm(stack, "ErrorAlarm", threshold=1, evaluation_periods=3)
-        rate = cw.MathExpression(
-            expression="100 * e / i",
-            using_metrics={"e": errors, "i": invocations},
-            period=cdk.Duration.minutes(5),
-        ).create_alarm(stack, "ErrorRate", threshold=5, evaluation_periods=2)
-        cw.AnomalyDetectionAlarm(stack, "Traffic", metric=invocations, evaluation_periods=3)
-        errors.with_(period=cdk.Duration.seconds(10)).create_alarm(
-            stack, "FastErrors", threshold=1, evaluation_periods=1
-        )
-        cw.CompositeAlarm(stack, "Health", alarm_rule=cw.AlarmRule.any_of(plain, rate))
+        add_alarm_shapes(stack, errors)
         dashboard = cw.Dashboard(stack, "Board")
         dashboard.add_widgets(cw.GraphWidget(left=[errors]))
         logs.QueryDefinition(

@@ -1,9 +1,12 @@
 """Read a synthesized CDK cloud assembly (``cdk.out``) without importing aws-cdk-lib.
 
-The CLI's ``queries`` and ``preview`` commands need the templates that ``cdk synth`` wrote:
-``manifest.json`` lists the stacks (and the nested assemblies that CDK stages write into
-``assembly-<Stage>/``); a stack's template may hold nested stacks (``AWS::CloudFormation::Stack``
-resources whose ``aws:asset:path`` metadata names the nested template file).
+The one reader of the templates that ``cdk synth`` wrote, for every CLI command (``report``,
+``check``, ``queries``, ``preview``...): ``manifest.json`` lists the stacks (and the nested
+assemblies that CDK stages write into ``assembly-<Stage>/``); a stack's template may hold nested
+stacks (``AWS::CloudFormation::Stack`` resources whose template file is named by their
+``aws:asset:path`` metadata when the CDK CLI synthesized them, or, after a plain
+``python app.py``, by the asset hash in their ``TemplateURL`` and the stack's asset manifest).
+A problem with the input is an :class:`AssemblyError` with a one-line message.
 
 Values in templates are often intrinsic functions. :meth:`Template.resolve` turns the simple
 ones into text: pseudo parameters become the stack's environment (or ``<region>``,
@@ -26,8 +29,13 @@ from typing import Any
 MANIFEST_FILE = "manifest.json"
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
+ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 ASSET_PATH_METADATA = "aws:asset:path"
+#: where ``cdk synth`` writes the cloud assembly unless told otherwise
+DEFAULT_DIRECTORY = "cdk.out"
+#: nested stacks deeper than this are a cycle or a mistake
+MAX_NESTING = 20
 
 #: placeholders for pseudo parameters a template does not know until deploy time
 UNKNOWN_REGION = "<region>"
@@ -48,10 +56,12 @@ _ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _ENVIRONMENT = re.compile(r"^aws://(?P<account>[^/]+)/(?P<region>.+)$")
+_ASSET_HASH = re.compile(r"([0-9a-f]{64})\.json")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class AssemblyError(Exception):
-    """The directory is not a readable cloud assembly (missing or malformed file)."""
+    """The input is not a readable cloud assembly; the message is one line naming the file."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Template:
     """A CloudFormation template of a stack or nested stack, with its environment."""
 
     stack_name: str
+    #: ``Stage/Stack`` as ``cdk ls`` shows it; ``Stack/NestedLogicalId`` for nested stacks
     display_name: str
     path: Path
     body: dict[str, Any]
@@ -81,6 +92,30 @@ class Template:
     region: str | None = None
     parent: Template | None = None
     nested: list[Template] = field(default_factory=list)
+    #: the manifest's id of the stack artifact (a nested stack: its root stack's)
+    artifact_id: str = ""
+    #: the manifest's ``aws://account/region`` string, None when it states none
+    environment: str | None = None
+    #: the assembly directory holding the template, relative to the top one (``.`` or
+    #: ``assembly-Prod``)
+    assembly_path: str = "."
+    #: the template's file name, as the manifest or the asset metadata names it
+    template_file: str = ""
+    #: a nested stack's logical id in its parent; None for a stack
+    logical_id: str | None = None
+    #: logical ids of nested stacks whose template the assembly does not hold
+    unreadable_nested: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Template:
+        """The stack this template belongs to (itself, unless it is a nested stack's)."""
+        return self if self.parent is None else self.parent.root
+
+    def walk(self) -> Iterator[Template]:
+        """This template, then its nested stacks' (depth first)."""
+        yield self
+        for child in self.nested:
+            yield from child.walk()
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -218,6 +253,12 @@ class Template:
         return escape("<Fn::Select>")
 
 
+def json_string_escape(text: str) -> str:
+    """``escape`` for :meth:`Template.resolve` when the literal around it is JSON text (a
+    dashboard body): resolved values land inside JSON string literals."""
+    return json.dumps(text)[1:-1]
+
+
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -231,14 +272,8 @@ class CloudAssembly:
 
     def all_templates(self) -> Iterator[Template]:
         """Every template, each stack followed by its nested stacks (depth first)."""
-
-        def walk(template: Template) -> Iterator[Template]:
-            yield template
-            for child in template.nested:
-                yield from walk(child)
-
         for template in self.templates:
-            yield from walk(template)
+            yield from template.walk()
 
     def resources_of_type(self, resource_type: str) -> Iterator[Resource]:
         for template in self.all_templates():
@@ -248,59 +283,150 @@ class CloudAssembly:
 def load_assembly(directory: str | Path) -> CloudAssembly:
     """Read the cloud assembly in ``directory`` (the ``cdk.out`` that ``cdk synth`` writes).
 
-    Raises :class:`AssemblyError` naming the file when the directory has no manifest or a
-    file is not valid JSON.
+    ``directory`` may also name its ``manifest.json``. The app's own stacks come first, then
+    each stage's (as ``cdk ls`` lists them). Raises :class:`AssemblyError`, with a one-line
+    message naming the file and what is wrong, when the input is not a readable assembly.
     """
     root = Path(directory)
-    if not (root / MANIFEST_FILE).is_file():
+    if root.is_file() and root.name == MANIFEST_FILE:
+        root = root.parent
+    if not root.exists():
+        raise AssemblyError(f"{directory}: no such directory (run `cdk synth` first?)")
+    if not root.is_dir():
         raise AssemblyError(
-            f"{root} is not a cloud assembly: it has no {MANIFEST_FILE} (run `cdk synth` first, "
-            "or pass the directory that `cdk synth` wrote)"
+            f"{directory}: not a directory; expected a cloud assembly such as {DEFAULT_DIRECTORY}"
         )
-    return CloudAssembly(root, list(_read_stacks(root, seen=set())))
-
-
-def _read_json(path: Path) -> dict[str, Any]:
+    templates: list[Template] = []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        _read_assembly(root, Path("."), templates, seen=set())
+    except AssemblyError as exc:
+        # names and logical ids come from the input: keep the message on one line
+        raise AssemblyError(one_line(str(exc))) from None
+    return CloudAssembly(root, templates)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so it cannot break a line or a table."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``; :class:`AssemblyError` saying ``what`` it is otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AssemblyError(f"{path} is listed in the cloud assembly but does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AssemblyError(f"{path} is not valid JSON: {exc}") from None
+        raise AssemblyError(
+            f"{what}: {path} is listed in the cloud assembly but does not exist"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise AssemblyError(f"{what}: cannot read {path}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        detail = (
+            f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+            if isinstance(exc, json.JSONDecodeError)
+            else "nested too deeply"
+        )
+        raise AssemblyError(f"{what}: {path} is not valid JSON ({detail})") from None
     if not isinstance(data, dict):
-        raise AssemblyError(f"{path} is not a JSON object")
+        raise AssemblyError(f"{what}: {path} does not hold a JSON object")
     return data
 
 
-def _read_stacks(directory: Path, seen: set[Path]) -> Iterator[Template]:
-    # a nested assembly listed twice (or a cycle) must not be read twice
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise AssemblyError(f"{where}: expected an object, found {type(value).__name__}")
+    return value
+
+
+def _read_assembly(
+    directory: Path, relative: Path, templates: list[Template], seen: set[Path]
+) -> None:
     resolved = directory.resolve()
     if resolved in seen:
-        return
+        raise AssemblyError(f"{directory}: the cloud assembly includes itself")
     seen.add(resolved)
-    manifest = _read_json(directory / MANIFEST_FILE)
-    artifacts = manifest.get("artifacts")
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise AssemblyError(
+            f"{directory}: not a cloud assembly (no {MANIFEST_FILE}); run `cdk synth` first, "
+            f"or pass the directory it writes (by default {DEFAULT_DIRECTORY})"
+        )
+    manifest = read_json_object(manifest_path, "cloud assembly manifest")
+    artifacts = manifest.get("artifacts", {})
     if not isinstance(artifacts, dict):
-        return
+        raise AssemblyError(f"{manifest_path}: 'artifacts' is not an object")
     for artifact_id, artifact in artifacts.items():
-        if not isinstance(artifact, dict):
-            continue
-        properties = artifact.get("properties") or {}
-        if artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT and properties.get("directoryName"):
-            yield from _read_stacks(directory / str(properties["directoryName"]), seen)
-        elif artifact.get("type") == STACK_ARTIFACT and properties.get("templateFile"):
-            account, region = _environment(artifact.get("environment"))
-            stack_name = str(properties.get("stackName") or artifact_id)
-            template = Template(
-                stack_name=stack_name,
-                display_name=str(artifact.get("displayName") or stack_name),
-                path=directory / str(properties["templateFile"]),
-                body=_read_json(directory / str(properties["templateFile"])),
-                account=account,
-                region=region,
+        if not isinstance(artifact, dict) or not isinstance(artifact.get("type"), str):
+            raise AssemblyError(f"{manifest_path}: artifact {artifact_id} has no type")
+    assets = _AssetManifests(directory, manifest_path, artifacts)
+    stages: list[tuple[str, dict[str, Any]]] = []
+    # Other artifact types (asset manifests, the construct tree, feature-flag reports, and
+    # whatever later CDK releases add) hold no templates.
+    for artifact_id, artifact in artifacts.items():
+        properties = _object(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
+        if artifact["type"] == STACK_ARTIFACT:
+            templates.append(_read_stack(directory, relative, artifact_id, artifact, properties))
+            _read_nested_stacks(templates[-1], assets, depth=0)
+        elif artifact["type"] == NESTED_ASSEMBLY_ARTIFACT:
+            stages.append((artifact_id, properties))
+    for artifact_id, properties in stages:
+        sub = properties.get("directoryName")
+        if not isinstance(sub, str):
+            raise AssemblyError(
+                f"{manifest_path}: nested assembly {artifact_id} has no directoryName"
             )
-            _read_nested_stacks(template, directory)
-            yield template
+        if not (directory / sub).is_dir():
+            raise AssemblyError(
+                f"{manifest_path}: nested assembly {artifact_id}: directory {sub} is missing"
+            )
+        _read_assembly(directory / sub, relative / sub, templates, seen)
+
+
+def _read_stack(
+    directory: Path,
+    relative: Path,
+    artifact_id: str,
+    artifact: dict[str, Any],
+    properties: dict[str, Any],
+) -> Template:
+    template_file = properties.get("templateFile")
+    if not isinstance(template_file, str):
+        raise AssemblyError(f"stack {artifact_id}: the manifest names no templateFile")
+    display_name = artifact.get("displayName")
+    display_name = display_name if isinstance(display_name, str) else artifact_id
+    stack_name = properties.get("stackName")
+    environment = artifact.get("environment")
+    account, region = _environment(environment)
+    template = Template(
+        stack_name=stack_name if isinstance(stack_name, str) else artifact_id,
+        display_name=one_line(display_name),
+        path=directory / template_file,
+        body=read_json_object(directory / template_file, f"template of stack {display_name}"),
+        account=account,
+        region=region,
+        artifact_id=artifact_id,
+        environment=environment if isinstance(environment, str) else None,
+        assembly_path=relative.as_posix(),
+        template_file=template_file,
+    )
+    _check_structure(template)
+    return template
+
+
+def _check_structure(template: Template) -> None:
+    # CloudFormation rejects these templates; every reader may then rely on the shape
+    where = f"stack {template.root.display_name} ({template.template_file})"
+    resources = template.body.get("Resources", {})
+    if not isinstance(resources, dict):
+        raise AssemblyError(f"{where}: Resources is not an object")
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise AssemblyError(f"{where}: resource {logical_id} has no Type")
+        if not isinstance(resource.get("Properties", {}), dict):
+            raise AssemblyError(f"{where}: resource {logical_id}: Properties is not an object")
 
 
 def _environment(environment: Any) -> tuple[str | None, str | None]:
@@ -314,21 +440,76 @@ def _environment(environment: Any) -> tuple[str | None, str | None]:
     )
 
 
-def _read_nested_stacks(template: Template, directory: Path) -> None:
+class _AssetManifests:
+    """Asset hash -> file in the assembly, from the asset manifests (read when first needed)."""
+
+    def __init__(self, directory: Path, manifest_path: Path, artifacts: dict[str, Any]) -> None:
+        self.directory = directory
+        self.manifest_path = manifest_path
+        self.artifacts = artifacts
+        self._paths: dict[str, str] | None = None
+
+    def path_of(self, asset_hash: str) -> str | None:
+        if self._paths is None:
+            self._paths = {}
+            for artifact_id, artifact in self.artifacts.items():
+                if artifact["type"] != ASSET_MANIFEST_ARTIFACT:
+                    continue
+                properties = _object(artifact.get("properties"), f"artifact {artifact_id}")
+                file_name = properties.get("file")
+                if not isinstance(file_name, str):
+                    continue
+                assets = read_json_object(self.directory / file_name, f"asset manifest {file_name}")
+                for key, asset in _object(assets.get("files", {}), file_name).items():
+                    source = asset.get("source", {}) if isinstance(asset, dict) else {}
+                    if isinstance(source, dict) and isinstance(source.get("path"), str):
+                        self._paths[key] = source["path"]
+        return self._paths.get(asset_hash)
+
+
+def _read_nested_stacks(template: Template, assets: _AssetManifests, depth: int) -> None:
     for logical_id, resource in template.resources.items():
-        if not (isinstance(resource, dict) and resource.get("Type") == NESTED_STACK_TYPE):
+        if resource["Type"] != NESTED_STACK_TYPE:
             continue
-        asset_path = (resource.get("Metadata") or {}).get(ASSET_PATH_METADATA)
-        if not isinstance(asset_path, str) or not (directory / asset_path).is_file():
-            continue  # a stack deployed from a URL we cannot read offline
+        if depth >= MAX_NESTING:
+            raise AssemblyError(
+                f"stack {template.root.display_name}: nested stacks deeper than {MAX_NESTING} "
+                f"levels at {logical_id}"
+            )
+        template_file = _nested_template_file(resource, assets)
+        if template_file is None:
+            template.unreadable_nested.append(logical_id)
+            continue
+        path = assets.directory / template_file
+        what = f"template of nested stack {logical_id} in {template.root.display_name}"
         child = Template(
             stack_name=f"{template.stack_name}-{logical_id}",
-            display_name=f"{template.display_name}/{logical_id}",
-            path=directory / asset_path,
-            body=_read_json(directory / asset_path),
+            display_name=f"{template.display_name}/{one_line(logical_id)}",
+            path=path,
+            body=read_json_object(path, what),
             account=template.account,
             region=template.region,
             parent=template,
+            artifact_id=template.artifact_id,
+            environment=template.environment,
+            assembly_path=template.assembly_path,
+            template_file=template_file,
+            logical_id=logical_id,
         )
+        _check_structure(child)
         template.nested.append(child)
-        _read_nested_stacks(child, directory)
+        _read_nested_stacks(child, assets, depth + 1)
+
+
+def _nested_template_file(resource: dict[str, Any], assets: _AssetManifests) -> str | None:
+    # The CDK CLI records the template's file as asset metadata; without it (a plain
+    # `python app.py`), the TemplateURL names the asset hash of an asset manifest entry.
+    metadata = resource.get("Metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get(ASSET_PATH_METADATA), str):
+        return metadata[ASSET_PATH_METADATA]
+    url = resource.get("Properties", {}).get("TemplateURL")
+    for asset_hash in _ASSET_HASH.findall(json.dumps(url)):
+        path = assets.path_of(asset_hash)
+        if path is not None:
+            return path
+    return None  # a stack deployed from a URL we cannot read offline

@@ -13,11 +13,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from watchkeeper.assembly import DEFAULT_DIRECTORY as DEFAULT_CDK_OUT
+
 #: subcommand modules, in the order ``--help`` lists them
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "watchkeeper.report",
     "watchkeeper.incident",
     "watchkeeper.preview",
+    "watchkeeper.check",
 )
 
 
@@ -27,6 +30,17 @@ class CommandError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def add_cdk_out_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional ``CDK_OUT`` positional of the commands that read a cloud assembly."""
+    parser.add_argument(
+        "cdk_out",
+        nargs="?",
+        default=DEFAULT_CDK_OUT,
+        metavar="CDK_OUT",
+        help=f"the cloud assembly directory that `cdk synth` writes (default: {DEFAULT_CDK_OUT})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

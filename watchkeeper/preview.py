@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.cli import CommandError
+from watchkeeper.cli import CommandError, add_cdk_out_argument
 
 DASHBOARD_TYPE = "AWS::CloudWatch::Dashboard"
 GRID_COLUMNS = 24
@@ -107,7 +107,12 @@ class Dashboard:
 
 def read_dashboards(directory: str | Path) -> list[Dashboard]:
     """Every dashboard in the cloud assembly at ``directory``, in template order."""
-    from watchkeeper.assembly import UNKNOWN_REGION, AssemblyError, load_assembly
+    from watchkeeper.assembly import (
+        UNKNOWN_REGION,
+        AssemblyError,
+        json_string_escape,
+        load_assembly,
+    )
 
     try:
         assembly = load_assembly(directory)
@@ -124,7 +129,7 @@ def read_dashboards(directory: str | Path) -> list[Dashboard]:
         )
         if name is None:
             dashboard.warnings.append("no DashboardName: CloudFormation will generate the name")
-        body = template.resolve(properties.get("DashboardBody"), escape=_json_string_escape)
+        body = template.resolve(properties.get("DashboardBody"), escape=json_string_escape)
         try:
             parsed = json.loads(body) if isinstance(body, str) else body
             if not isinstance(parsed, dict):
@@ -134,11 +139,6 @@ def read_dashboards(directory: str | Path) -> list[Dashboard]:
             dashboard.error = f"DashboardBody is not valid dashboard JSON: {exc}"
         dashboards.append(dashboard)
     return dashboards
-
-
-def _json_string_escape(text: str) -> str:
-    # resolved intrinsics land inside JSON string literals of the dashboard body
-    return json.dumps(text)[1:-1]
 
 
 def _grid_int(value: Any, default: int, low: int, high: int) -> int:
@@ -567,13 +567,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Draw every CloudWatch dashboard in a synthesized cloud assembly on the "
         "24-column grid, into one self-contained HTML page, to review before deploying.",
     )
-    parser.add_argument(
-        "cdk_out",
-        nargs="?",
-        default="cdk.out",
-        metavar="CDK_OUT",
-        help="the cloud assembly directory that `cdk synth` writes (default: cdk.out)",
-    )
+    add_cdk_out_argument(parser)
     parser.add_argument(
         "--output",
         metavar="PATH",

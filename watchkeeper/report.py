@@ -1,10 +1,10 @@
 """``watchkeeper report``: what a cloud assembly deploys for monitoring, and what it costs.
 
-Reads a synthesized cloud assembly (``cdk.out``): every stack of the app, the nested stacks
-each one deploys and the assemblies of its stages. For each stack, and in total, it counts
-the monitoring resources by CloudFormation type, classifies every alarm (standard,
-high-resolution, metric math, anomaly detection), works out each alarm's time to detect,
-and prices the lot at list price (:mod:`watchkeeper.pricing`).
+Reads a synthesized cloud assembly (``cdk.out``) through :mod:`watchkeeper.assembly`: every
+stack of the app, the nested stacks each one deploys and the assemblies of its stages. For
+each stack, and in total, it counts the monitoring resources by CloudFormation type,
+classifies every alarm (standard, high-resolution, metric math, anomaly detection), works out
+each alarm's time to detect, and prices the lot at list price (:mod:`watchkeeper.pricing`).
 
 Standard library only, and it reads JSON files only, so it runs in well under a second and
 needs neither aws-cdk-lib nor AWS credentials. Every problem with the input is raised as
@@ -24,19 +24,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from watchkeeper import pricing
-from watchkeeper.cli import CommandError
+from watchkeeper.assembly import (
+    NESTED_STACK_TYPE,
+    AssemblyError,
+    Template,
+    one_line,
+)
+from watchkeeper.assembly import load_assembly as read_assembly
+from watchkeeper.cli import CommandError, add_cdk_out_argument
 from watchkeeper.schema import TemplateMetadata
-
-#: where ``cdk synth`` writes the cloud assembly unless told otherwise
-DEFAULT_ASSEMBLY: Final = "cdk.out"
 
 #: exit code for input that cannot be reported on
 BAD_INPUT_EXIT_CODE: Final = 2
 
-STACK_ARTIFACT: Final = "aws:cloudformation:stack"
-NESTED_ASSEMBLY_ARTIFACT: Final = "cdk:cloud-assembly"
-ASSET_MANIFEST_ARTIFACT: Final = "cdk:asset-manifest"
-NESTED_STACK_TYPE: Final = "AWS::CloudFormation::Stack"
 ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"
 COMPOSITE_ALARM_TYPE: Final = "AWS::CloudWatch::CompositeAlarm"
 METRIC_FILTER_TYPE: Final = "AWS::Logs::MetricFilter"
@@ -84,7 +84,6 @@ _NAME_PROPERTY: Final = {
 
 _ANOMALY_BAND_FUNCTION: Final = "ANOMALY_DETECTION_BAND"
 _HIGH_RESOLUTION_BELOW_S: Final = 60
-_ASSET_HASH_RE: Final = re.compile(r"([0-9a-f]{64})\.json")
 _COMPARISON: Final = {
     "GreaterThanThreshold": ">",
     "GreaterThanOrEqualToThreshold": ">=",
@@ -94,8 +93,6 @@ _COMPARISON: Final = {
     "GreaterThanUpperThreshold": "above band",
     "LessThanLowerThreshold": "below band",
 }
-_MAX_NESTING: Final = 20
-_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------------------
@@ -113,11 +110,6 @@ def render(value: Any) -> str:
         return one_line(_render(value, 0))
     except Exception:  # noqa: BLE001 - a name must never crash a report
         return "<unrenderable>"
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters escaped, so it cannot break a line or a table."""
-    return _CONTROL_RE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _render(value: Any, depth: int) -> str:
@@ -294,119 +286,55 @@ class TemplateContents:
         self.notes += other.notes
 
 
-class _Assembly:
-    """One cloud assembly directory: its manifest and, on demand, its asset manifests."""
+def _scan(template: Template) -> TemplateContents:
+    """Count one template and, under it, the nested stacks it deploys."""
+    contents = TemplateContents()
+    resources = template.resources
+    nested_path = template.template_file if template.parent is not None else None
+    where = f"stack {template.root.display_name} ({template.template_file})"
+    parameters = template.body.get("Parameters", {})
+    parameters = parameters if isinstance(parameters, dict) else {}
+    contents.services = _monitored_services(template.body, where, contents.notes)
+    nested = {child.logical_id: child for child in template.nested}
+    for logical_id, resource in resources.items():
+        resource_type = resource["Type"]
+        properties = resource.get("Properties", {})
+        for key, counted_type in COUNTED_TYPES.items():
+            if resource_type == counted_type:
+                contents.counts[key] += 1
+                if key in _NAME_PROPERTY:
+                    contents.names[key].append(
+                        _name(properties.get(_NAME_PROPERTY[key]), logical_id)
+                    )
+        located = _Located(where, logical_id, resource_type, parameters)
+        if resource_type == ALARM_TYPE:
+            contents.alarms.append(_metric_alarm(located, properties, nested_path))
+        elif resource_type == COMPOSITE_ALARM_TYPE:
+            contents.alarms.append(_composite_alarm(located, properties, nested_path))
+        elif resource_type == METRIC_FILTER_TYPE:
+            contents.custom_metrics += _filter_metrics(located, properties)
+        elif resource_type == NESTED_STACK_TYPE:
+            _add_nested(contents, template, logical_id, nested.get(logical_id))
+    return contents
 
-    def __init__(self, directory: Path, manifest: Mapping[str, Any]) -> None:
-        self.directory = directory
-        self.artifacts: Mapping[str, Any] = manifest["artifacts"]
-        self._assets: dict[str, str] | None = None
 
-    def asset_paths(self) -> dict[str, str]:
-        """Asset hash -> file path in the assembly, from every asset manifest."""
-        if self._assets is None:
-            self._assets = {}
-            for artifact_id, artifact in self.artifacts.items():
-                if artifact.get("type") != ASSET_MANIFEST_ARTIFACT:
-                    continue
-                file_name = _dict(artifact.get("properties"), f"artifact {artifact_id}").get("file")
-                if not isinstance(file_name, str):
-                    continue
-                assets = _read_json(self.directory / file_name, f"asset manifest {file_name}")
-                for asset_hash, asset in _dict(assets.get("files", {}), file_name).items():
-                    source = asset.get("source", {}) if isinstance(asset, dict) else {}
-                    if isinstance(source, dict) and isinstance(source.get("path"), str):
-                        self._assets[asset_hash] = source["path"]
-        return self._assets
-
-
-class _TemplateScanner:
-    """Counts one template; recurses into the nested stacks it deploys."""
-
-    def __init__(self, assembly: _Assembly, stack: str) -> None:
-        self.assembly = assembly
-        self.stack = stack
-
-    def scan(
-        self, template: Mapping[str, Any], template_file: str, nested_path: str | None, depth: int
-    ) -> TemplateContents:
-        contents = TemplateContents()
-        resources = template.get("Resources", {})
-        where = f"stack {self.stack} ({template_file})"
-        if not isinstance(resources, dict):
-            raise CommandError(f"{where}: Resources is not an object")
-        parameters = template.get("Parameters", {})
-        parameters = parameters if isinstance(parameters, dict) else {}
-        contents.services = _monitored_services(template, where, contents.notes)
-        for logical_id, resource in resources.items():
-            if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
-                raise CommandError(f"{where}: resource {logical_id} has no Type")
-            resource_type = resource["Type"]
-            properties = resource.get("Properties", {})
-            if not isinstance(properties, dict):
-                raise CommandError(f"{where}: resource {logical_id}: Properties is not an object")
-            for key, counted_type in COUNTED_TYPES.items():
-                if resource_type == counted_type:
-                    contents.counts[key] += 1
-                    if key in _NAME_PROPERTY:
-                        contents.names[key].append(
-                            _name(properties.get(_NAME_PROPERTY[key]), logical_id)
-                        )
-            located = _Located(where, logical_id, resource_type, parameters)
-            if resource_type == ALARM_TYPE:
-                contents.alarms.append(_metric_alarm(located, properties, nested_path))
-            elif resource_type == COMPOSITE_ALARM_TYPE:
-                contents.alarms.append(_composite_alarm(located, properties, nested_path))
-            elif resource_type == METRIC_FILTER_TYPE:
-                contents.custom_metrics += _filter_metrics(located, properties)
-            elif resource_type == NESTED_STACK_TYPE:
-                self._scan_nested(contents, logical_id, resource, template_file, depth)
-        return contents
-
-    def _scan_nested(
-        self,
-        contents: TemplateContents,
-        logical_id: str,
-        resource: Mapping[str, Any],
-        parent_file: str,
-        depth: int,
-    ) -> None:
-        if depth >= _MAX_NESTING:
-            raise CommandError(
-                f"stack {self.stack}: nested stacks deeper than {_MAX_NESTING} levels "
-                f"at {logical_id}"
-            )
-        template_file = self._nested_template_file(resource)
-        if template_file is None:
-            contents.nested_stacks.append(
-                NestedStack(logical_id, None, parent_file, dict.fromkeys(COUNTED_TYPES, 0))
-            )
-            contents.notes.append(
-                f"stack {self.stack}: nested stack {logical_id} deploys a template that is "
-                "not in the cloud assembly; its resources are not counted"
-            )
-            return
-        path = self.assembly.directory / template_file
-        template = _read_json(path, f"template of nested stack {logical_id} in {self.stack}")
-        nested = self.scan(template, template_file, template_file, depth + 1)
+def _add_nested(
+    contents: TemplateContents, parent: Template, logical_id: str, child: Template | None
+) -> None:
+    if child is None:
         contents.nested_stacks.append(
-            NestedStack(logical_id, template_file, parent_file, dict(nested.counts))
+            NestedStack(logical_id, None, parent.template_file, dict.fromkeys(COUNTED_TYPES, 0))
         )
-        contents.add(nested)
-
-    def _nested_template_file(self, resource: Mapping[str, Any]) -> str | None:
-        # The CDK CLI records the template's file as asset metadata; without it (a plain
-        # `python app.py`), the TemplateURL names the asset hash of the asset manifest.
-        metadata = resource.get("Metadata")
-        if isinstance(metadata, dict) and isinstance(metadata.get("aws:asset:path"), str):
-            return metadata["aws:asset:path"]
-        properties = resource.get("Properties")
-        url = properties.get("TemplateURL") if isinstance(properties, dict) else None
-        for asset_hash in _ASSET_HASH_RE.findall(json.dumps(url)):
-            asset_path = self.assembly.asset_paths().get(asset_hash)
-            if asset_path is not None:
-                return asset_path
-        return None
+        contents.notes.append(
+            f"stack {parent.root.display_name}: nested stack {logical_id} deploys a template "
+            "that is not in the cloud assembly; its resources are not counted"
+        )
+        return
+    nested = _scan(child)
+    contents.nested_stacks.append(
+        NestedStack(logical_id, child.template_file, parent.template_file, dict(nested.counts))
+    )
+    contents.add(nested)
 
 
 @dataclass(frozen=True)
@@ -691,118 +619,27 @@ def _usage(alarms: Iterable[AlarmDetail], counts: Mapping[str, int], custom: int
 
 def load_assembly(path: str | Path) -> AssemblyReport:
     """Read the cloud assembly at ``path`` (a directory, or its ``manifest.json``)."""
-    directory = Path(path)
-    if directory.is_file() and directory.name == "manifest.json":
-        directory = directory.parent
-    if not directory.exists():
-        raise CommandError(f"{path}: no such directory (run `cdk synth` first?)")
-    if not directory.is_dir():
-        raise CommandError(f"{path}: not a directory; expected a cloud assembly such as cdk.out")
-    stacks: list[StackReport] = []
     try:
-        _load_into(directory, Path("."), stacks, set())
+        assembly = read_assembly(path)
+        stacks = [_stack_report(template) for template in assembly.templates]
+    except AssemblyError as exc:
+        raise CommandError(str(exc), BAD_INPUT_EXIT_CODE) from None
     except CommandError as exc:
         # Logical ids and names come from the input: keep the message on one line.
         raise CommandError(one_line(str(exc)), exc.exit_code) from None
     return AssemblyReport(path=str(path), stacks=stacks)
 
 
-def _load_into(directory: Path, relative: Path, stacks: list[StackReport], seen: set[Path]) -> None:
-    resolved = directory.resolve()
-    if resolved in seen:
-        raise CommandError(f"{directory}: the cloud assembly includes itself")
-    seen.add(resolved)
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.is_file():
-        raise CommandError(
-            f"{directory}: not a cloud assembly (no manifest.json); point at the directory "
-            "`cdk synth` writes, by default cdk.out"
-        )
-    manifest = _read_json(manifest_path, "cloud assembly manifest")
-    artifacts = manifest.get("artifacts", {})
-    if not isinstance(artifacts, dict):
-        raise CommandError(f"{manifest_path}: 'artifacts' is not an object")
-    for artifact_id, artifact in artifacts.items():
-        if not isinstance(artifact, dict) or not isinstance(artifact.get("type"), str):
-            raise CommandError(f"{manifest_path}: artifact {artifact_id} has no type")
-    assembly = _Assembly(directory, {"artifacts": artifacts})
-    stages: list[tuple[str, Any]] = []
-    # Other artifact types (asset manifests, the construct tree, feature-flag reports, and
-    # whatever later CDK releases add) hold no templates.
-    for artifact_id, artifact in artifacts.items():
-        if artifact["type"] == STACK_ARTIFACT:
-            properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
-            stacks.append(_load_stack(assembly, relative, artifact_id, artifact, properties))
-        elif artifact["type"] == NESTED_ASSEMBLY_ARTIFACT:
-            stages.append((artifact_id, artifact))
-    # The app's own stacks first, then its stages', as `cdk ls` lists them.
-    for artifact_id, artifact in stages:
-        properties = _dict(artifact.get("properties", {}), f"{manifest_path}: {artifact_id}")
-        sub = properties.get("directoryName")
-        if not isinstance(sub, str):
-            raise CommandError(
-                f"{manifest_path}: nested assembly {artifact_id} has no directoryName"
-            )
-        if not (directory / sub).is_dir():
-            raise CommandError(
-                f"{manifest_path}: nested assembly {artifact_id}: directory {sub} is missing"
-            )
-        _load_into(directory / sub, relative / sub, stacks, seen)
-
-
-def _load_stack(
-    assembly: _Assembly,
-    relative: Path,
-    artifact_id: str,
-    artifact: Mapping[str, Any],
-    properties: Mapping[str, Any],
-) -> StackReport:
-    template_file = properties.get("templateFile")
-    if not isinstance(template_file, str):
-        raise CommandError(f"stack {artifact_id}: the manifest names no templateFile")
-    display_name = artifact.get("displayName")
-    display_name = one_line(display_name if isinstance(display_name, str) else artifact_id)
-    template = _read_json(assembly.directory / template_file, f"template of stack {display_name}")
-    contents = _TemplateScanner(assembly, display_name).scan(template, template_file, None, 0)
-    stack_name = properties.get("stackName")
-    environment = artifact.get("environment")
+def _stack_report(template: Template) -> StackReport:
     return StackReport(
-        display_name=display_name,
-        artifact_id=artifact_id,
-        stack_name=stack_name if isinstance(stack_name, str) else artifact_id,
-        environment=environment if isinstance(environment, str) else "unknown",
-        assembly=relative.as_posix(),
-        template=template_file,
-        contents=contents,
+        display_name=template.display_name,
+        artifact_id=template.artifact_id,
+        stack_name=template.stack_name,
+        environment=template.environment or "unknown",
+        assembly=template.assembly_path,
+        template=template.template_file,
+        contents=_scan(template),
     )
-
-
-def _read_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandError(f"{what}: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CommandError(f"{what}: cannot read {path}: {reason}") from None
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        detail = (
-            f"line {exc.lineno} column {exc.colno}: {exc.msg}"
-            if isinstance(exc, json.JSONDecodeError)
-            else "nested too deeply"
-        )
-        raise CommandError(f"{what}: {path} is not valid JSON ({detail})") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"{what}: {path} does not hold a JSON object")
-    return data
-
-
-def _dict(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise CommandError(f"{where}: expected an object, found {type(value).__name__}")
-    return value
 
 
 # --------------------------------------------------------------------------------------
@@ -1097,13 +934,7 @@ def register(subparsers: Any) -> None:
             f"CloudWatch cost at {pricing.PRICES_REGION} list prices."
         ),
     )
-    parser.add_argument(
-        "cdk_out",
-        nargs="?",
-        default=DEFAULT_ASSEMBLY,
-        metavar="CDK_OUT",
-        help=f"the cloud assembly directory (default: {DEFAULT_ASSEMBLY})",
-    )
+    add_cdk_out_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

@@ -17,13 +17,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from watchkeeper.constructs.validation import require_one_of
+from watchkeeper.limits import ALLOWED_RETENTION_DAYS, LOG_GROUP_NAME_RE
 
-#: Retention periods CloudWatch Logs accepts, in days (aws-facts.md; botocore's
-#: PutRetentionPolicy documents the same list).
-ALLOWED_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-)
 #: One year: long enough for most incident investigations and audit look-backs.
 DEFAULT_RETENTION_DAYS = 365
 
@@ -62,14 +57,12 @@ DEFAULT_DATA_IDENTIFIERS: tuple[str, ...] = (
     "PuttyPrivateKey",
 )
 
-_LOG_GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
-
 
 def validate_log_group_name(name: str, option: str) -> str:
     """Validate a literal log group name (tokens pass: CloudFormation checks them)."""
     if cdk.Token.is_unresolved(name):
         return name
-    if not isinstance(name, str) or not _LOG_GROUP_NAME_RE.match(name):
+    if not isinstance(name, str) or not LOG_GROUP_NAME_RE.match(name):
         raise ValueError(
             f"{option}={name!r} is not a valid log group name: 1-512 characters of "
             "letters, digits and . - _ / #"
