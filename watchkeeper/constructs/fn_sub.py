@@ -60,7 +60,9 @@ class SubWriter:
 
     def ref(self, value: Any) -> str:
         """A literal string passes (escaped); a token becomes ``${X}`` / ``${X.Attr}``."""
-        if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+        # CDK encodes a token inside a string as "${Token[...]}": testing for it here
+        # instead of calling Token.is_unresolved saves a round trip to Node per value.
+        if isinstance(value, str) and "${Token[" not in value:
             return escape_literal(value)
         key = value if isinstance(value, str) else repr(value)
         if key not in self._cache:

@@ -24,19 +24,21 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_logs_destinations as logs_destinations
 from constructs import Construct
 
 from watchkeeper import schema
-from watchkeeper.constructs.central_log_archive import CentralLogArchive
 from watchkeeper.constructs.validation import require_one_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from watchkeeper.constructs.central_log_archive import CentralLogArchive
 
 #: CloudWatch Logs' limit of subscription filters per log group.
 SUBSCRIPTION_FILTERS_PER_LOG_GROUP = 2
@@ -84,14 +86,20 @@ class ShippingDestination:
 
 
 def _destination_of(value: Any, option: str) -> ShippingDestination:
-    if isinstance(value, CentralLogArchive):
+    # A destination of a module nobody imported cannot have been passed, so the modules
+    # are looked up, not imported: every synth would otherwise pay for importing
+    # aws_logs_destinations, Firehose and S3 whether or not logs are shipped.
+    archive_module = sys.modules.get("watchkeeper.constructs.central_log_archive")
+    if archive_module is not None and isinstance(value, archive_module.CentralLogArchive):
         return ShippingDestination("archive", value.destination, archive=value)
-    if isinstance(value, logs_destinations.KinesisDestination):
-        return ShippingDestination("kinesis", value)
-    if isinstance(value, logs_destinations.FirehoseDestination):
-        return ShippingDestination("firehose", value)
-    if isinstance(value, logs_destinations.LambdaDestination):
-        return ShippingDestination("lambda", value)
+    destinations = sys.modules.get("aws_cdk.aws_logs_destinations")
+    if destinations is not None:
+        if isinstance(value, destinations.KinesisDestination):
+            return ShippingDestination("kinesis", value)
+        if isinstance(value, destinations.FirehoseDestination):
+            return ShippingDestination("firehose", value)
+        if isinstance(value, destinations.LambdaDestination):
+            return ShippingDestination("lambda", value)
     if isinstance(value, logs.CrossAccountDestination):
         return ShippingDestination("cross-account", value)
     if isinstance(value, logs.CfnDestination):

@@ -94,14 +94,19 @@ _CDK_INTERNAL_FUNCTION_ID = re.compile(
 
 @jsii.implements(cdk.IAspect)
 class _FinalizeAtSynth:
-    """Runs ``ServiceMonitoring._finalize`` once, when the app is synthesized."""
+    """Runs ``ServiceMonitoring._finalize`` once, when the app is synthesized.
+
+    It is attached to an empty child construct rather than to the ServiceMonitoring: an
+    aspect is called (from Node into Python) for every construct below the one it is
+    attached to, and the hundreds of alarms created below the ServiceMonitoring would
+    each cost a round trip.
+    """
 
     def __init__(self, owner: ServiceMonitoring) -> None:
         self._owner = owner
 
     def visit(self, node: IConstruct) -> None:
-        if node is self._owner:
-            self._owner._finalize()
+        self._owner._finalize()
 
 
 class ServiceMonitoring(Construct):
@@ -345,6 +350,7 @@ class ServiceMonitoring(Construct):
         #: into nested stacks. None: this construct.
         self._placement: Callable[[Any], Construct] | None = None
         self._monitored_addrs: set[str] = set()
+        self._functions_by_addr: dict[str, FunctionTarget] = {}
         # Keys of the service-wide alarms are reserved: no resource may take them.
         self._keys: set[str] = {SERVICE_KEY, SECURITY_KEY}
         self._finalized = False
@@ -356,7 +362,7 @@ class ServiceMonitoring(Construct):
             chatbot_slack=chatbot_slack,
             notify_ok=notify_ok,
         )
-        cdk.Aspects.of(self).add(_FinalizeAtSynth(self))
+        cdk.Aspects.of(Construct(self, "Finalize")).add(_FinalizeAtSynth(self))
 
     # ----------------------------------------------------------------------------------
     # Registration
@@ -402,20 +408,25 @@ class ServiceMonitoring(Construct):
             if not 1 <= timeout_seconds <= 900:
                 raise ValueError(f"timeout={timeout_seconds}s: Lambda allows 1 to 900 seconds")
         if owned:
-            name = _literal(function, cfn.function_name) or function.function_name
-            literal_name = _literal(function, cfn.function_name)
+            # All properties in one round trip to Node instead of one per property.
+            props = cfn._cfn_properties
+            given_name = props.get("functionName")
+            literal_name = (
+                given_name if isinstance(given_name, str) and not _is_token(given_name) else None
+            )
             if timeout_seconds is None:
-                timeout_seconds = _int_or_none(cfn.timeout) or 3  # Lambda's default
+                timeout_seconds = _int_or_none(props.get("timeout")) or 3  # Lambda's default
+            node = function.node
             target = FunctionTarget(
-                key=self._unique_key(literal_name or function.node.id),
-                label=literal_name or function.node.path,
-                function_name=name,
+                key=self._unique_key(literal_name or node.id),
+                label=literal_name or node.path,
+                function_name=literal_name or function.function_name,
                 function=function,
                 owned=True,
                 timeout_seconds=timeout_seconds,
-                reserved_concurrency=_int_or_none(cfn.reserved_concurrent_executions),
-                memory_mb=_int_or_none(cfn.memory_size) or 128,
-                has_dead_letter=cfn.dead_letter_config is not None,
+                reserved_concurrency=_int_or_none(props.get("reservedConcurrentExecutions")),
+                memory_mb=_int_or_none(props.get("memorySize")) or 128,
+                has_dead_letter=props.get("deadLetterConfig") is not None,
                 cfn=cfn,
             )
         else:
@@ -449,7 +460,9 @@ class ServiceMonitoring(Construct):
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
-        self._monitored_addrs.add(function.node.addr)
+        addr = function.node.addr
+        self._monitored_addrs.add(addr)
+        self._functions_by_addr[addr] = target
         return target
 
     def monitor_http_api(
@@ -743,11 +756,7 @@ class ServiceMonitoring(Construct):
         target.source_label = target.source_label or source_label
 
     def _find_function(self, function: lambda_.IFunction) -> FunctionTarget | None:
-        addr = function.node.addr
-        for target in self.functions:
-            if target.function.node.addr == addr:
-                return target
-        return None
+        return self._functions_by_addr.get(function.node.addr)
 
     def _unique_key(self, text: str) -> str:
         base = slugify(text, 48)
@@ -758,8 +767,11 @@ class ServiceMonitoring(Construct):
         return key
 
     def _is_excluded(self, node: IConstruct) -> bool:
-        path = node.node.path
+        return self._is_excluded_path(node.node.path)
+
+    def _is_excluded_path(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self._excluded_paths)
+
 
     def _scan(self) -> dict[str, list[Any]]:
         """One walk over the stack: resources to discover and facts about functions."""
@@ -791,12 +803,17 @@ class ServiceMonitoring(Construct):
     def _discover(self, found: dict[str, list[Any]]) -> None:
         stack = self.stack
 
+        own_prefix = self.node.path + "/"
+
         def wanted(node: IConstruct) -> bool:
             # This construct's own resources (the alarm delivery queues) are never
             # discovered: the ones worth watching are registered where they are created.
-            return (node.node.addr not in self._monitored_addrs
-                    and cdk.Stack.of(node) is stack and not self._is_excluded(node)
-                    and not node.node.path.startswith(self.node.path + "/"))
+            info = node.node
+            path = info.path
+            return (not path.startswith(own_prefix)
+                    and not self._is_excluded_path(path)
+                    and info.addr not in self._monitored_addrs
+                    and cdk.Stack.of(node) is stack)
 
         for node in found["functions"]:
             if not wanted(node):
@@ -1157,6 +1174,11 @@ def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> 
         # A stream given as a reference to a Kinesis stream (Fn::GetAtt <Stream>.Arn).
         return "kinesis"
     return "sqs"
+
+
+def _is_token(value: str) -> bool:
+    """CDK encodes a token inside a string as ``${Token[...]}`` (pure-Python test)."""
+    return "${Token[" in value
 
 
 def _int_or_none(value: Any) -> int | None:

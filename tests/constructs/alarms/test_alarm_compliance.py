@@ -134,6 +134,22 @@ def test_bring_your_own_topic_and_function_anomaly_without_api():
     assert mon.topic is topic
     health = _alarm(template, "batch-service-health")
     assert health["AlarmActions"] == ["arn:aws:sns:eu-west-1:111122223333:ops"]
-    # No API in this service: traffic anomaly watches the function's invocations.
+    # The function's traffic anomaly alarm is opt-in: three alarm metrics per function.
+    names = {r["Properties"].get("AlarmName") for r in template["Resources"].values()}
+    assert "batch-job-traffic-anomaly" not in names
+
+
+def test_function_traffic_anomaly_opted_in():
+    from aws_cdk import aws_lambda as lambda_
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Opt")
+    fn = lambda_.Function(stack, "Job", function_name="batch-job",
+                          runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+                          code=lambda_.Code.from_inline("x"))
+    mon = ServiceMonitoring(stack, "Monitoring", service_name="batch")
+    mon.monitor_function(fn, alarms={"traffic_anomaly": AlarmSettings(enabled=True)})
+    template = app.synth().get_stack_by_name("Opt").template
     anomaly = _alarm(template, "batch-job-traffic-anomaly")
     assert anomaly["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] == "Invocations"
+    assert anomaly["ThresholdMetricId"] == "ad1"

@@ -76,9 +76,14 @@ def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlar
     ok_actions = actions if mon.notify_ok else []
     built: list[WatchkeeperAlarm] = []
     children = []
+    # MonitoringStack places each function's resources in a nested stack of its own
+    # shard (mon.scope_for); otherwise every alarm lives under one "Alarms" construct.
+    targets = {t.key: t for t in mon.functions} if mon._placement is not None else {}
     for plan in plans:
         direct = plan.routing == DIRECT
-        cfn = render(scope, plan, alarm_actions=actions if direct else [],
+        target = targets.get(plan.resource_key)
+        plan_scope = mon.scope_for(target) if target is not None else scope
+        cfn = render(plan_scope, plan, alarm_actions=actions if direct else [],
                      ok_actions=ok_actions if direct else [])
         built.append(WatchkeeperAlarm(
             cfn=cfn, name=plan.name, kind=plan.check.category, resource_key=plan.resource_key,

@@ -157,10 +157,12 @@ def render(
         "alarm_description": plan.description(),
         "comparison_operator": check.comparison,
         "evaluation_periods": s.evaluation_periods,
-        "datapoints_to_alarm": s.datapoints_to_alarm,
         "treat_missing_data": s.treat_missing_data,
-        "actions_enabled": True,
     }
+    # Left out when it equals the evaluation periods (CloudWatch's default), as is
+    # ActionsEnabled (true by default): bytes count per alarm, and alarms are per function.
+    if s.datapoints_to_alarm != s.evaluation_periods:
+        props["datapoints_to_alarm"] = s.datapoints_to_alarm
     if alarm_actions:
         props["alarm_actions"] = alarm_actions
     if ok_actions:

@@ -11,7 +11,7 @@ Which checks a function gets:
   EventInvokeConfig, or a permission for S3, SNS, EventBridge, CloudWatch Logs, SES or
   IoT to invoke it);
 - dead_letter_errors: when it has a dead-letter queue or topic;
-- traffic_anomaly: when the service monitors no API (else opt in per function).
+- traffic_anomaly: opt in per function (the API's traffic anomaly alarm is on by default).
 """
 
 from __future__ import annotations
@@ -118,7 +118,9 @@ def plan_function(target: FunctionTarget, ctx: PlanContext) -> list[AlarmPlan]:
     add("async_events_dropped", target.async_invoked, metric=metric("AsyncEventsDropped"))
     add("async_event_age", target.async_invoked, metric=metric("AsyncEventAge"))
     add("dead_letter_errors", target.has_dead_letter, metric=metric("DeadLetterErrors"))
-    add("traffic_anomaly", not ctx.has_api and target.owned, metric=metric("Invocations"))
+    # Opt-in per function: an anomaly alarm bills three alarm metrics, and the API's
+    # traffic anomaly alarm (on by default) already watches for floods at the edge.
+    add("traffic_anomaly", False, metric=metric("Invocations"))
     return plans
 
 

@@ -121,7 +121,7 @@ CHECKS: tuple[Check, ...] = (
     _c("function", "traffic_anomaly", "invocations above the expected band", "Invocations",
        "Sum", 3, ANOMALY_UPPER, 300, 3, 2, _NB, "warning", "standard deviations",
        _Q.RECENT_ERRORS, category=SECURITY, anomaly=True, minimum=0.1, maximum=10,
-       when="the service has no monitored API (else opt in per function)"),
+       when="opted in per function (AlarmSettings(enabled=True)); APIs have one by default"),
     # Service-wide: the account's concurrency, and health metrics from the service's logs
     _c("service", "account_concurrency", "account concurrency near its limit",
        "ConcurrentExecutions (account)", "Maximum", 0, GT, 60, 10, 10, _NB, "warning",

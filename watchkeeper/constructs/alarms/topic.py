@@ -10,9 +10,9 @@ refuses anything but TLS and lets CloudWatch alarms of this account publish.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -121,12 +121,14 @@ def subscribe_emails(scope: Construct, topic_arn: str, emails: Sequence[str],
 
 
 def connect_slack(scope: Construct, service: str, topic: sns.ITopic, workspace_id: str,
-                  channel_id: str) -> chatbot.SlackChannelConfiguration:
+                  channel_id: str) -> Any:
     """AWS Chatbot posts the topic's notifications to a Slack channel.
 
     The channel's guardrail is CloudWatch read-only access: people in the channel can look
     at alarms and metrics, nothing else.
     """
+    from aws_cdk import aws_chatbot as chatbot  # only when Slack is asked for
+
     return chatbot.SlackChannelConfiguration(
         scope,
         "AlarmSlackChannel",
