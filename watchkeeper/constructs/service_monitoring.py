@@ -394,11 +394,14 @@ class ServiceMonitoring(Construct):
             raise ValueError(
                 f"monitor_function(function={function!r}): expected an aws_lambda.IFunction"
             )
-        existing = self._find_function(function)
+        # Each attribute read below is a round trip to Node: read each once.
+        node = function.node
+        addr = node.addr
+        existing = self._functions_by_addr.get(addr)
         if existing is not None:
             self._set_function_overrides(existing, overrides)
             return existing
-        cfn = function.node.default_child if isinstance(function, lambda_.Function) else None
+        cfn = node.default_child if isinstance(function, lambda_.Function) else None
         owned = isinstance(cfn, lambda_.CfnFunction)
         timeout_seconds: float | None = None
         if timeout is not None:
@@ -416,10 +419,10 @@ class ServiceMonitoring(Construct):
             )
             if timeout_seconds is None:
                 timeout_seconds = _int_or_none(props.get("timeout")) or 3  # Lambda's default
-            node = function.node
+            path = node.path
             target = FunctionTarget(
-                key=self._unique_key(literal_name or node.id),
-                label=literal_name or node.path,
+                key=self._unique_key(literal_name or path.rsplit("/", 1)[-1]),
+                label=literal_name or path,
                 function_name=literal_name or function.function_name,
                 function=function,
                 owned=True,
@@ -460,7 +463,6 @@ class ServiceMonitoring(Construct):
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
-        addr = function.node.addr
         self._monitored_addrs.add(addr)
         self._functions_by_addr[addr] = target
         return target
@@ -777,10 +779,13 @@ class ServiceMonitoring(Construct):
         """One walk over the stack: resources to discover and facts about functions."""
         found: dict[str, list[Any]] = {k: [] for k in (
             "functions", "http_apis", "rest_apis", "queues", "tables", "state_machines",
-            "event_source_mappings", "event_invoke_configs", "permissions")}
+            "event_source_mappings", "event_invoke_configs", "permissions",
+            "nested_stack_prefixes")}
         stack = self.stack
         for node in stack.node.find_all():
-            if isinstance(node, lambda_.Function):
+            if isinstance(node, cdk.Stack) and node is not stack:
+                found["nested_stack_prefixes"].append(node.node.path + "/")
+            elif isinstance(node, lambda_.Function):
                 found["functions"].append(node)
             elif isinstance(node, apigatewayv2.HttpApi):
                 found["http_apis"].append(node)
@@ -812,17 +817,16 @@ class ServiceMonitoring(Construct):
             path = info.path
             return (not path.startswith(own_prefix)
                     and not self._is_excluded_path(path)
-                    and info.addr not in self._monitored_addrs
-                    and cdk.Stack.of(node) is stack)
+                    # in this stack, not in one of its nested stacks
+                    and not any(path.startswith(p) for p in found["nested_stack_prefixes"])
+                    and (self.include_cdk_internal_functions
+                         or not isinstance(node, lambda_.Function)
+                         or not _CDK_INTERNAL_FUNCTION_ID.match(path.rsplit("/", 1)[-1]))
+                    and info.addr not in self._monitored_addrs)
 
         for node in found["functions"]:
-            if not wanted(node):
-                continue
-            if not self.include_cdk_internal_functions and _CDK_INTERNAL_FUNCTION_ID.match(
-                node.node.id
-            ):
-                continue
-            self.monitor_function(node)
+            if wanted(node):
+                self.monitor_function(node)
         for kind, method in (
             ("http_apis", self.monitor_http_api),
             ("rest_apis", self.monitor_rest_api),
@@ -880,6 +884,9 @@ class ServiceMonitoring(Construct):
         self.alarms = [a.cfn for a in self.alarm_details]
 
     def _wire_function_logging(self) -> None:
+        service_group_name = (
+            self.service_log_group.log_group_name if self.service_log_group is not None else None
+        )
         for target in self.functions:
             if not target.owned:
                 continue
@@ -890,10 +897,10 @@ class ServiceMonitoring(Construct):
             # /aws/lambda/<name> group of its own when the function names none. watchkeeper
             # routes the logs elsewhere (or creates that group with the service's settings),
             # so CDK's group would be an empty duplicate, or a name clash.
-            if not own_group and isinstance(
-                target.function.node.try_find_child("LogGroup"), logs.LogGroup
-            ):
-                target.function.node.try_remove_child("LogGroup")
+            if not own_group:
+                fn_node = target.function.node
+                if isinstance(fn_node.try_find_child("LogGroup"), logs.LogGroup):
+                    fn_node.try_remove_child("LogGroup")
             config: dict[str, Any] = {
                 "log_format": current.get("logFormat") or "JSON",
                 "application_log_level": current.get("applicationLogLevel")
@@ -908,9 +915,9 @@ class ServiceMonitoring(Construct):
                 # The function already has a log group of its own: keep it.
                 config["log_group"] = own_group
                 target.log_group_name = own_group
-            elif self.service_log_group is not None:
-                config["log_group"] = self.service_log_group.log_group_name
-                target.log_group_name = self.service_log_group.log_group_name
+            elif service_group_name is not None:
+                config["log_group"] = service_group_name
+                target.log_group_name = service_group_name
                 target.in_service_log_group = True
             else:
                 # Per-function group, named as Lambda names it. LoggingConfig.LogGroup is
