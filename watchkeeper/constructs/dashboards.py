@@ -14,7 +14,7 @@ Log widgets run the catalogue's query texts (``watchkeeper.queries``), rendered 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -424,15 +424,24 @@ def body_json(page: Page) -> str:
     return json.dumps(page.body(), separators=(",", ":"))
 
 
-def create_dashboards(scope: Construct, inputs: DashboardInputs) -> list[cloudwatch.CfnDashboard]:
-    """One ``AWS::CloudWatch::Dashboard`` per page; ids stable per kind and page."""
+def create_dashboards(
+    scope: Construct,
+    inputs: DashboardInputs,
+    scope_for_page: Callable[[str], Construct] | None = None,
+) -> list[cloudwatch.CfnDashboard]:
+    """One ``AWS::CloudWatch::Dashboard`` per page; ids stable per kind and page.
+
+    ``scope_for_page(page_name)`` may place each page elsewhere (MonitoringStack gives
+    every page a nested stack of its own, so a large service's dashboards never push a
+    template past CloudFormation's 1 MB, and a page never moves between stacks).
+    """
     created = []
     for kind, pages in plan_dashboards(inputs).items():
         for index, page in enumerate(pages):
             construct_id = f"{kind.capitalize()}Dashboard" + ("" if index == 0 else str(index + 1))
             created.append(
                 cloudwatch.CfnDashboard(
-                    scope,
+                    scope_for_page(page.name) if scope_for_page is not None else scope,
                     construct_id,
                     dashboard_name=page.name,
                     dashboard_body=cdk.Fn.sub(body_json(page)),

@@ -213,7 +213,9 @@ def build(mon: ServiceMonitoring, settings: InsightsSettings) -> dict[str, list[
         )
     if settings.dashboards:
         created["dashboards"] = create_dashboards(
-            _child(mon, "Dashboards"), dashboard_inputs(mon, settings)
+            _child(mon, "Dashboards"),
+            dashboard_inputs(mon, settings),
+            scope_for_page=mon._dashboard_placement,
         )
     return created
 

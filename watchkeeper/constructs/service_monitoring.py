@@ -349,6 +349,8 @@ class ServiceMonitoring(Construct):
         #: Where per-resource resources (alarms, filters) go; MonitoringStack shards them
         #: into nested stacks. None: this construct.
         self._placement: Callable[[Any], Construct] | None = None
+        #: Where each dashboard page goes (by page name); None: under this construct.
+        self._dashboard_placement: Callable[[str], Construct] | None = None
         self._monitored_addrs: set[str] = set()
         self._functions_by_addr: dict[str, FunctionTarget] = {}
         # Keys of the service-wide alarms are reserved: no resource may take them.

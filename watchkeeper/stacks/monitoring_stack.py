@@ -88,7 +88,12 @@ class MonitoringStack(cdk.Stack):
         kwargs.setdefault(
             "description", f"watchkeeper monitoring for service {service_name} (functions by name)"
         )
+        # Compact JSON: these templates grow with the number of functions, and
+        # CloudFormation takes at most 1 MB per template.
+        kwargs.setdefault("suppress_template_indentation", True)
         super().__init__(scope, construct_id, **kwargs)
+        # ... for the nested stacks too (they read the setting from context).
+        self.node.set_context("@aws-cdk/core:suppressTemplateIndentation", True)
         if isinstance(shard_count, bool) or not isinstance(shard_count, int) or not (
             1 <= shard_count <= MAX_SHARD_COUNT
         ):
@@ -114,6 +119,7 @@ class MonitoringStack(cdk.Stack):
         )
         self._shards: dict[int, cdk.NestedStack] = {}
         self.monitoring._placement = self._scope_for_target
+        self.monitoring._dashboard_placement = self._scope_for_dashboard
         for name in names:
             fn = lambda_.Function.from_function_name(self, f"Fn-{name}", name)
             timeout = timeouts.get(name)
@@ -138,6 +144,17 @@ class MonitoringStack(cdk.Stack):
             )
             self._shards[index] = shard
         return shard
+
+    def _scope_for_dashboard(self, page_name: str) -> Construct:
+        """Every dashboard page in a nested stack of its own, named after the page: a page
+        holds up to 500 widgets (hundreds of KB), and it never moves between stacks."""
+        construct_id = f"Dashboard-{page_name}"
+        existing = self.node.try_find_child(construct_id)
+        if existing is not None:
+            return existing
+        return cdk.NestedStack(
+            self, construct_id, description=f"watchkeeper dashboard {page_name}"
+        )
 
     @staticmethod
     def _function_names(

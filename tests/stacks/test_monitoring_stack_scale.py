@@ -1,0 +1,113 @@
+"""MonitoringStack at scale: 300 functions without touching a limit setting.
+
+Two synths (300 and 301 functions) are shared by every test of the module.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from watchkeeper.stacks import MonitoringStack
+from watchkeeper.stacks.monitoring_stack import shard_of
+
+MAX_RESOURCES = 500
+MAX_TEMPLATE_BYTES = 1_000_000
+MAX_DASHBOARD_WIDGETS = 500
+MAX_DASHBOARD_METRICS = 2500
+
+
+def _names(n: int) -> list[str]:
+    return [f"fleet-prod-fn{i:03d}" for i in range(n)]
+
+
+def _synth(tmp: Path, names: list[str]) -> dict[str, dict]:
+    app = cdk.App(outdir=str(tmp))
+    MonitoringStack(
+        app, "Fleet", service_name="fleet", function_names=names,
+        env=cdk.Environment(account="123456789012", region="eu-west-1"),
+    )
+    app.synth()
+    return {p.name: json.loads(p.read_text()) for p in tmp.glob("*.template.json")} | {
+        "__sizes__": {p.name: p.stat().st_size for p in tmp.glob("*.template.json")}
+    }
+
+
+@pytest.fixture(scope="module")
+def fleets(tmp_path_factory):
+    before = _synth(tmp_path_factory.mktemp("fleet300"), _names(300))
+    # The added name sorts in the middle: placement must not depend on order.
+    after = _synth(tmp_path_factory.mktemp("fleet301"), [*_names(300), "fleet-prod-fn150b"])
+    return before, after
+
+
+def _templates(fleet: dict) -> dict[str, dict]:
+    return {k: v for k, v in fleet.items() if k != "__sizes__"}
+
+
+def test_every_template_within_cloudformation_limits(fleets):
+    before, _ = fleets
+    for name, template in _templates(before).items():
+        assert len(template["Resources"]) <= MAX_RESOURCES, name
+        assert before["__sizes__"][name] <= MAX_TEMPLATE_BYTES, name
+    assert len(_templates(before)) > 2  # split into nested stacks
+
+
+def test_every_function_is_alarmed(fleets):
+    before, _ = fleets
+    alarmed = {
+        d["Value"]
+        for t in _templates(before).values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for d in r["Properties"].get("Dimensions", [])
+        if d["Name"] == "FunctionName"
+    }
+    assert alarmed == set(_names(300))
+
+
+def test_every_dashboard_within_its_limits(fleets):
+    before, _ = fleets
+    dashboards = [
+        r["Properties"]
+        for t in _templates(before).values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    assert len(dashboards) >= 3
+    for props in dashboards:
+        body = props["DashboardBody"]
+        text = body["Fn::Sub"] if isinstance(body, dict) else body
+        widgets = json.loads(text)["widgets"]
+        assert len(widgets) <= MAX_DASHBOARD_WIDGETS
+        metrics = sum(len(w["properties"].get("metrics", [])) for w in widgets)
+        assert metrics <= MAX_DASHBOARD_METRICS
+        for w in widgets:
+            assert len(w["properties"].get("metrics", [])) <= 500
+            assert 0 <= w["x"] and w["x"] + w["width"] <= 24
+
+
+def test_adding_a_function_moves_and_changes_no_other_functions_resource(fleets):
+    before, after = fleets
+    b, a = _templates(before), _templates(after)
+    # Every resource keeps its stack and logical ID.
+    for name, template in b.items():
+        assert name in a, f"template {name} disappeared"
+        assert set(template["Resources"]) <= set(a[name]["Resources"]), name
+    # Per-function resources (nested shard templates) are byte-identical, except the new
+    # function's own additions to its shard.
+    new_shard = shard_of("fleet-prod-fn150b", 16)
+    changed_templates = []
+    for name, template in b.items():
+        if ".nested." not in name or "Shard" not in name:
+            continue
+        for logical_id, resource in template["Resources"].items():
+            assert a[name]["Resources"][logical_id] == resource, (name, logical_id)
+        if a[name] != template:
+            changed_templates.append(name)
+    assert len(changed_templates) == 1 and f"Shard{new_shard:02d}" in changed_templates[0]
+    added = set(a[changed_templates[0]]["Resources"]) - set(b[changed_templates[0]]["Resources"])
+    assert added and all("fn150b" in logical_id for logical_id in added)
