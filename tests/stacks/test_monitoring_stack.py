@@ -78,3 +78,28 @@ def test_shard_of_is_stable_and_spread():
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MonitoringStack(cdk.App(), "M", service_name="svc", **kwargs)
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "serverless"
+
+
+def test_functions_read_from_serverless_yml_with_their_timeouts():
+    stack = MonitoringStack(
+        cdk.App(), "Orders", service_name="orders",
+        serverless_yml=str(FIXTURES / "basic.yml"), stage="staging",
+    )
+    by_label = {t.label: t for t in stack.monitoring.functions}
+    assert sorted(by_label) == [
+        "orders-staging-create", "orders-staging-list", "shop-staging-daily-report"
+    ]
+    assert by_label["orders-staging-create"].timeout_seconds == 29
+    assert by_label["orders-staging-list"].timeout_seconds == 10  # provider default
+
+
+def test_serverless_yml_problems_name_the_file():
+    with pytest.raises(ValueError, match=r"missing\.yml"):
+        MonitoringStack(cdk.App(), "M", service_name="svc",
+                        serverless_yml=str(FIXTURES / "missing.yml"))
+    with pytest.raises(ValueError, match=r"unresolvable\.yml"):
+        MonitoringStack(cdk.App(), "M", service_name="svc",
+                        serverless_yml=str(FIXTURES / "unresolvable.yml"))

@@ -99,8 +99,9 @@ class MonitoringStack(cdk.Stack):
         ):
             raise ValueError(f"shard_count={shard_count!r} must be a whole number from 1 to {MAX_SHARD_COUNT}")
         self.shard_count = shard_count
-        names = self._function_names(function_names, serverless_yml, stage)
-        timeouts = dict(function_timeouts or {})
+        names, file_timeouts = self._function_names(function_names, serverless_yml, stage)
+        # Timeouts given in serverless.yml, overridden by function_timeouts.
+        timeouts = {**file_timeouts, **(function_timeouts or {})}
         unknown = sorted(set(timeouts) - set(names))
         if unknown:
             raise ValueError(
@@ -159,7 +160,7 @@ class MonitoringStack(cdk.Stack):
     @staticmethod
     def _function_names(
         function_names: Sequence[str] | None, serverless_yml: str | None, stage: str | None
-    ) -> list[str]:
+    ) -> tuple[list[str], dict[str, int]]:
         if function_names is not None and serverless_yml is not None:
             raise ValueError("give either function_names or serverless_yml, not both")
         if serverless_yml is not None:
@@ -167,7 +168,11 @@ class MonitoringStack(cdk.Stack):
 
             config = read_serverless_config(serverless_yml, stage=stage)
             names = [f.name for f in config.functions]
+            file_timeouts = {
+                f.name: f.timeout_seconds for f in config.functions if f.timeout_seconds
+            }
         elif function_names is not None:
+            file_timeouts = {}
             if isinstance(function_names, str):
                 raise ValueError(f"function_names={function_names!r} must be a list of names")
             names = list(function_names)
@@ -185,4 +190,4 @@ class MonitoringStack(cdk.Stack):
             if name in seen:
                 raise ValueError(f"function_names contains {name!r} twice")
             seen.add(name)
-        return names
+        return names, file_timeouts
