@@ -391,8 +391,12 @@ class ServiceMonitoring(Construct):
         """
         self._check_open("monitor_function")
         overrides = validate_overrides(alarms, "alarms", kind="function")
-        # jsii interfaces are Protocols without runtime checks: test for the members.
-        if not (hasattr(function, "function_arn") and hasattr(function, "node")):
+        # jsii interfaces are Protocols without runtime checks: a FunctionBase (every
+        # function, alias, version or import of aws-cdk-lib) passes without a round trip
+        # to Node; anything else must at least have the members.
+        if not isinstance(function, lambda_.FunctionBase) and not (
+            hasattr(function, "function_arn") and hasattr(function, "node")
+        ):
             raise ValueError(
                 f"monitor_function(function={function!r}): expected an aws_lambda.IFunction"
             )
@@ -434,6 +438,7 @@ class ServiceMonitoring(Construct):
                 has_dead_letter=props.get("deadLetterConfig") is not None,
                 cfn=cfn,
             )
+            target.logging_config = props.get("loggingConfig")
         else:
             literal_name = _imported_function_name(function)
             if literal_name is None:
@@ -876,6 +881,8 @@ class ServiceMonitoring(Construct):
                 self._mark_dead_letter_queue(queue_by_addr[dlq.queue.node.addr], None,
                                              name or queue.node.path)
         for target in owned:
+            if not target.has_dead_letter:
+                continue
             dlq = getattr(target.function, "dead_letter_queue", None)
             if dlq is not None and dlq.node.addr in queue_by_addr:
                 self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.key,
@@ -886,6 +893,9 @@ class ServiceMonitoring(Construct):
         self.alarms = [a.cfn for a in self.alarm_details]
 
     def _wire_function_logging(self) -> None:
+        cdk_managed_groups = bool(
+            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup")
+        )
         service_group_name = (
             self.service_log_group.log_group_name if self.service_log_group is not None else None
         )
@@ -893,13 +903,13 @@ class ServiceMonitoring(Construct):
             if not target.owned:
                 continue
             cfn: lambda_.CfnFunction = target.cfn
-            current = _logging_config_dict(cfn)
+            current = _logging_config_dict(cfn, target.logging_config)
             own_group = current.get("logGroup")
             # With the @aws-cdk/aws-lambda:useCdkManagedLogGroup feature flag, CDK adds an
             # /aws/lambda/<name> group of its own when the function names none. watchkeeper
             # routes the logs elsewhere (or creates that group with the service's settings),
             # so CDK's group would be an empty duplicate, or a name clash.
-            if not own_group:
+            if not own_group and cdk_managed_groups:
                 fn_node = target.function.node
                 if isinstance(fn_node.try_find_child("LogGroup"), logs.LogGroup):
                     fn_node.try_remove_child("LogGroup")
@@ -1185,6 +1195,9 @@ def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> 
     return "sqs"
 
 
+_UNSET: Any = object()
+
+
 def _is_token(value: str) -> bool:
     """CDK encodes a token inside a string as ``${Token[...]}`` (pure-Python test)."""
     return "${Token[" in value
@@ -1208,8 +1221,10 @@ def _imported_function_name(function: lambda_.IFunction) -> str | None:
     return None
 
 
-def _logging_config_dict(cfn: lambda_.CfnFunction) -> dict[str, Any]:
-    current = cfn.logging_config
+def _logging_config_dict(cfn: lambda_.CfnFunction, current: Any = _UNSET) -> dict[str, Any]:
+    """The function's LoggingConfig as a dict (``current``: the value already read)."""
+    if current is _UNSET:
+        current = cfn.logging_config
     if current is None:
         return {}
     resolved = cdk.Stack.of(cfn).resolve(current)

@@ -56,6 +56,8 @@ class FunctionTarget:
     memory_mb: int | None = None
     #: The L1 resource for owned functions (``aws_lambda.CfnFunction``), else None.
     cfn: Any = None
+    #: Its LoggingConfig as read at registration (None: not set).
+    logging_config: Any = None
     #: Invoked asynchronously (EventInvokeConfig, or an S3/SNS/EventBridge/... permission).
     async_invoked: bool = False
     #: Per-resource alarm overrides (``monitor_function(fn, alarms=...)``), validated.
