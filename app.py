@@ -30,7 +30,9 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     env = cdk.Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
-    emails = [e.strip() for e in os.environ.get("WATCHKEEPER_ALARM_EMAIL", "").split(",") if e.strip()]
+    emails = [
+        e.strip() for e in os.environ.get("WATCHKEEPER_ALARM_EMAIL", "").split(",") if e.strip()
+    ]
 
     OrdersServiceStack(app, "OrdersService", service_name="orders", alarm_emails=emails, env=env)
     MonitoringStack(

@@ -29,9 +29,19 @@ PEER = "cdk-monitoring-constructs"
 def run_once(library: str, n: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="wk-bench-") as outdir:
         proc = subprocess.run(
-            [sys.executable, str(HERE / "synth_app.py"), "--library", library,
-             "--functions", str(n), "--outdir", outdir],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                str(HERE / "synth_app.py"),
+                "--library",
+                library,
+                "--functions",
+                str(n),
+                "--outdir",
+                outdir,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     if proc.returncode != 0:
         raise SystemExit(f"{library} N={n} failed:\n{proc.stderr[-3000:]}")
@@ -48,8 +58,13 @@ def _version(dist: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--stack-sizes", type=int, nargs="*", default=[200],
-                        help="sizes run through MonitoringStack (functions by name)")
+    parser.add_argument(
+        "--stack-sizes",
+        type=int,
+        nargs="*",
+        default=[200],
+        help="sizes run through MonitoringStack (functions by name)",
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
@@ -65,27 +80,45 @@ def main() -> None:
     for n in args.stack_sizes:
         for _ in range(args.repeats):
             runs.setdefault(("watchkeeper-stack", n), []).append(run_once("watchkeeper-stack", n))
-            print(f"  MonitoringStack N={n}: {runs[('watchkeeper-stack', n)][-1]['total_s']:.2f}s",
-                  file=sys.stderr)
+            print(
+                f"  MonitoringStack N={n}: {runs[('watchkeeper-stack', n)][-1]['total_s']:.2f}s",
+                file=sys.stderr,
+            )
 
     rows = []
     for (lib, n), samples in runs.items():
-        med = {k: statistics.median(s[k] for s in samples) for k in (
-            "total_s", "build_s", "synth_s", "template_bytes", "resources", "python_peak_rss_kb",
-            "node_peak_rss_kb", "jsii_calls", "max_template_bytes", "templates")}
+        med = {
+            k: statistics.median(s[k] for s in samples)
+            for k in (
+                "total_s",
+                "build_s",
+                "synth_s",
+                "template_bytes",
+                "resources",
+                "python_peak_rss_kb",
+                "node_peak_rss_kb",
+                "jsii_calls",
+                "max_template_bytes",
+                "templates",
+            )
+        }
         rows.append({"library": lib, "functions": n, "samples": len(samples), **med})
 
     machine = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
-        "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+        "node": subprocess.run(
+            ["node", "--version"], capture_output=True, text=True
+        ).stdout.strip(),
         "aws-cdk-lib": _version("aws-cdk-lib"),
         PEER: _version(PEER),
         "cdk-watchkeeper": _version("cdk-watchkeeper"),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
     }
-    (HERE / "results.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
+    (HERE / "results.json").write_text(
+        json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n"
+    )
     Path(args.output).write_text(render(machine, rows, args.repeats))
     print(Path(args.output).read_text())
 

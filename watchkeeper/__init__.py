@@ -21,7 +21,7 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from watchkeeper.constructs.service_monitoring import ServiceMonitoring
+    from watchkeeper.constructs.service_monitoring import ServiceMonitoring as ServiceMonitoring
 
 
 def __getattr__(name: str) -> Any:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 
 import aws_cdk as cdk  # noqa: E402
-from aws_cdk import aws_cloudwatch as cloudwatch  # noqa: E402
 from aws_cdk import aws_dynamodb as dynamodb  # noqa: E402
 from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from aws_cdk import aws_sqs as sqs  # noqa: E402

@@ -103,8 +103,12 @@ def test_alarm_status_widgets_split_by_kind(bodies) -> None:
             if d.kind in kinds
         )
 
-    ops = [a for w in _widgets(bodies["orders-operations"], "alarm") for a in w["properties"]["alarms"]]
-    sec = [a for w in _widgets(bodies["orders-security"], "alarm") for a in w["properties"]["alarms"]]
+    ops = [
+        a for w in _widgets(bodies["orders-operations"], "alarm") for a in w["properties"]["alarms"]
+    ]
+    sec = [
+        a for w in _widgets(bodies["orders-security"], "alarm") for a in w["properties"]["alarms"]
+    ]
     assert sorted(ops) == arn_refs({"operational", "composite"})
     assert sorted(sec) == arn_refs({"security"})
     assert sec and ops

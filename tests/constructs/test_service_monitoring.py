@@ -24,7 +24,9 @@ def _fn(scope, cid, **kw):
 @pytest.fixture(scope="module")
 def app_under_test():
     app = cdk.App()
-    stack = cdk.Stack(app, "Orders", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    stack = cdk.Stack(
+        app, "Orders", env=cdk.Environment(account="123456789012", region="eu-west-1")
+    )
     mon = ServiceMonitoring(stack, "Monitoring", service_name="orders")
     # Functions defined AFTER the construct are found by discovery.
     unnamed = _fn(stack, "CreateOrder", timeout=cdk.Duration.seconds(10))
@@ -104,9 +106,9 @@ def test_discovered_and_named_functions_write_json_to_the_service_log_group(app_
 
 def test_function_with_its_own_log_group_keeps_it(app_under_test):
     stack = app_under_test["stack"]
-    props = app_under_test["json"]["Resources"][_logical_id(stack, app_under_test["fns"]["with_group"])][
-        "Properties"
-    ]
+    props = app_under_test["json"]["Resources"][
+        _logical_id(stack, app_under_test["fns"]["with_group"])
+    ]["Properties"]
     assert props["LoggingConfig"]["LogGroup"] == {"Ref": Match.any_value()} or "CustomGroup" in str(
         props["LoggingConfig"]["LogGroup"]
     )
@@ -203,7 +205,10 @@ def test_per_function_group_is_named_like_lambda_names_it(options_app):
     fn_id = _logical_id(stack, fn)
     t.has_resource_properties(
         "AWS::Logs::LogGroup",
-        {"LogGroupName": {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]}, "RetentionInDays": 731},
+        {
+            "LogGroupName": {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]},
+            "RetentionInDays": 731,
+        },
     )
     config = t.to_json()["Resources"][fn_id]["Properties"]["LoggingConfig"]
     assert config == {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "SystemLogLevel": "WARN"}
@@ -222,7 +227,9 @@ def test_kms_key_policy_lets_cloudwatch_logs_use_it(options_app):
                             {
                                 "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
                                 "Condition": {
-                                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": Match.any_value()}
+                                    "ArnLike": {
+                                        "kms:EncryptionContext:aws:logs:arn": Match.any_value()
+                                    }
                                 },
                             }
                         )
@@ -257,7 +264,9 @@ def test_cdk_internal_functions_are_not_monitored():
         stack,
         "Lookup",
         on_create=cr.AwsSdkCall(
-            service="SSM", action="getParameter", parameters={"Name": "x"},
+            service="SSM",
+            action="getParameter",
+            parameters={"Name": "x"},
             physical_resource_id=cr.PhysicalResourceId.of("x"),
         ),
         policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
@@ -290,9 +299,18 @@ def test_service_log_group_gets_the_full_json_filter_set_once(app_under_test):
     filters = _filters_on(app_under_test["json"], lambda g: g == group_ref)
     names = sorted(f["MetricTransformations"][0]["MetricName"] for f in filters)
     assert names == sorted(
-        ["Errors", "Timeouts", "OutOfMemory", "ColdStarts", "AuthenticationFailures",
-         "AuthorizationFailures", "InputValidationFailures", "RateLimitExceeded",
-         "MaliciousRequests", "SensitiveDataAccess"]
+        [
+            "Errors",
+            "Timeouts",
+            "OutOfMemory",
+            "ColdStarts",
+            "AuthenticationFailures",
+            "AuthorizationFailures",
+            "InputValidationFailures",
+            "RateLimitExceeded",
+            "MaliciousRequests",
+            "SensitiveDataAccess",
+        ]
     )
     assert {f["MetricTransformations"][0]["MetricNamespace"] for f in filters} == {
         schema.metric_namespace("orders")
@@ -303,7 +321,9 @@ def test_service_log_group_gets_the_full_json_filter_set_once(app_under_test):
 def test_imported_function_group_gets_the_compact_text_tolerant_set(app_under_test):
     filters = _filters_on(app_under_test["json"], lambda g: g == "/aws/lambda/billing-prod-charge")
     assert sorted(f["MetricTransformations"][0]["MetricName"] for f in filters) == [
-        "Errors", "SecurityEvents", "Timeouts"
+        "Errors",
+        "SecurityEvents",
+        "Timeouts",
     ]
     errors = next(f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors")
     assert not errors["FilterPattern"].startswith("{")  # UNKNOWN format: text markers
@@ -324,7 +344,9 @@ def test_cdk_managed_log_group_flag_does_not_leave_a_duplicate_group():
     ServiceMonitoring(per_fn_stack, "M", service_name="svc", log_group_per_function=True)
     _fn(per_fn_stack, "B")
     groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
-    assert [g["Properties"]["LogGroupName"] for g in groups.values()] == ["/watchkeeper/svc/functions"]
+    assert [g["Properties"]["LogGroupName"] for g in groups.values()] == [
+        "/watchkeeper/svc/functions"
+    ]
     per_fn = Template.from_stack(per_fn_stack).find_resources("AWS::Logs::LogGroup")
     assert len(per_fn) == 1
     (group,) = per_fn.values()

@@ -44,7 +44,8 @@ def test_emails_as_a_string_is_an_error(stack):
 @pytest.mark.parametrize("level", ["info", "WARNING", "CRITICAL", "", None])
 def test_invalid_application_log_level(stack, level):
     with pytest.raises(
-        ValueError, match=r"application_log_level=.*use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"
+        ValueError,
+        match=r"application_log_level=.*use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL",
     ):
         ServiceMonitoring(stack, "M", service_name="orders", application_log_level=level)
 

@@ -70,7 +70,10 @@ def test_shard_of_is_stable_and_spread():
         ({"function_names": ["bad name"]}, r"contains 'bad name': a Lambda function name"),
         ({"function_names": ["x" * 65]}, r"1-64"),
         ({"function_names": ["a"], "shard_count": 0}, r"shard_count=0 must be"),
-        ({"function_names": ["a"], "function_timeouts": {"b": 3}}, r"function_timeouts names \['b'\]"),
+        (
+            {"function_names": ["a"], "function_timeouts": {"b": 3}},
+            r"function_timeouts names \['b'\]",
+        ),
         ({"function_names": ["a"], "discover": True}, r"discover= does not apply"),
         ({"function_names": ["a"], "serverless_yml": "serverless.yml"}, r"either function_names"),
     ],
@@ -85,12 +88,17 @@ FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures
 
 def test_functions_read_from_serverless_yml_with_their_timeouts():
     stack = MonitoringStack(
-        cdk.App(), "Orders", service_name="orders",
-        serverless_yml=str(FIXTURES / "basic.yml"), stage="staging",
+        cdk.App(),
+        "Orders",
+        service_name="orders",
+        serverless_yml=str(FIXTURES / "basic.yml"),
+        stage="staging",
     )
     by_label = {t.label: t for t in stack.monitoring.functions}
     assert sorted(by_label) == [
-        "orders-staging-create", "orders-staging-list", "shop-staging-daily-report"
+        "orders-staging-create",
+        "orders-staging-list",
+        "shop-staging-daily-report",
     ]
     assert by_label["orders-staging-create"].timeout_seconds == 29
     assert by_label["orders-staging-list"].timeout_seconds == 10  # provider default
@@ -98,8 +106,10 @@ def test_functions_read_from_serverless_yml_with_their_timeouts():
 
 def test_serverless_yml_problems_name_the_file():
     with pytest.raises(ValueError, match=r"missing\.yml"):
-        MonitoringStack(cdk.App(), "M", service_name="svc",
-                        serverless_yml=str(FIXTURES / "missing.yml"))
+        MonitoringStack(
+            cdk.App(), "M", service_name="svc", serverless_yml=str(FIXTURES / "missing.yml")
+        )
     with pytest.raises(ValueError, match=r"unresolvable\.yml"):
-        MonitoringStack(cdk.App(), "M", service_name="svc",
-                        serverless_yml=str(FIXTURES / "unresolvable.yml"))
+        MonitoringStack(
+            cdk.App(), "M", service_name="svc", serverless_yml=str(FIXTURES / "unresolvable.yml")
+        )

@@ -22,6 +22,7 @@ log messages instead.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -56,7 +57,7 @@ class _DeliveryStreamDestination:
         self._role = role
 
     def bind(
-        self, scope: Construct, source_log_group: logs.ILogGroup
+        self, scope: Construct, source_log_group: Any
     ) -> logs.LogSubscriptionDestinationConfig:
         return logs.LogSubscriptionDestinationConfig(arn=self._stream_arn, role=self._role)
 

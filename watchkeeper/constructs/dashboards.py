@@ -308,9 +308,7 @@ def _log_widgets(inputs: DashboardInputs, specs: Sequence[tuple[str, int]]) -> l
             split_log_widget(
                 query.title,
                 inputs.log_groups,
-                lambda groups, q=query: validate_query(
-                    render_for_widget(q, groups), f"log widget {q.name!r}"
-                ),
+                _widget_query_renderer(query),
                 view=query.widget_view,
                 region=REGION,
                 width=width,
@@ -422,6 +420,15 @@ def plan_dashboards(inputs: DashboardInputs) -> dict[str, list[Page]]:
 def body_json(page: Page) -> str:
     """The dashboard body string (compact JSON) for an ``Fn::Sub``."""
     return json.dumps(page.body(), separators=(",", ":"))
+
+
+def _widget_query_renderer(query: SavedQuery) -> Callable[[Sequence[str]], str]:
+    """The query text of a log widget over ``groups``, checked by the query checker."""
+
+    def render(groups: Sequence[str]) -> str:
+        return validate_query(render_for_widget(query, groups), f"log widget {query.name!r}")
+
+    return render
 
 
 def create_dashboards(

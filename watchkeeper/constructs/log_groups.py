@@ -72,7 +72,9 @@ def validate_log_group_name(name: str, option: str) -> str:
     return name
 
 
-def retention_days_of(value: int | logs.RetentionDays | None, option: str = "retention") -> int | None:
+def retention_days_of(
+    value: int | logs.RetentionDays | None, option: str = "retention"
+) -> int | None:
     """Normalise ``retention`` to days; ``None`` / ``RetentionDays.INFINITE`` mean never expire."""
     if value is None or value == logs.RetentionDays.INFINITE:
         return None

@@ -222,7 +222,7 @@ def build(mon: ServiceMonitoring, settings: InsightsSettings) -> dict[str, list[
 
 def _child(scope: Construct, construct_id: str) -> Construct:
     existing = scope.node.try_find_child(construct_id)
-    return existing if existing is not None else Construct(scope, construct_id)
+    return existing if isinstance(existing, Construct) else Construct(scope, construct_id)
 
 
 __all__ = ["InsightsSettings", "alarms_by_kind", "build", "dashboard_inputs"]

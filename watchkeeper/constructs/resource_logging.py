@@ -174,7 +174,7 @@ def _with_execution_logging(stage: apigw.CfnStage, level: str) -> bool:
     current = stack.resolve(stage.method_settings) or []
     if not isinstance(current, list):
         return False  # an unresolvable token: leave the user's settings alone
-    settings: list[apigw.CfnStage.MethodSettingProperty] = []
+    settings: list[Any] = []
     found = False
     changed = False
     for entry in current:

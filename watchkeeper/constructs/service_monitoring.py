@@ -19,8 +19,8 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -32,7 +32,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from watchkeeper import schema
-from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
 from watchkeeper.constructs import resource_logging
 from watchkeeper.constructs.alarms.build import build_alarms
 from watchkeeper.constructs.alarms.core import WatchkeeperAlarm
@@ -55,9 +54,6 @@ from watchkeeper.constructs.log_groups import (
     create_log_group,
     validate_log_group_name,
 )
-from watchkeeper.constructs.metric_filters import LogMetricFilters
-from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
-from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
 from watchkeeper.constructs.log_shipping import (
     LogShippingSettings,
     create_account_subscription_policy,
@@ -65,6 +61,9 @@ from watchkeeper.constructs.log_shipping import (
     references_to,
     ship_log_groups,
 )
+from watchkeeper.constructs.metric_filters import LogMetricFilters
+from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
+from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
 from watchkeeper.constructs.targets import (
     FunctionTarget,
     HttpApiTarget,
@@ -81,6 +80,7 @@ from watchkeeper.constructs.validation import (
     require_pattern,
 )
 from watchkeeper.dashboard_layout import Widget
+from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
 from watchkeeper.queries import SavedQuery
 
 #: Construct ids of functions that CDK itself adds (custom-resource providers, log
@@ -407,7 +407,7 @@ class ServiceMonitoring(Construct):
         if existing is not None:
             self._set_function_overrides(existing, overrides)
             return existing
-        cfn = node.default_child if isinstance(function, lambda_.Function) else None
+        cfn: Any = node.default_child if isinstance(function, lambda_.Function) else None
         owned = isinstance(cfn, lambda_.CfnFunction)
         timeout_seconds: float | None = None
         if timeout is not None:
@@ -466,7 +466,9 @@ class ServiceMonitoring(Construct):
                     purpose=f"the logs of {literal_name}",
                 )
             else:
-                group = logs.LogGroup.from_log_group_name(self, group_id, target.log_group_name)
+                group = logs.LogGroup.from_log_group_name(
+                    self, group_id, target.log_group_name or ""
+                )
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
@@ -547,7 +549,8 @@ class ServiceMonitoring(Construct):
         if stage is None and isinstance(api, apigateway.RestApiBase):
             try:
                 # stage_name of the L2 is a Ref token; the L1 holds the literal name.
-                stage = _literal(api, api.deployment_stage.node.default_child.stage_name)
+                stage_l1: Any = api.deployment_stage.node.default_child
+                stage = _literal(api, stage_l1.stage_name)
             except Exception:  # noqa: BLE001 - no deployment stage (deploy=False)
                 stage = None
         target = RestApiTarget(
@@ -729,7 +732,9 @@ class ServiceMonitoring(Construct):
                              self.alarm_delivery_dlq.queue_arn)
             # Undelivered notifications are worth a warning, not a service-health page.
             warning = {"dlq_messages": AlarmSettings(severity="warning")}
-            self.monitor_queue(self.alarm_delivery_dlq.dead_letter_queue.queue, alarms=warning)
+            archive = self.alarm_delivery_dlq.dead_letter_queue
+            assert archive is not None  # create_delivery_dlq always gives it one
+            self.monitor_queue(archive.queue, alarms=warning)
             self.monitor_queue(self.alarm_delivery_dlq, is_dead_letter_queue=True,
                                alarms=warning)
         if chatbot_slack is not None:
@@ -813,8 +818,6 @@ class ServiceMonitoring(Construct):
         return found
 
     def _discover(self, found: dict[str, list[Any]]) -> None:
-        stack = self.stack
-
         own_prefix = self.node.path + "/"
 
         def wanted(node: IConstruct) -> bool:
@@ -1001,7 +1004,8 @@ class ServiceMonitoring(Construct):
     def _switch_on_resource_logging(self) -> None:
         if not self.enable_resource_logging:
             return
-        for target in [*self.http_apis, *self.rest_apis]:
+        api_targets: list[Any] = [*self.http_apis, *self.rest_apis]
+        for target in api_targets:
             api = target.api
             if not isinstance(api, apigw.RestApiBase | apigwv2.HttpApi):
                 self._note(f"API {target.label}: not defined in this app; logging unchanged")
@@ -1023,7 +1027,8 @@ class ServiceMonitoring(Construct):
             if not isinstance(machine, sfn.StateMachine):
                 self._note(f"state machine {target.label}: imported; logging unchanged")
                 continue
-            if machine.node.default_child.logging_configuration is not None:
+            machine_l1: Any = machine.node.default_child
+            if machine_l1.logging_configuration is not None:
                 continue
             group = create_log_group(
                 self,

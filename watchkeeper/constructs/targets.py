@@ -22,7 +22,8 @@ _SLUG_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
 
 
 def slugify(text: str, max_length: int = 64) -> str:
-    """``CreateOrderFn`` -> ``create-order-fn``; ``orders_prod/create`` -> ``orders-prod-create``."""
+    """``CreateOrderFn`` -> ``create-order-fn``; ``orders_prod/create`` -> ``orders-prod-create``.
+    """
     parts = [p.lower() for p in _SLUG_SPLIT.split(text) if p]
     slug = "-".join(parts)[:max_length].strip("-")
     return slug or "resource"

@@ -8,7 +8,9 @@ from typing import Any
 
 # A pragmatic address check (RFC 5322 is far wider): one @, no spaces, a dotted domain.
 # SNS rejects a malformed endpoint only at deploy time; this catches typos at synth.
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def require_one_of(value: Any, option: str, allowed: Sequence[str]) -> str:
@@ -49,8 +51,10 @@ def require_number(
     integer: bool = False,
 ) -> float:
     kind = "a whole number" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-        integer and not float(value).is_integer()
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (integer and not float(value).is_integer())
     ):
         raise ValueError(f"{option}={value!r} must be {kind}")
     if minimum is not None and value < minimum:

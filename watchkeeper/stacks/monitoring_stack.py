@@ -78,12 +78,16 @@ class MonitoringStack(cdk.Stack):
     ) -> None:
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in _monitoring_option_names()}
         for reserved in (
-            "discover", "exclude", "include_cdk_internal_functions", "log_group_per_function",
+            "discover",
+            "exclude",
+            "include_cdk_internal_functions",
+            "log_group_per_function",
             "log_group_name",
         ):
             if reserved in options:
                 raise ValueError(
-                    f"{reserved}= does not apply to MonitoringStack: its functions are given by name"
+                    f"{reserved}= does not apply to MonitoringStack: its functions are given "
+                    "by name"
                 )
         kwargs.setdefault(
             "description", f"watchkeeper monitoring for service {service_name} (functions by name)"
@@ -94,10 +98,14 @@ class MonitoringStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         # ... for the nested stacks too (they read the setting from context).
         self.node.set_context("@aws-cdk/core:suppressTemplateIndentation", True)
-        if isinstance(shard_count, bool) or not isinstance(shard_count, int) or not (
-            1 <= shard_count <= MAX_SHARD_COUNT
+        if (
+            isinstance(shard_count, bool)
+            or not isinstance(shard_count, int)
+            or not (1 <= shard_count <= MAX_SHARD_COUNT)
         ):
-            raise ValueError(f"shard_count={shard_count!r} must be a whole number from 1 to {MAX_SHARD_COUNT}")
+            raise ValueError(
+                f"shard_count={shard_count!r} must be a whole number from 1 to {MAX_SHARD_COUNT}"
+            )
         self.shard_count = shard_count
         names, file_timeouts = self._function_names(function_names, serverless_yml, stage)
         # Timeouts given in serverless.yml, overridden by function_timeouts.
@@ -134,8 +142,10 @@ class MonitoringStack(cdk.Stack):
         return [self._shards[k] for k in sorted(self._shards)]
 
     def _scope_for_target(self, target: Any) -> Construct:
-        index = shard_of(target.function_name if hasattr(target, "function_name") else target.key,
-                         self.shard_count)
+        index = shard_of(
+            target.function_name if hasattr(target, "function_name") else target.key,
+            self.shard_count,
+        )
         shard = self._shards.get(index)
         if shard is None:
             shard = cdk.NestedStack(
@@ -151,11 +161,9 @@ class MonitoringStack(cdk.Stack):
         holds up to 500 widgets (hundreds of KB), and it never moves between stacks."""
         construct_id = f"Dashboard-{page_name}"
         existing = self.node.try_find_child(construct_id)
-        if existing is not None:
+        if isinstance(existing, Construct):
             return existing
-        return cdk.NestedStack(
-            self, construct_id, description=f"watchkeeper dashboard {page_name}"
-        )
+        return cdk.NestedStack(self, construct_id, description=f"watchkeeper dashboard {page_name}")
 
     @staticmethod
     def _function_names(
@@ -182,7 +190,11 @@ class MonitoringStack(cdk.Stack):
             raise ValueError("function_names=[] is empty: name at least one function")
         seen: set[str] = set()
         for name in names:
-            if not isinstance(name, str) or not 1 <= len(name) <= 64 or not set(name) <= _NAME_CHARS:
+            if (
+                not isinstance(name, str)
+                or not 1 <= len(name) <= 64
+                or not set(name) <= _NAME_CHARS
+            ):
                 raise ValueError(
                     f"function_names contains {name!r}: a Lambda function name is 1-64 "
                     "characters of letters, digits, '-' and '_'"

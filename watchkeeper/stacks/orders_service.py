@@ -16,8 +16,8 @@ state machine: that is what ``watchkeeper.ServiceMonitoring`` adds.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk

@@ -94,10 +94,10 @@ def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlar
     composites = build_health_composite(
         scope, mon.service_name, children, alarm_actions=actions, ok_actions=ok_actions
     )
-    for index, (name, cfn, child_names) in enumerate(composites):
+    for index, (name, composite, child_names) in enumerate(composites):
         top = index == 0
         built.append(WatchkeeperAlarm(
-            cfn=cfn, name=name, kind="composite", resource_key="service",
+            cfn=composite, name=name, kind="composite", resource_key="service",
             check="service.health", severity="critical",
             routing=DIRECT if top else VIA_COMPOSITE, children=list(child_names),
         ))
