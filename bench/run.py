@@ -68,7 +68,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite RESULTS.md from bench/results.json without running")
     args = parser.parse_args()
+    if args.render_only:
+        data = json.loads((HERE / "results.json").read_text())
+        Path(args.output).write_text(render(data["machine"], data["rows"], args.repeats))
+        return
 
     libraries = ["watchkeeper"] + ([] if args.no_peer else [PEER])
     runs: dict[tuple[str, int], list[dict]] = {}
@@ -155,7 +161,30 @@ def render(machine: dict, rows: list[dict], repeats: int) -> str:
             )
     if ratios:
         lines += ["", "Ratios (watchkeeper / peer, target at most 1.00x):", "", *ratios]
+    lines += ["", *NOTES]
     return "\n".join(lines) + "\n"
+
+
+NOTES = (
+    "What each side creates for the same N inline Python functions (runtime, handler and",
+    "timeout equal):",
+    "",
+    "- watchkeeper, defaults (`ServiceMonitoring(stack, \"Monitoring\", service_name=...)`,",
+    "  discovery on): the service log group (retention, data protection, field indexes) with",
+    "  JSON logging config on every function, 10 metric filters, 4 alarms per function",
+    "  (errors, error-rate metric math, throttles, p90 duration against the timeout), 5",
+    "  service-wide alarms, the composite service-health alarm, an SNS topic with its KMS key,",
+    "  12 saved queries, an operations and a security dashboard.",
+    "- cdk-monitoring-constructs: `monitor_lambda_function` with fault-count, latency-p99 and",
+    "  throttles alarms and its default dashboard: 3 alarms per function and one dashboard.",
+    "- `watchkeeper-stack` is `MonitoringStack` with functions given by name: per-function",
+    "  filters and alarms spread over 16 nested stacks, each dashboard page in its own.",
+    "",
+    "At N = 1 and 10 watchkeeper's fixed per-service resources (log group, filters, queries,",
+    "topic, key, dashboards) dominate the bytes; per function it is smaller from N = 50 on.",
+    "Wall times on this shared 2-core machine vary by about 5% between runs of the same",
+    "command; the medians of alternating runs are what the ratios compare.",
+)
 
 
 if __name__ == "__main__":

@@ -26,3 +26,8 @@ def test_python_blocks_run_and_print_what_the_doc_shows():
     with contextlib.redirect_stdout(captured):
         exec(compile(blocks[1], "alarms.md[1]", "exec"), {})
     assert captured.getvalue() == outputs[0]
+
+
+def test_readme_has_the_table_of_default_alarms():
+    readme = DOC.parents[1] / "README.md"
+    assert default_alarm_table() in readme.read_text()
