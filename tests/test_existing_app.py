@@ -8,7 +8,6 @@ cdk-nag's packs as validation plugins) is shared by every test of the module.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aws_cdk as cdk
 import cdk_nag
