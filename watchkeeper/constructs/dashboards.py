@@ -159,143 +159,64 @@ def _function_section(fn: FunctionRow) -> Section:
     return Section(fn.label, (traffic, duration, capacity))
 
 
-def _http_api_section(api: ResourceRow) -> Section:
-    ns, dim, v = "AWS/ApiGateway", "ApiId", api.dimension_value
-    return Section(
-        api.label,
-        (
-            _metric_widget(
-                f"{api.label}: requests and errors",
-                [
-                    [ns, "Count", dim, v, {"stat": "Sum"}],
-                    [".", "4xx", ".", ".", {"stat": "Sum"}],
-                    [".", "5xx", ".", ".", {"stat": "Sum"}],
-                ],
-                width=12,
-            ),
-            _metric_widget(
-                f"{api.label}: latency (ms)",
-                [
-                    [ns, "Latency", dim, v, {"stat": "p50"}],
-                    [".", ".", ".", ".", {"stat": "p90"}],
-                    [".", ".", ".", ".", {"stat": "p99"}],
-                ],
-                width=12,
-            ),
-        ),
-    )
+#: One metric of a resource panel: (metric name, statistic, extra widget options).
+_PanelMetric = tuple[str, str, dict[str, str]]
+_PERCENTILES = (("p50", {}), ("p90", {}), ("p99", {}))
+
+#: The two panels of each kind of resource row: namespace, dimension name, and per panel
+#: its title and metrics. One table instead of a function per kind.
+_RESOURCE_PANELS: dict[str, tuple[str, str, tuple[tuple[str, tuple[_PanelMetric, ...]], ...]]] = {
+    "http_api": ("AWS/ApiGateway", "ApiId", (
+        ("requests and errors",
+         (("Count", "Sum", {}), ("4xx", "Sum", {}), ("5xx", "Sum", {}))),
+        ("latency (ms)", tuple(("Latency", st, o) for st, o in _PERCENTILES)),
+    )),
+    "rest_api": ("AWS/ApiGateway", "ApiName", (
+        ("requests and errors",
+         (("Count", "Sum", {}), ("4XXError", "Sum", {}), ("5XXError", "Sum", {}))),
+        ("latency (ms)", tuple(("Latency", st, o) for st, o in _PERCENTILES)),
+    )),
+    "queue": ("AWS/SQS", "QueueName", (
+        ("backlog", (("ApproximateNumberOfMessagesVisible", "Maximum", {}),
+                     ("ApproximateAgeOfOldestMessage", "Maximum", {"yAxis": "right"}))),
+        ("throughput", (("NumberOfMessagesSent", "Sum", {}),
+                        ("NumberOfMessagesDeleted", "Sum", {}))),
+    )),
+    "table": ("AWS/DynamoDB", "TableName", (
+        ("consumed capacity", (("ConsumedReadCapacityUnits", "Sum", {}),
+                               ("ConsumedWriteCapacityUnits", "Sum", {}))),
+        ("throttled events", (("ReadThrottleEvents", "Sum", {}),
+                              ("WriteThrottleEvents", "Sum", {}))),
+    )),
+    "state_machine": ("AWS/States", "StateMachineArn", (
+        ("executions", tuple((m, "Sum", {}) for m in (
+            "ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed",
+            "ExecutionsTimedOut", "ExecutionThrottled"))),
+        ("execution time (ms)", tuple(("ExecutionTime", st, o) for st, o in _PERCENTILES)),
+    )),
+}
 
 
-def _rest_api_section(api: ResourceRow) -> Section:
-    ns, dim, v = "AWS/ApiGateway", "ApiName", api.dimension_value
-    return Section(
-        api.label,
-        (
-            _metric_widget(
-                f"{api.label}: requests and errors",
-                [
-                    [ns, "Count", dim, v, {"stat": "Sum"}],
-                    [".", "4XXError", ".", ".", {"stat": "Sum"}],
-                    [".", "5XXError", ".", ".", {"stat": "Sum"}],
-                ],
-                width=12,
-            ),
-            _metric_widget(
-                f"{api.label}: latency (ms)",
-                [
-                    [ns, "Latency", dim, v, {"stat": "p50"}],
-                    [".", ".", ".", ".", {"stat": "p90"}],
-                    [".", ".", ".", ".", {"stat": "p99"}],
-                ],
-                width=12,
-            ),
-        ),
-    )
+def _resource_section(kind: str, row: ResourceRow) -> Section:
+    """A row of two half-width panels for one API, queue, table or state machine.
 
-
-def _queue_section(queue: ResourceRow) -> Section:
-    ns, dim, v = "AWS/SQS", "QueueName", queue.dimension_value
-    return Section(
-        queue.label,
-        (
-            _metric_widget(
-                f"{queue.label}: backlog",
-                [
-                    [ns, "ApproximateNumberOfMessagesVisible", dim, v, {"stat": "Maximum"}],
-                    [
-                        ".",
-                        "ApproximateAgeOfOldestMessage",
-                        ".",
-                        ".",
-                        {"stat": "Maximum", "yAxis": "right"},
-                    ],
-                ],
-                width=12,
-            ),
-            _metric_widget(
-                f"{queue.label}: throughput",
-                [
-                    [ns, "NumberOfMessagesSent", dim, v, {"stat": "Sum"}],
-                    [".", "NumberOfMessagesDeleted", ".", ".", {"stat": "Sum"}],
-                ],
-                width=12,
-            ),
-        ),
-    )
-
-
-def _table_section(table: ResourceRow) -> Section:
-    ns, dim, v = "AWS/DynamoDB", "TableName", table.dimension_value
-    return Section(
-        table.label,
-        (
-            _metric_widget(
-                f"{table.label}: consumed capacity",
-                [
-                    [ns, "ConsumedReadCapacityUnits", dim, v, {"stat": "Sum"}],
-                    [".", "ConsumedWriteCapacityUnits", ".", ".", {"stat": "Sum"}],
-                ],
-                width=12,
-            ),
-            _metric_widget(
-                f"{table.label}: throttled events",
-                [
-                    [ns, "ReadThrottleEvents", dim, v, {"stat": "Sum"}],
-                    [".", "WriteThrottleEvents", ".", ".", {"stat": "Sum"}],
-                ],
-                width=12,
-            ),
-        ),
-    )
-
-
-def _state_machine_section(sm: ResourceRow) -> Section:
-    ns, dim, v = "AWS/States", "StateMachineArn", sm.dimension_value
-    return Section(
-        sm.label,
-        (
-            _metric_widget(
-                f"{sm.label}: executions",
-                [
-                    [ns, "ExecutionsStarted", dim, v, {"stat": "Sum"}],
-                    [".", "ExecutionsSucceeded", ".", ".", {"stat": "Sum"}],
-                    [".", "ExecutionsFailed", ".", ".", {"stat": "Sum"}],
-                    [".", "ExecutionsTimedOut", ".", ".", {"stat": "Sum"}],
-                    [".", "ExecutionThrottled", ".", ".", {"stat": "Sum"}],
-                ],
-                width=12,
-            ),
-            _metric_widget(
-                f"{sm.label}: execution time (ms)",
-                [
-                    [ns, "ExecutionTime", dim, v, {"stat": "p50"}],
-                    [".", ".", ".", ".", {"stat": "p90"}],
-                    [".", ".", ".", ".", {"stat": "p99"}],
-                ],
-                width=12,
-            ),
-        ),
-    )
+    Metrics after the first use CloudWatch's ``"."`` shorthand (same namespace, and the same
+    metric name when it repeats, as for the percentiles of one metric).
+    """
+    namespace, dimension, panels = _RESOURCE_PANELS[kind]
+    widgets = []
+    for title, metrics in panels:
+        lines: list[list[Any]] = []
+        previous = None
+        for name, stat, extra in metrics:
+            options = {"stat": stat, **extra}
+            if not lines:
+                lines.append([namespace, name, dimension, row.dimension_value, options])
+            else:
+                lines.append([".", "." if name == previous else name, ".", ".", options])
+            previous = name
+        widgets.append(_metric_widget(f"{row.label}: {title}", lines, width=12))
+    return Section(row.label, tuple(widgets))
 
 
 def _log_widgets(inputs: DashboardInputs, specs: Sequence[tuple[str, int]]) -> list[Widget]:
@@ -359,11 +280,11 @@ def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Sec
         health,
         Section("Logs", tuple(_log_widgets(inputs, OPERATIONS_LOG_WIDGETS))),
         *(_function_section(f) for f in inputs.functions),
-        *(_http_api_section(a) for a in inputs.http_apis),
-        *(_rest_api_section(a) for a in inputs.rest_apis),
-        *(_queue_section(q) for q in inputs.queues),
-        *(_table_section(t) for t in inputs.tables),
-        *(_state_machine_section(s) for s in inputs.state_machines),
+        *(_resource_section("http_api", a) for a in inputs.http_apis),
+        *(_resource_section("rest_api", a) for a in inputs.rest_apis),
+        *(_resource_section("queue", q) for q in inputs.queues),
+        *(_resource_section("table", t) for t in inputs.tables),
+        *(_resource_section("state_machine", s) for s in inputs.state_machines),
     ]
     if inputs.extra_operations_widgets:
         sections.append(Section("Custom", inputs.extra_operations_widgets))
