@@ -111,3 +111,35 @@ def test_adding_a_function_moves_and_changes_no_other_functions_resource(fleets)
     assert len(changed_templates) == 1 and f"Shard{new_shard:02d}" in changed_templates[0]
     added = set(a[changed_templates[0]]["Resources"]) - set(b[changed_templates[0]]["Resources"])
     assert added and all("fn150b" in logical_id for logical_id in added)
+
+
+def test_in_stack_monitoring_of_a_large_service_with_nested_stacks(tmp_path):
+    from aws_cdk import aws_lambda as lambda_
+
+    from watchkeeper import ServiceMonitoring
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Big", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    code = lambda_.Code.from_inline("def handler(e, c):\n    return 1\n")
+    role = __import__("aws_cdk.aws_iam", fromlist=["Role"]).Role(
+        stack, "SharedRole",
+        assumed_by=__import__("aws_cdk.aws_iam", fromlist=["ServicePrincipal"]).ServicePrincipal(
+            "lambda.amazonaws.com"
+        ),
+    )
+    for i in range(150):  # 150 functions: ~600 alarms would not fit in the stack itself
+        lambda_.Function(stack, f"Fn{i:03d}", runtime=lambda_.Runtime.PYTHON_3_12,
+                         handler="index.handler", code=code, role=role)
+    ServiceMonitoring(stack, "Monitoring", service_name="big", nested_stacks=True)
+    app.synth()
+    sizes = {p.name: p.stat().st_size for p in tmp_path.glob("*.template.json")}
+    templates = {n: json.loads((tmp_path / n).read_text()) for n in sizes}
+    assert len(templates) > 2
+    for name, template in templates.items():
+        assert len(template["Resources"]) <= MAX_RESOURCES, name
+        assert sizes[name] <= MAX_TEMPLATE_BYTES, name
+    nested_alarms = [
+        r for n, t in templates.items() if ".nested." in n
+        for r in t["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    assert len(nested_alarms) == 150 * 4

@@ -161,7 +161,7 @@ def _function_section(fn: FunctionRow) -> Section:
 
 #: One metric of a resource panel: (metric name, statistic, extra widget options).
 _PanelMetric = tuple[str, str, dict[str, str]]
-_PERCENTILES = (("p50", {}), ("p90", {}), ("p99", {}))
+_PERCENTILES: tuple[tuple[str, dict[str, str]], ...] = (("p50", {}), ("p90", {}), ("p99", {}))
 
 #: The two panels of each kind of resource row: namespace, dimension name, and per panel
 #: its title and metrics. One table instead of a function per kind.

@@ -62,6 +62,7 @@ from watchkeeper.constructs.log_shipping import (
     ship_log_groups,
 )
 from watchkeeper.constructs.metric_filters import LogMetricFilters
+from watchkeeper.constructs.placement import NestedStackPlacement
 from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
 from watchkeeper.constructs.targets import (
@@ -133,6 +134,10 @@ class ServiceMonitoring(Construct):
         and private keys (OpenSSH, PGP, PKCS, PuTTY).
     :param application_log_level: Lambda ApplicationLogLevel of owned functions
         (TRACE, DEBUG, INFO, WARN, ERROR, FATAL). Default: INFO.
+    :param nested_stacks: put each function's alarms and per-function filters in one of
+        16 nested stacks (chosen by a stable hash, so adding a function moves nothing),
+        for a stack with more functions than its 500-resource limit leaves room for.
+        Default: False (everything in the enclosing stack).
     :param system_log_level: Lambda SystemLogLevel (DEBUG, INFO, WARN). Default: INFO,
         because the platform records that the timeout, out-of-memory and cold-start
         metrics read (``platform.report``, ``platform.initStart``) are INFO records.
@@ -214,6 +219,7 @@ class ServiceMonitoring(Construct):
         data_identifiers: Sequence[str | logs.DataIdentifier] = DEFAULT_DATA_IDENTIFIERS,
         application_log_level: str = "INFO",
         system_log_level: str = "INFO",
+        nested_stacks: bool = False,
         saved_queries: bool = True,
         extra_queries: Sequence[SavedQuery] | None = None,
         dashboards: bool = True,
@@ -349,6 +355,9 @@ class ServiceMonitoring(Construct):
         #: Where per-resource resources (alarms, filters) go; MonitoringStack shards them
         #: into nested stacks. None: this construct.
         self._placement: Callable[[Any], Construct] | None = None
+        if nested_stacks:
+            placement = NestedStackPlacement(self)
+            self._placement = placement.scope_for_target
         #: Where each dashboard page goes (by page name); None: under this construct.
         self._dashboard_placement: Callable[[str], Construct] | None = None
         self._monitored_addrs: set[str] = set()

@@ -14,7 +14,6 @@ alarms, saved queries, dashboards) stay in this stack.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -23,25 +22,24 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from watchkeeper.constructs.placement import (
+    DEFAULT_SHARD_COUNT,
+    MAX_SHARD_COUNT,
+    NestedStackPlacement,
+    shard_of,
+    validate_shard_count,
+)
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 
-#: Nested stacks that per-function resources are spread over. A fixed number, so that a
-#: function's stack depends only on its own name. 16 shards hold about 800 functions at
-#: the default ~10 resources per function within CloudFormation's 500-resource limit.
-DEFAULT_SHARD_COUNT = 16
-MAX_SHARD_COUNT = 64
+__all__ = ["DEFAULT_SHARD_COUNT", "MAX_SHARD_COUNT", "MonitoringStack", "shard_of"]
+
+#: Characters of a Lambda function name.
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
 def _monitoring_option_names() -> frozenset[str]:
     params = inspect.signature(ServiceMonitoring.__init__).parameters
     return frozenset(p for p in params if p not in ("self", "scope", "construct_id"))
-
-
-def shard_of(function_name: str, shard_count: int) -> int:
-    """The shard of a function: a stable hash of its name (not Python's salted hash())."""
-    digest = hashlib.sha256(function_name.encode()).digest()
-    return int.from_bytes(digest[:4], "big") % shard_count
 
 
 class MonitoringStack(cdk.Stack):
@@ -83,6 +81,7 @@ class MonitoringStack(cdk.Stack):
             "include_cdk_internal_functions",
             "log_group_per_function",
             "log_group_name",
+            "nested_stacks",
         ):
             if reserved in options:
                 raise ValueError(
@@ -98,15 +97,7 @@ class MonitoringStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         # ... for the nested stacks too (they read the setting from context).
         self.node.set_context("@aws-cdk/core:suppressTemplateIndentation", True)
-        if (
-            isinstance(shard_count, bool)
-            or not isinstance(shard_count, int)
-            or not (1 <= shard_count <= MAX_SHARD_COUNT)
-        ):
-            raise ValueError(
-                f"shard_count={shard_count!r} must be a whole number from 1 to {MAX_SHARD_COUNT}"
-            )
-        self.shard_count = shard_count
+        self.shard_count = validate_shard_count(shard_count)
         names, file_timeouts = self._function_names(function_names, serverless_yml, stage)
         # Timeouts given in serverless.yml, overridden by function_timeouts.
         timeouts = {**file_timeouts, **(function_timeouts or {})}
@@ -126,9 +117,9 @@ class MonitoringStack(cdk.Stack):
             log_group_per_function=True,
             **options,
         )
-        self._shards: dict[int, cdk.NestedStack] = {}
-        self.monitoring._placement = self._scope_for_target
-        self.monitoring._dashboard_placement = self._scope_for_dashboard
+        self._placement = NestedStackPlacement(self, self.shard_count)
+        self.monitoring._placement = self._placement.scope_for_target
+        self.monitoring._dashboard_placement = self._placement.scope_for_dashboard
         for name in names:
             fn = lambda_.Function.from_function_name(self, f"Fn-{name}", name)
             timeout = timeouts.get(name)
@@ -138,32 +129,8 @@ class MonitoringStack(cdk.Stack):
 
     @property
     def shards(self) -> list[cdk.NestedStack]:
-        """The nested stacks created so far, in shard order."""
-        return [self._shards[k] for k in sorted(self._shards)]
-
-    def _scope_for_target(self, target: Any) -> Construct:
-        index = shard_of(
-            target.function_name if hasattr(target, "function_name") else target.key,
-            self.shard_count,
-        )
-        shard = self._shards.get(index)
-        if shard is None:
-            shard = cdk.NestedStack(
-                self,
-                f"Shard{index:02d}",
-                description=f"watchkeeper per-function monitoring, shard {index}",
-            )
-            self._shards[index] = shard
-        return shard
-
-    def _scope_for_dashboard(self, page_name: str) -> Construct:
-        """Every dashboard page in a nested stack of its own, named after the page: a page
-        holds up to 500 widgets (hundreds of KB), and it never moves between stacks."""
-        construct_id = f"Dashboard-{page_name}"
-        existing = self.node.try_find_child(construct_id)
-        if isinstance(existing, Construct):
-            return existing
-        return cdk.NestedStack(self, construct_id, description=f"watchkeeper dashboard {page_name}")
+        """The nested stacks of per-function resources created so far, in shard order."""
+        return self._placement.shards
 
     @staticmethod
     def _function_names(
