@@ -3,8 +3,8 @@
 Why L1 and plain data: most synth time is spent in jsii round trips to Node. An L2
 ``Metric`` + ``Alarm`` costs dozens of round trips per alarm (metric objects, math
 expressions, identity checks, ``Stack.of`` lookups); a plan built in Python and handed to
-``aws_cloudwatch.CfnAlarm`` in one constructor call costs one (jsii structs are built on the
-Python side). At 50 functions that is the difference the benchmark measures.
+``aws_cloudwatch.CfnAlarm`` in one constructor call costs one (its nested properties are
+plain dicts). At 50 functions that is the difference the benchmark measures.
 """
 
 from __future__ import annotations
@@ -116,27 +116,28 @@ class WatchkeeperAlarm:
     children: list[str] = field(default_factory=list)
 
 
-def _dims(metric: MetricRef) -> list[cloudwatch.CfnAlarm.DimensionProperty] | None:
+# Nested properties are plain dicts in jsii's camelCase rather than CfnAlarm's struct
+# classes: each struct instance is type-checked on the Python side when it is built, and a
+# metric-math alarm has nine of them; the dicts cross the bridge the same way.
+
+
+def _dims(metric: MetricRef) -> list[dict[str, str]] | None:
     if not metric.dimensions:
         return None
-    return [cloudwatch.CfnAlarm.DimensionProperty(name=n, value=v) for n, v in metric.dimensions]
-
-
-def _metric_property(metric: MetricRef) -> cloudwatch.CfnAlarm.MetricProperty:
-    return cloudwatch.CfnAlarm.MetricProperty(
-        namespace=metric.namespace, metric_name=metric.name, dimensions=_dims(metric)
-    )
+    return [{"name": n, "value": v} for n, v in metric.dimensions]
 
 
 def _stat_query(qid: str, metric: MetricRef, stat: str, period: int, returns: bool
-                ) -> cloudwatch.CfnAlarm.MetricDataQueryProperty:
-    return cloudwatch.CfnAlarm.MetricDataQueryProperty(
-        id=qid,
-        metric_stat=cloudwatch.CfnAlarm.MetricStatProperty(
-            metric=_metric_property(metric), period=period, stat=stat
-        ),
-        return_data=returns,
-    )
+                ) -> dict[str, Any]:
+    described: dict[str, Any] = {"namespace": metric.namespace, "metricName": metric.name}
+    dims = _dims(metric)
+    if dims:
+        described["dimensions"] = dims
+    return {
+        "id": qid,
+        "metricStat": {"metric": described, "period": period, "stat": stat},
+        "returnData": returns,
+    }
 
 
 def render(
@@ -172,12 +173,12 @@ def render(
         assert plan.metric is not None
         props["metrics"] = [
             _stat_query("m1", plan.metric, s.statistic, s.period, True),
-            cloudwatch.CfnAlarm.MetricDataQueryProperty(
-                id="ad1",
-                expression=f"ANOMALY_DETECTION_BAND(m1, {threshold:g})",
-                label=f"{plan.metric.name} (expected)",
-                return_data=True,
-            ),
+            {
+                "id": "ad1",
+                "expression": f"ANOMALY_DETECTION_BAND(m1, {threshold:g})",
+                "label": f"{plan.metric.name} (expected)",
+                "returnData": True,
+            },
         ]
         props["threshold_metric_id"] = "ad1"
     elif plan.expression is not None:
@@ -190,9 +191,9 @@ def render(
             _stat_query(f"m{i}", m, s.statistic, s.period, False)
             for i, m in enumerate(plan.math_metrics, start=1)
         ]
-        queries.append(cloudwatch.CfnAlarm.MetricDataQueryProperty(
-            id="e1", expression=plan.expression, label=check.title, return_data=True
-        ))
+        queries.append(
+            {"id": "e1", "expression": plan.expression, "label": check.title, "returnData": True}
+        )
         props["metrics"] = queries
         props["threshold"] = threshold
     else:
