@@ -956,7 +956,9 @@ class ServiceMonitoring(Construct):
                 )
                 self.log_groups.append(group)
                 target.log_group_name = group.log_group_name
-            cfn.logging_config = lambda_.CfnFunction.LoggingConfigProperty(**config)
+            # A plain dict in jsii's camelCase: the struct class would be type-checked
+            # field by field on the Python side, once per function.
+            cfn.logging_config = {_camel(k): v for k, v in config.items()}
 
     def _build_metric_filters(self) -> None:
         """Health and security metrics from the logs, in the service's namespace.
@@ -1210,6 +1212,11 @@ def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> 
 
 
 _UNSET: Any = object()
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _is_token(value: str) -> bool:
