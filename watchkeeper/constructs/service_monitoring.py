@@ -958,7 +958,8 @@ class ServiceMonitoring(Construct):
                 target.log_group_name = group.log_group_name
             # A plain dict in jsii's camelCase: the struct class would be type-checked
             # field by field on the Python side, once per function.
-            cfn.logging_config = {_camel(k): v for k, v in config.items()}
+            untyped: Any = cfn  # the property is typed as the struct; a dict is accepted
+            untyped.logging_config = {_camel(k): v for k, v in config.items()}
 
     def _build_metric_filters(self) -> None:
         """Health and security metrics from the logs, in the service's namespace.
