@@ -351,3 +351,21 @@ def test_cdk_managed_log_group_flag_does_not_leave_a_duplicate_group():
     assert len(per_fn) == 1
     (group,) = per_fn.values()
     assert group["Properties"]["RetentionInDays"] == 365  # ours, not CDK's 731
+
+
+def test_text_format_function_gets_its_own_group_with_text_tolerant_filters(app_under_test):
+    stack, template = app_under_test["stack"], app_under_test["json"]
+    text_fn = app_under_test["fns"]["text"]
+    fn_id = _logical_id(stack, text_fn)
+    assert "LogGroup" not in template["Resources"][fn_id]["Properties"]["LoggingConfig"]
+    (group_id,) = [
+        logical_id
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] == "AWS::Logs::LogGroup"
+        and r["Properties"]["LogGroupName"] == {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]}
+    ]
+    filters = _filters_on(template, lambda g: g == {"Ref": group_id})
+    names = sorted(f["MetricTransformations"][0]["MetricName"] for f in filters)
+    assert names == ["Errors", "SecurityEvents", "Timeouts"]
+    errors = next(f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors")
+    assert not errors["FilterPattern"].startswith("{")  # text markers

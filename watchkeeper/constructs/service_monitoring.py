@@ -939,14 +939,16 @@ class ServiceMonitoring(Construct):
                 # The function already has a log group of its own: keep it.
                 config["log_group"] = own_group
                 target.log_group_name = own_group
-            elif service_group_name is not None:
+            elif service_group_name is not None and config["log_format"] == "JSON":
                 config["log_group"] = service_group_name
                 target.log_group_name = service_group_name
                 target.in_service_log_group = True
             else:
-                # Per-function group, named as Lambda names it. LoggingConfig.LogGroup is
-                # left unset: pointing it at a group whose name is derived from the
-                # function's own name would be a circular reference.
+                # Per-function group, named as Lambda names it: asked for, or a function
+                # that chose the Text format (the service log group holds JSON only, which
+                # its filters read). LoggingConfig.LogGroup is left unset: pointing it at a
+                # group whose name is derived from the function's own name would be a
+                # circular reference.
                 group = create_log_group(
                     self.scope_for(target),
                     f"{target.key}-LogGroup",
