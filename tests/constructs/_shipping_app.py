@@ -31,7 +31,6 @@ from watchkeeper.constructs.central_log_archive import CentralLogArchive  # noqa
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring  # noqa: E402
 from watchkeeper.constructs.targets import (  # noqa: E402
     HttpApiTarget,
-    RestApiTarget,
     StateMachineTarget,
 )
 
@@ -66,11 +65,9 @@ def service_resources(stack: cdk.Stack) -> dict[str, Any]:
 
 def register(mon: ServiceMonitoring, resources: dict[str, Any]) -> None:
     http_api, rest_api, machine = resources["http_api"], resources["rest_api"], resources["machine"]
-    mon.http_apis.append(HttpApiTarget("http-api", "HttpApi", http_api.api_id, http_api))
-    mon.rest_apis.append(RestApiTarget("rest-api", "RestApi", rest_api.rest_api_name, rest_api))
-    mon.state_machines.append(
-        StateMachineTarget("workflow", "Workflow", machine.state_machine_arn, machine)
-    )
+    mon.monitor_http_api(http_api)
+    mon.monitor_rest_api(rest_api)
+    mon.monitor_state_machine(machine)
 
 
 @dataclass

@@ -778,9 +778,6 @@ class ServiceMonitoring(Construct):
         target.source_key = target.source_key or source_key
         target.source_label = target.source_label or source_label
 
-    def _find_function(self, function: lambda_.IFunction) -> FunctionTarget | None:
-        return self._functions_by_addr.get(function.node.addr)
-
     def _unique_key(self, text: str) -> str:
         base = slugify(text, 48)
         key, n = base, 2
