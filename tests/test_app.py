@@ -12,9 +12,9 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from constructs import IConstruct
 
 from watchkeeper.testing.cfn import lint_template
+from watchkeeper.testing.nag import acknowledgements, nag_findings
 from watchkeeper.testing.snapshot import normalize_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,33 +45,12 @@ def _templates(outdir: Path) -> dict[str, dict]:
 
 def test_no_cdk_nag_finding_is_left(reference_app):
     _, _, outdir = reference_app
-    report = Path(outdir, "validation-report.json")
-    if report.exists():  # written only when a plugin reported something
-        data = json.loads(report.read_text())
-        findings = [
-            (v["ruleName"], c["constructPath"])
-            for p in data["pluginReports"]
-            for v in p["violations"]
-            for c in v["violatingConstructs"]
-        ]
-        assert findings == []
-
-
-def _acknowledgements(app: cdk.App) -> list[tuple[str, str, str]]:
-    found = []
-    todo: list[IConstruct] = [app]
-    while todo:
-        node = todo.pop()
-        for entry in node.node.metadata:
-            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
-                found.extend((node.node.path, rule, reason) for rule, reason in entry.data.items())
-        todo.extend(node.node.children)
-    return found
+    assert nag_findings(outdir) == []
 
 
 def test_acknowledgements_have_reasons_and_none_is_on_watchkeepers_resources(reference_app):
     app, _, _ = reference_app
-    acks = _acknowledgements(app)
+    acks = acknowledgements(app)
     assert acks, "the demo acknowledges its deliberate choices"
     for path, rule, reason in acks:
         assert len(str(reason).split()) >= 5, (path, rule)

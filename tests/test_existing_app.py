@@ -23,6 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from watchkeeper import ServiceMonitoring
 from watchkeeper.cli import main as cli_main
 from watchkeeper.testing.cfn import lint_template
+from watchkeeper.testing.nag import nag_findings
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
@@ -130,15 +131,7 @@ def test_dashboards_have_log_and_alarm_widgets_and_queries_name_the_log_groups(e
 
 
 def test_no_cdk_nag_finding_on_watchkeepers_resources(existing):
-    report = existing["outdir"] / "validation-report.json"
-    if not report.exists():
-        return
-    data = json.loads(report.read_text())
-    ours = [
-        (v["ruleName"], c["constructPath"])
-        for p in data["pluginReports"] for v in p["violations"]
-        for c in v["violatingConstructs"] if c["constructPath"].startswith("Shop/Monitoring")
-    ]
+    ours = [f for f in nag_findings(existing["outdir"]) if f.path.startswith("Shop/Monitoring")]
     assert ours == []
 
 
