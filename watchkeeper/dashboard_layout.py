@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 GRID_WIDTH = 24
@@ -286,5 +286,3 @@ def check_layout(widgets: Sequence[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def with_title(widget: Widget, title: str) -> Widget:
-    return replace(widget, properties={**widget.properties, "title": title})

@@ -16,7 +16,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from watchkeeper.constructs.validation import require_one_of
 from watchkeeper.limits import ALLOWED_RETENTION_DAYS, LOG_GROUP_NAME_RE
 
 #: One year: long enough for most incident investigations and audit look-backs.
@@ -223,8 +222,6 @@ def create_log_group(
     return group
 
 
-def validate_level(value: str, option: str, allowed: Sequence[str]) -> str:
-    return require_one_of(value, option, allowed)
 
 
 __all__ = [
