@@ -928,6 +928,7 @@ class ServiceMonitoring(Construct):
                 or self.application_log_level,
                 "system_log_level": current.get("systemLogLevel") or self.system_log_level,
             }
+            target.log_format = config["log_format"]
             if config["log_format"] != "JSON":
                 # Levels are only valid with JSON; the user chose Text deliberately.
                 config.pop("application_log_level")
@@ -985,7 +986,7 @@ class ServiceMonitoring(Construct):
             if group_key in seen:
                 continue
             seen.add(group_key)
-            json_logs = target.owned and _logging_config_dict(target.cfn).get("logFormat") == "JSON"
+            json_logs = target.log_format == "JSON"
             self.metric_filters.append(
                 LogMetricFilters(
                     self.scope_for(target),
@@ -1211,9 +1212,6 @@ def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> 
     return "sqs"
 
 
-_UNSET: Any = object()
-
-
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part.title() for part in rest)
@@ -1242,10 +1240,8 @@ def _imported_function_name(function: lambda_.IFunction) -> str | None:
     return None
 
 
-def _logging_config_dict(cfn: lambda_.CfnFunction, current: Any = _UNSET) -> dict[str, Any]:
-    """The function's LoggingConfig as a dict (``current``: the value already read)."""
-    if current is _UNSET:
-        current = cfn.logging_config
+def _logging_config_dict(cfn: lambda_.CfnFunction, current: Any) -> dict[str, Any]:
+    """The function's LoggingConfig (``current``, as read from ``cfn``) as a dict."""
     if current is None:
         return {}
     resolved = cdk.Stack.of(cfn).resolve(current)

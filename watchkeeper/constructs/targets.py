@@ -59,6 +59,8 @@ class FunctionTarget:
     cfn: Any = None
     #: Its LoggingConfig as read at registration (None: not set).
     logging_config: Any = None
+    #: Lambda log format once wired: "JSON" or "Text" (None: not known, e.g. imported).
+    log_format: str | None = None
     #: Invoked asynchronously (EventInvokeConfig, or an S3/SNS/EventBridge/... permission).
     async_invoked: bool = False
     #: Per-resource alarm overrides (``monitor_function(fn, alarms=...)``), validated.
