@@ -18,6 +18,7 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from tests.constructs.alarms.reference_app import build_service_stack  # noqa: E402
 from watchkeeper import ServiceMonitoring  # noqa: E402
+from watchkeeper.constructs.alarms import AlarmSettings  # noqa: E402
 
 
 @dataclass
@@ -44,6 +45,10 @@ def reference() -> Synthesized:
                             alarm_emails=["oncall@example.com"])
     legacy = lambda_.Function.from_function_name(stack, "Legacy", "orders-legacy-report")
     mon.monitor_function(legacy, timeout=cdk.Duration.seconds(60))
+    # the busy queue worker: error rate instead of any-error (docs/alarms.md)
+    worker: Any = stack.node.find_child("Worker")
+    mon.monitor_function(worker, alarms={"errors": AlarmSettings(enabled=False),
+                                         "error_rate": AlarmSettings(enabled=True)})
     assembly = app.synth()
     raw = assembly.get_stack_by_name("Orders").template
     return Synthesized(mon, Template.from_json(raw), raw)

@@ -26,8 +26,16 @@ def test_function_errors_is_a_composite_child_without_own_action(reference):
     })
 
 
+def test_error_rate_is_opt_in_and_replaces_errors_where_asked(reference):
+    names = {a.name for a in reference.mon.alarm_details}
+    # default: errors only (an error rate above 5% always has errors > 0 too)
+    assert "orders-create-errors" in names and "orders-create-error-rate" not in names
+    # the worker opted in, and switched the any-error alarm off
+    assert "orders-worker-error-rate" in names and "orders-worker-errors" not in names
+
+
 def test_error_rate_is_metric_math_guarded_against_zero_invocations(reference):
-    props = _props(reference, "orders-create-error-rate")
+    props = _props(reference, "orders-worker-error-rate")
     expression = [m for m in props["Metrics"] if "Expression" in m][0]
     assert expression["Expression"] == "IF(m2 > 0, 100 * m1 / m2, 0)"
     names = [m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m]

@@ -1,9 +1,10 @@
 """Alarms of one Lambda function (AWS/Lambda, dimension FunctionName).
 
 Which checks a function gets:
-- always: errors, error_rate (metric math guarded against zero invocations), throttles,
-  and duration p90 when its timeout is known (owned functions; imported ones with
-  ``monitor_function(fn, timeout=...)``);
+- always: errors, throttles, and duration p90 when its timeout is known (owned functions;
+  imported ones with ``monitor_function(fn, timeout=...)``);
+- error_rate (metric math guarded against zero invocations): opt in; at the default
+  thresholds it fires only when errors fires too;
 - concurrency: when the function has reserved concurrency (90% of it); the account-wide
   limit is watched once per service (``service.account_concurrency``);
 - iterator_age: when a Kinesis or DynamoDB stream event source mapping invokes it;
@@ -75,7 +76,7 @@ def plan_function(target: FunctionTarget, ctx: PlanContext) -> list[AlarmPlan]:
         return None
 
     add("errors", True, metric=metric("Errors"))
-    add("error_rate", True, expression="IF(m2 > 0, 100 * m1 / m2, 0)",
+    add("error_rate", False, expression="IF(m2 > 0, 100 * m1 / m2, 0)",
         math_metrics=(metric("Errors"), metric("Invocations")))
     add("throttles", True, metric=metric("Throttles"))
 

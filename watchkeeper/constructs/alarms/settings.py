@@ -96,8 +96,13 @@ CHECKS: tuple[Check, ...] = (
     # Lambda functions (AWS/Lambda, dimension FunctionName)
     _c("function", "errors", "errors", "Errors", "Sum", 0, GT, 60, 3, 3, _NB,
        "critical", "errors per minute", _Q.RECENT_ERRORS),
+    # Opt-in: at the defaults it can only fire when `errors` (> 0, same 3 of 3) fires too,
+    # so it would add $0.20 per function per month and no detection. It is the alarm for
+    # busy functions where some errors are normal (switch `errors` off or raise it).
     _c("function", "error_rate", "error rate", "100*Errors/Invocations", "Sum", 5, GT, 60, 3, 3,
-       _NB, "critical", "% of invocations", _Q.RECENT_ERRORS, maximum=100),
+       _NB, "critical", "% of invocations", _Q.RECENT_ERRORS, maximum=100,
+       when="opted in (AlarmSettings(enabled=True)), e.g. for busy functions with "
+            "`errors` switched off"),
     _c("function", "throttles", "throttles", "Throttles", "Sum", 0, GT, 60, 5, 5, _NB,
        "critical", "throttles per minute", _Q.RECENT_ERRORS),
     _c("function", "duration", "p90 duration near timeout", "Duration", "p90", 0, GT, 60, 15,
