@@ -7,11 +7,13 @@ pieces and ``Ref``/``Fn::GetAtt`` objects. watchkeeper writes the body as one
 placeholders: the template is smaller and reads like the dashboard it deploys.
 
 ``sub_ref`` turns a literal or a token into that placeholder form; ``SubWriter`` does it
-with one ``Stack.resolve`` per distinct token (each resolve is a round trip to Node).
+for many values with one ``Stack.resolve`` of all their distinct tokens (each resolve is
+a round trip to Node).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import aws_cdk as cdk
@@ -57,6 +59,21 @@ class SubWriter:
     def __init__(self, scope: IConstruct) -> None:
         self._stack = cdk.Stack.of(scope)
         self._cache: dict[str, str] = {}
+
+    def prefetch(self, values: Iterable[Any]) -> None:
+        """Resolve the tokens among ``values`` in one round trip to Node."""
+        pending: dict[str, Any] = {}
+        for value in values:
+            if isinstance(value, str) and "${Token[" not in value:
+                continue
+            key = value if isinstance(value, str) else repr(value)
+            if key not in self._cache:
+                pending[key] = value
+        if not pending:
+            return
+        resolved = self._stack.resolve(list(pending.values()))
+        for (key, value), one in zip(pending.items(), resolved, strict=True):
+            self._cache[key] = _placeholder(one, value)
 
     def ref(self, value: Any) -> str:
         """A literal string passes (escaped); a token becomes ``${X}`` / ``${X.Attr}``."""

@@ -20,20 +20,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from watchkeeper import schema
 from watchkeeper.access_log_metrics import ACCESS_LOG_METRICS
+from watchkeeper.constructs.cdk_modules import loaded_classes
 from watchkeeper.constructs.validation import require_one_of
+
+if TYPE_CHECKING:
+    # Imported where used: only services with APIs or state machines load them.
+    from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_apigatewayv2 as apigwv2
+    from aws_cdk import aws_stepfunctions as sfn
 
 F = schema.AccessLogField
 
@@ -128,19 +132,24 @@ def _stages_of(api: Construct, api_id: str, stage_type: type, api_property: str)
 
 def api_stages(api: Construct) -> list[Any]:
     """The L1 stages (``CfnStage`` of either API Gateway module) of an HTTP or REST API."""
-    if isinstance(api, apigw.RestApiBase):
+    if isinstance(api, loaded_classes("aws_apigateway", "RestApiBase")):
+        from aws_cdk import aws_apigateway as apigw
+
         return _stages_of(api, api.rest_api_id, apigw.CfnStage, "rest_api_id")
-    if isinstance(api, apigwv2.HttpApi):
+    if isinstance(api, loaded_classes("aws_apigatewayv2", "HttpApi")):
+        from aws_cdk import aws_apigatewayv2 as apigwv2
+
         return _stages_of(api, api.api_id, apigwv2.CfnStage, "api_id")
     raise ValueError(f"api={api.node.path}: expected an aws_apigateway.RestApi or HttpApi")
 
 
 def stages_without_access_logs(api: Construct) -> list[Any]:
     """The stages of ``api`` that write no access logs."""
+    rest_stage = loaded_classes("aws_apigateway", "CfnStage")
     return [
         s
         for s in api_stages(api)
-        if (s.access_log_setting if isinstance(s, apigw.CfnStage) else s.access_log_settings)
+        if (s.access_log_setting if isinstance(s, rest_stage) else s.access_log_settings)
         is None
     ]
 
@@ -152,6 +161,8 @@ def enable_http_api_access_logging(
 
     :returns: the stages changed (empty when every stage already logged).
     """
+    from aws_cdk import aws_apigatewayv2 as apigwv2
+
     changed = []
     for stage in _stages_of(api, api.api_id, apigwv2.CfnStage, "api_id"):
         if stage.access_log_settings is not None:
@@ -170,6 +181,8 @@ def _camel_to_snake(name: str) -> str:
 
 def _with_execution_logging(stage: apigw.CfnStage, level: str) -> bool:
     """Set ``level`` on the stage's ``*`` ``/*`` method setting unless a level is set."""
+    from aws_cdk import aws_apigateway as apigw
+
     stack = cdk.Stack.of(stage)
     current = stack.resolve(stage.method_settings) or []
     if not isinstance(current, list):
@@ -212,6 +225,8 @@ def enable_rest_api_access_logging(
         API Gateway creates and that never expires unless a retention is set on it.
     :returns: the stages changed.
     """
+    from aws_cdk import aws_apigateway as apigw
+
     if execution_logging_level is not None:
         require_one_of(
             execution_logging_level, "execution_logging_level", REST_EXECUTION_LOGGING_LEVELS
@@ -253,6 +268,8 @@ def enable_state_machine_logging(
         they often hold personal data and secrets.
     :returns: the statement added, or None when the state machine already logged.
     """
+    from aws_cdk import aws_stepfunctions as sfn
+
     require_one_of(level, "level", STATE_MACHINE_LOG_LEVELS)
     cfn = state_machine.node.default_child
     if not isinstance(cfn, sfn.CfnStateMachine):

@@ -14,22 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
-from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_apigatewayv2 as apigatewayv2
-from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, Node
 
 from watchkeeper import schema
 from watchkeeper.constructs import resource_logging
@@ -47,6 +40,7 @@ from watchkeeper.constructs.alarms.topic import (
     create_delivery_dlq,
     subscribe_emails,
 )
+from watchkeeper.constructs.cdk_modules import loaded_classes
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -83,6 +77,15 @@ from watchkeeper.constructs.validation import (
 from watchkeeper.dashboard_layout import Widget
 from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
 from watchkeeper.queries import SavedQuery
+
+if TYPE_CHECKING:
+    # Imported where used (see cdk_modules): a service without APIs, queues, tables or
+    # state machines does not pay for loading these modules.
+    from aws_cdk import aws_apigateway as apigateway
+    from aws_cdk import aws_apigatewayv2 as apigatewayv2
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_sqs as sqs
+    from aws_cdk import aws_stepfunctions as sfn
 
 #: Construct ids of functions that CDK itself adds (custom-resource providers, log
 #: retention, bucket deployment and notification handlers): not part of the service.
@@ -360,8 +363,9 @@ class ServiceMonitoring(Construct):
             self._placement = placement.scope_for_target
         #: Where each dashboard page goes (by page name); None: under this construct.
         self._dashboard_placement: Callable[[str], Construct] | None = None
-        self._monitored_addrs: set[str] = set()
-        self._functions_by_addr: dict[str, FunctionTarget] = {}
+        # Keyed by construct path, unique in an app (one round trip to Node to read).
+        self._monitored_paths: set[str] = set()
+        self._functions_by_path: dict[str, FunctionTarget] = {}
         # Keys of the service-wide alarms are reserved: no resource may take them.
         self._keys: set[str] = {SERVICE_KEY, SECURITY_KEY}
         self._finalized = False
@@ -399,6 +403,19 @@ class ServiceMonitoring(Construct):
             (checks: see ``function.*`` in docs/alarms.md). Default: none.
         """
         self._check_open("monitor_function")
+        return self._monitor_function(function, None, timeout=timeout,
+                                      manage_log_group=manage_log_group, alarms=alarms)
+
+    def _monitor_function(
+        self,
+        function: lambda_.IFunction,
+        known: tuple[Node, str] | None,
+        *,
+        timeout: cdk.Duration | None = None,
+        manage_log_group: bool = False,
+        alarms: dict[str, AlarmSettings] | None = None,
+    ) -> FunctionTarget:
+        """``monitor_function``; discovery passes the node and path it has already read."""
         overrides = validate_overrides(alarms, "alarms", kind="function")
         # jsii interfaces are Protocols without runtime checks: a FunctionBase (every
         # function, alias, version or import of aws-cdk-lib) passes without a round trip
@@ -410,9 +427,8 @@ class ServiceMonitoring(Construct):
                 f"monitor_function(function={function!r}): expected an aws_lambda.IFunction"
             )
         # Each attribute read below is a round trip to Node: read each once.
-        node = function.node
-        addr = node.addr
-        existing = self._functions_by_addr.get(addr)
+        node, path = known if known is not None else (function.node, function.node.path)
+        existing = self._functions_by_path.get(path)
         if existing is not None:
             self._set_function_overrides(existing, overrides)
             return existing
@@ -434,7 +450,6 @@ class ServiceMonitoring(Construct):
             )
             if timeout_seconds is None:
                 timeout_seconds = _int_or_none(props.get("timeout")) or 3  # Lambda's default
-            path = node.path
             target = FunctionTarget(
                 key=self._unique_key(literal_name or path.rsplit("/", 1)[-1]),
                 label=literal_name or path,
@@ -481,8 +496,8 @@ class ServiceMonitoring(Construct):
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
-        self._monitored_addrs.add(addr)
-        self._functions_by_addr[addr] = target
+        self._monitored_paths.add(path)
+        self._functions_by_path[path] = target
         return target
 
     def monitor_http_api(
@@ -508,6 +523,8 @@ class ServiceMonitoring(Construct):
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
+        from aws_cdk import aws_apigatewayv2 as apigatewayv2
+
         if stage is None and isinstance(api, apigatewayv2.HttpApi) and api.default_stage:
             stage = "$default"
         name = _literal(api, getattr(api, "http_api_name", None))
@@ -547,6 +564,8 @@ class ServiceMonitoring(Construct):
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
+        from aws_cdk import aws_apigateway as apigateway
+
         name = api_name
         if name is None and isinstance(api, apigateway.RestApiBase):
             name = _literal(api, api.rest_api_name)
@@ -609,6 +628,8 @@ class ServiceMonitoring(Construct):
             ))
         if is_dead_letter_queue is not None:
             target.is_dead_letter_queue = is_dead_letter_queue
+        from aws_cdk import aws_sqs as sqs
+
         dlq = queue.dead_letter_queue if isinstance(queue, sqs.Queue) else None
         if dlq is not None:
             dlq_target = self.monitor_queue(dlq.queue)
@@ -659,6 +680,8 @@ class ServiceMonitoring(Construct):
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
+        from aws_cdk import aws_stepfunctions as sfn
+
         name = None
         cfn = state_machine.node.default_child
         if isinstance(cfn, sfn.CfnStateMachine):
@@ -763,12 +786,12 @@ class ServiceMonitoring(Construct):
         target.alarm_overrides.update(overrides)
 
     def _find(self, targets: Sequence[Any], resource: IConstruct) -> Any:
-        addr = resource.node.addr
-        return next((t for t in targets if _target_resource(t).node.addr == addr), None)
+        path = resource.node.path
+        return next((t for t in targets if _target_resource(t).node.path == path), None)
 
     def _register(self, targets: list[Any], resource: IConstruct, target: Any) -> Any:
         targets.append(target)
-        self._monitored_addrs.add(resource.node.addr)
+        self._monitored_paths.add(resource.node.path)
         return target
 
     @staticmethod
@@ -800,49 +823,54 @@ class ServiceMonitoring(Construct):
             "event_source_mappings", "event_invoke_configs", "permissions",
             "nested_stack_prefixes")}
         stack = self.stack
-        for node in stack.node.find_all():
-            if isinstance(node, cdk.Stack) and node is not stack:
-                found["nested_stack_prefixes"].append(node.node.path + "/")
-            elif isinstance(node, lambda_.Function):
-                found["functions"].append(node)
-            elif isinstance(node, apigatewayv2.HttpApi):
-                found["http_apis"].append(node)
-            elif isinstance(node, apigateway.RestApiBase):
-                found["rest_apis"].append(node)
-            elif isinstance(node, sqs.Queue):
-                found["queues"].append(node)
-            elif isinstance(node, dynamodb.Table | dynamodb.TableV2):
-                found["tables"].append(node)
-            elif isinstance(node, sfn.StateMachine):
-                found["state_machines"].append(node)
-            elif isinstance(node, lambda_.CfnEventSourceMapping):
-                found["event_source_mappings"].append(node)
-            elif isinstance(node, lambda_.CfnEventInvokeConfig):
-                found["event_invoke_configs"].append(node)
-            elif isinstance(node, lambda_.CfnPermission):
-                found["permissions"].append(node)
+        nodes = stack.node.find_all()
+        # After find_all, every type in the tree has its module loaded (cdk_modules).
+        kinds = [(classes, bucket) for classes, bucket in (
+            ((lambda_.Function,), "functions"),
+            (loaded_classes("aws_apigatewayv2", "HttpApi"), "http_apis"),
+            (loaded_classes("aws_apigateway", "RestApiBase"), "rest_apis"),
+            (loaded_classes("aws_sqs", "Queue"), "queues"),
+            (loaded_classes("aws_dynamodb", "Table", "TableV2"), "tables"),
+            (loaded_classes("aws_stepfunctions", "StateMachine"), "state_machines"),
+            ((lambda_.CfnEventSourceMapping,), "event_source_mappings"),
+            ((lambda_.CfnEventInvokeConfig,), "event_invoke_configs"),
+            ((lambda_.CfnPermission,), "permissions"),
+        ) if classes]
+        for node in nodes:
+            if isinstance(node, cdk.Stack):
+                if node is not stack:
+                    found["nested_stack_prefixes"].append(node.node.path + "/")
+                continue
+            for classes, bucket in kinds:
+                if isinstance(node, classes):
+                    found[bucket].append(node)
+                    break
         return found
 
     def _discover(self, found: dict[str, list[Any]]) -> None:
         own_prefix = self.node.path + "/"
 
-        def wanted(node: IConstruct) -> bool:
+        def wanted(node: IConstruct) -> tuple[Node, str] | None:
+            """(node, path) of the construct if it is to be monitored (each read is a
+            round trip to Node: monitor_function reuses them)."""
             # This construct's own resources (the alarm delivery queues) are never
             # discovered: the ones worth watching are registered where they are created.
             info = node.node
             path = info.path
-            return (not path.startswith(own_prefix)
+            keep = (not path.startswith(own_prefix)
                     and not self._is_excluded_path(path)
                     # in this stack, not in one of its nested stacks
                     and not any(path.startswith(p) for p in found["nested_stack_prefixes"])
                     and (self.include_cdk_internal_functions
                          or not isinstance(node, lambda_.Function)
                          or not _CDK_INTERNAL_FUNCTION_ID.match(path.rsplit("/", 1)[-1]))
-                    and info.addr not in self._monitored_addrs)
+                    and path not in self._monitored_paths)
+            return (info, path) if keep else None
 
         for node in found["functions"]:
-            if wanted(node):
-                self.monitor_function(node)
+            known = wanted(node)
+            if known is not None:
+                self._monitor_function(node, known)
         for kind, method in (
             ("http_apis", self.monitor_http_api),
             ("rest_apis", self.monitor_rest_api),
@@ -851,7 +879,7 @@ class ServiceMonitoring(Construct):
             ("state_machines", self.monitor_state_machine),
         ):
             for node in found[kind]:
-                if wanted(node):
+                if wanted(node) is not None:
                     method(node)
 
     def _apply_stack_facts(self, found: dict[str, list[Any]]) -> None:
@@ -1017,16 +1045,18 @@ class ServiceMonitoring(Construct):
         if not self.enable_resource_logging:
             return
         api_targets: list[Any] = [*self.http_apis, *self.rest_apis]
+        http_api = loaded_classes("aws_apigatewayv2", "HttpApi")
+        api_classes = http_api + loaded_classes("aws_apigateway", "RestApiBase")
         for target in api_targets:
             api = target.api
-            if not isinstance(api, apigw.RestApiBase | apigwv2.HttpApi):
+            if not isinstance(api, api_classes):
                 self._note(f"API {target.label}: not defined in this app; logging unchanged")
                 continue
             if not resource_logging.stages_without_access_logs(api) and (
-                isinstance(api, apigwv2.HttpApi) or self.rest_api_execution_logging is None
+                isinstance(api, http_api) or self.rest_api_execution_logging is None
             ):
                 continue
-            if isinstance(api, apigwv2.HttpApi):
+            if isinstance(api, http_api):
                 resource_logging.enable_http_api_access_logging(api, self._access_log_group())
             else:
                 resource_logging.enable_rest_api_access_logging(
@@ -1034,9 +1064,10 @@ class ServiceMonitoring(Construct):
                     self._access_log_group(),
                     execution_logging_level=self.rest_api_execution_logging,
                 )
+        state_machine_class = loaded_classes("aws_stepfunctions", "StateMachine")
         for target in self.state_machines:
             machine = target.state_machine
-            if not isinstance(machine, sfn.StateMachine):
+            if not isinstance(machine, state_machine_class):
                 self._note(f"state machine {target.label}: imported; logging unchanged")
                 continue
             machine_l1: Any = machine.node.default_child

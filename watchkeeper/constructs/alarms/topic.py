@@ -10,14 +10,16 @@ refuses anything but TLS and lets CloudWatch alarms of this account publish.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_sqs as sqs  # imported where used: only with email subscribers
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
@@ -69,6 +71,8 @@ def create_delivery_dlq(scope: Construct, service: str, topic_arn: str,
     notifications from it cannot loop on a poison message, and every queue has a
     dead-letter queue (AwsSolutions-SQS3, Serverless-SQSRedrivePolicy).
     """
+    from aws_cdk import aws_sqs as sqs
+
     encryption = sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED
     archive = sqs.Queue(
         scope, "AlarmDeliveryArchive", queue_name=f"{service}-alarm-delivery-archive",
