@@ -29,10 +29,6 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from watchkeeper.constructs.central_log_archive import CentralLogArchive  # noqa: E402
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring  # noqa: E402
-from watchkeeper.constructs.targets import (  # noqa: E402
-    HttpApiTarget,
-    StateMachineTarget,
-)
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 
@@ -156,12 +152,13 @@ def plain_app() -> PlainApp:
 
     imported = cdk.Stack(app, "Imported", env=ENV)
     imported_mon = ServiceMonitoring(imported, "Monitoring", service_name="imported")
-    api = apigwv2.HttpApi.from_http_api_attributes(imported, "Api", http_api_id="abc123")
-    machine = sfn.StateMachine.from_state_machine_name(imported, "Machine", "orders-flow")
-    imported_mon.http_apis.append(HttpApiTarget("api", "abc123", "abc123", api))
-    imported_mon.state_machines.append(
-        StateMachineTarget("machine", "orders-flow", machine.state_machine_arn, machine)
-    )
+    imported_mon.monitor_http_api(
+        apigwv2.HttpApi.from_http_api_attributes(imported, "Api", http_api_id="abc123"))
+    # an imported REST API is a RestApiBase too, with no stage in this app
+    imported_mon.monitor_rest_api(apigw.RestApi.from_rest_api_id(imported, "Rest", "xyz789"),
+                                  api_name="orders-admin")
+    imported_mon.monitor_state_machine(
+        sfn.StateMachine.from_state_machine_name(imported, "Machine", "orders-flow"))
     app.synth()
     return PlainApp(
         plain=Template.from_stack(plain),

@@ -17,19 +17,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 
 import aws_cdk as cdk  # noqa: E402
+from aws_cdk import aws_apigateway as apigw  # noqa: E402
+from aws_cdk import aws_apigatewayv2 as apigwv2  # noqa: E402
 from aws_cdk import aws_dynamodb as dynamodb  # noqa: E402
 from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from aws_cdk import aws_sqs as sqs  # noqa: E402
 from aws_cdk import aws_stepfunctions as sfn  # noqa: E402
 
 from watchkeeper import ServiceMonitoring  # noqa: E402
-from watchkeeper.constructs.targets import (  # noqa: E402
-    HttpApiTarget,
-    QueueTarget,
-    RestApiTarget,
-    StateMachineTarget,
-    TableTarget,
-)
 from watchkeeper.dashboard_layout import Widget  # noqa: E402
 from watchkeeper.queries import SavedQuery  # noqa: E402
 
@@ -95,14 +90,16 @@ def _orders(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring, dict[str, str]]
     machine = sfn.StateMachine(
         stack, "Flow", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "Start"))
     )
-    # Targets registered directly: their monitor_* methods live in another branch.
-    mon.queues.append(QueueTarget("jobs", "Jobs queue", queue.queue_name, queue))
-    mon.tables.append(TableTarget("orders-table", "Orders table", table.table_name, table))
-    mon.state_machines.append(
-        StateMachineTarget("flow", "Order flow", machine.state_machine_arn, machine)
+    # Registered before discovery runs: discovery must not monitor them a second time.
+    mon.monitor_queue(queue)
+    mon.monitor_table(table)
+    mon.monitor_state_machine(machine)
+    # APIs of another app, imported: their metrics are watched, their logging left alone.
+    mon.monitor_http_api(
+        apigwv2.HttpApi.from_http_api_attributes(stack, "PublicApi", http_api_id="a1b2c3d4e5")
     )
-    mon.http_apis.append(HttpApiTarget("public-api", "Public API", "a1b2c3d4e5", None))
-    mon.rest_apis.append(RestApiTarget("admin-api", "Admin API", "orders-admin", None))
+    mon.monitor_rest_api(apigw.RestApi.from_rest_api_id(stack, "AdminApi", "q1w2e3r4t5"),
+                         api_name="orders-admin")
     ids = {
         "create": stack.get_logical_id(create.node.default_child),
         "queue": stack.get_logical_id(queue.node.default_child),

@@ -169,8 +169,14 @@ def test_imported_resources_are_skipped_with_a_note():
     built = plain_app()
     notes = built.imported_monitoring.resource_logging_notes
     assert notes == [
-        "API abc123: not defined in this app; logging unchanged",
-        "state machine orders-flow: imported; logging unchanged",
+        "API Imported/Api: not defined in this app; logging unchanged",
+        "API orders-admin: not defined in this app; logging unchanged",
+        "state machine Imported/Machine: imported; logging unchanged",
+    ]
+    # nothing to log to: no access log group is created for them
+    groups = built.imported.find_resources("AWS::Logs::LogGroup")
+    assert [g["Properties"]["LogGroupName"] for g in groups.values()] == [
+        "/watchkeeper/imported/functions"
     ]
     filters = built.imported.find_resources("AWS::Logs::MetricFilter")
     assert not [

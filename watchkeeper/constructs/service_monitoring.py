@@ -363,9 +363,9 @@ class ServiceMonitoring(Construct):
             self._placement = placement.scope_for_target
         #: Where each dashboard page goes (by page name); None: under this construct.
         self._dashboard_placement: Callable[[str], Construct] | None = None
-        # Keyed by construct path, unique in an app (one round trip to Node to read).
-        self._monitored_paths: set[str] = set()
-        self._functions_by_path: dict[str, FunctionTarget] = {}
+        # Every target by its construct path (unique in an app; reading it is one round trip
+        # to Node), so registering n resources reads n paths, not n * n.
+        self._targets_by_path: dict[str, Any] = {}
         # Keys of the service-wide alarms are reserved: no resource may take them.
         self._keys: set[str] = {SERVICE_KEY, SECURITY_KEY}
         self._finalized = False
@@ -428,7 +428,7 @@ class ServiceMonitoring(Construct):
             )
         # Each attribute read below is a round trip to Node: read each once.
         node, path = known if known is not None else (function.node, function.node.path)
-        existing = self._functions_by_path.get(path)
+        existing = self._targets_by_path.get(path)
         if existing is not None:
             self._set_function_overrides(existing, overrides)
             return existing
@@ -496,8 +496,7 @@ class ServiceMonitoring(Construct):
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
-        self._monitored_paths.add(path)
-        self._functions_by_path[path] = target
+        self._targets_by_path[path] = target
         return target
 
     def monitor_http_api(
@@ -519,7 +518,7 @@ class ServiceMonitoring(Construct):
                 f"monitor_http_api(api={api!r}): expected an aws_apigatewayv2.IHttpApi"
             )
         overrides = validate_overrides(alarms, "alarms", kind="http_api")
-        existing = self._find(self.http_apis, api)
+        path, existing = self._registered(api)
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
@@ -536,7 +535,7 @@ class ServiceMonitoring(Construct):
             stage=_optional_literal(stage, "stage"),
             alarm_overrides=overrides,
         )
-        return self._register(self.http_apis, api, target)
+        return self._register(self.http_apis, path, target)
 
     def monitor_rest_api(
         self,
@@ -560,7 +559,7 @@ class ServiceMonitoring(Construct):
                 f"monitor_rest_api(api={api!r}): expected an aws_apigateway.IRestApi"
             )
         overrides = validate_overrides(alarms, "alarms", kind="rest_api")
-        existing = self._find(self.rest_apis, api)
+        path, existing = self._registered(api)
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
@@ -589,7 +588,7 @@ class ServiceMonitoring(Construct):
             stage=_optional_literal(stage, "stage"),
             alarm_overrides=overrides,
         )
-        return self._register(self.rest_apis, api, target)
+        return self._register(self.rest_apis, path, target)
 
     def monitor_queue(
         self,
@@ -614,12 +613,12 @@ class ServiceMonitoring(Construct):
         if is_dead_letter_queue is not None and not isinstance(is_dead_letter_queue, bool):
             raise ValueError(f"is_dead_letter_queue={is_dead_letter_queue!r} must be a bool")
         overrides = validate_overrides(alarms, "alarms", kind="queue")
-        target = self._find(self.queues, queue)
+        path, target = self._registered(queue)
         if target is not None:
             target.alarm_overrides.update(overrides)
         else:
             name = _literal(queue, queue.queue_name)
-            target = self._register(self.queues, queue, QueueTarget(
+            target = self._register(self.queues, path, QueueTarget(
                 key=self._unique_key(name or queue.node.id),
                 label=name or queue.node.path,
                 queue_name=queue.queue_name,
@@ -648,12 +647,12 @@ class ServiceMonitoring(Construct):
         if not (hasattr(table, "table_name") and hasattr(table, "node")):
             raise ValueError(f"monitor_table(table={table!r}): expected an aws_dynamodb.ITable")
         overrides = validate_overrides(alarms, "alarms", kind="table")
-        existing = self._find(self.tables, table)
+        path, existing = self._registered(table)
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
         name = _literal(table, table.table_name)
-        return self._register(self.tables, table, TableTarget(
+        return self._register(self.tables, path, TableTarget(
             key=self._unique_key(name or table.node.id),
             label=name or table.node.path,
             table_name=table.table_name,
@@ -676,7 +675,7 @@ class ServiceMonitoring(Construct):
                 "aws_stepfunctions.IStateMachine"
             )
         overrides = validate_overrides(alarms, "alarms", kind="state_machine")
-        existing = self._find(self.state_machines, state_machine)
+        path, existing = self._registered(state_machine)
         if existing is not None:
             existing.alarm_overrides.update(overrides)
             return existing
@@ -690,7 +689,7 @@ class ServiceMonitoring(Construct):
             arn = _literal(state_machine, state_machine.state_machine_arn)
             if arn and ":stateMachine:" in arn:
                 name = arn.split(":stateMachine:", 1)[1]
-        return self._register(self.state_machines, state_machine, StateMachineTarget(
+        return self._register(self.state_machines, path, StateMachineTarget(
             key=self._unique_key(name or state_machine.node.id),
             label=name or state_machine.node.path,
             state_machine_arn=state_machine.state_machine_arn,
@@ -785,13 +784,14 @@ class ServiceMonitoring(Construct):
             )
         target.alarm_overrides.update(overrides)
 
-    def _find(self, targets: Sequence[Any], resource: IConstruct) -> Any:
+    def _registered(self, resource: IConstruct) -> tuple[str, Any]:
+        """The construct path of ``resource``, and its target if it is monitored already."""
         path = resource.node.path
-        return next((t for t in targets if _target_resource(t).node.path == path), None)
+        return path, self._targets_by_path.get(path)
 
-    def _register(self, targets: list[Any], resource: IConstruct, target: Any) -> Any:
+    def _register(self, targets: list[Any], path: str, target: Any) -> Any:
         targets.append(target)
-        self._monitored_paths.add(resource.node.path)
+        self._targets_by_path[path] = target
         return target
 
     @staticmethod
@@ -864,7 +864,7 @@ class ServiceMonitoring(Construct):
                     and (self.include_cdk_internal_functions
                          or not isinstance(node, lambda_.Function)
                          or not _CDK_INTERNAL_FUNCTION_ID.match(path.rsplit("/", 1)[-1]))
-                    and path not in self._monitored_paths)
+                    and path not in self._targets_by_path)
             return (info, path) if keep else None
 
         for node in found["functions"]:
@@ -1049,7 +1049,8 @@ class ServiceMonitoring(Construct):
         api_classes = http_api + loaded_classes("aws_apigateway", "RestApiBase")
         for target in api_targets:
             api = target.api
-            if not isinstance(api, api_classes):
+            # An imported REST API is a RestApiBase too, but has no stage in this app.
+            if not isinstance(api, api_classes) or not resource_logging.api_stages(api):
                 self._note(f"API {target.label}: not defined in this app; logging unchanged")
                 continue
             if not resource_logging.stages_without_access_logs(api) and (
@@ -1187,14 +1188,6 @@ def _literal(scope: IConstruct, value: Any) -> str | None:
 
 #: Services that invoke Lambda functions asynchronously (their permission principals).
 _ASYNC_PRINCIPALS = frozenset({"s3", "sns", "events", "logs", "ses", "iot", "codecommit"})
-
-
-def _target_resource(target: Any) -> IConstruct:
-    for attr in ("function", "api", "queue", "table", "state_machine"):
-        value = getattr(target, attr, None)
-        if value is not None:
-            return value
-    raise AssertionError(f"target without resource: {target!r}")  # pragma: no cover
 
 
 def _optional_literal(value: Any, option: str) -> str | None:
