@@ -159,6 +159,8 @@ def plain_app() -> PlainApp:
                                   api_name="orders-admin")
     imported_mon.monitor_state_machine(
         sfn.StateMachine.from_state_machine_name(imported, "Machine", "orders-flow"))
+    imported_mon.monitor_state_machine(sfn.StateMachine.from_state_machine_arn(
+        imported, "Versioned", "arn:aws:states:eu-west-1:111111111111:stateMachine:billing-flow:3"))
     app.synth()
     return PlainApp(
         plain=Template.from_stack(plain),

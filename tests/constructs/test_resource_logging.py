@@ -171,7 +171,9 @@ def test_imported_resources_are_skipped_with_a_note():
     assert notes == [
         "API Imported/Api: not defined in this app; logging unchanged",
         "API orders-admin: not defined in this app; logging unchanged",
-        "state machine Imported/Machine: imported; logging unchanged",
+        # named from their ARNs: a from_state_machine_name join, a version ARN
+        "state machine orders-flow: imported; logging unchanged",
+        "state machine billing-flow: imported; logging unchanged",
     ]
     # nothing to log to: no access log group is created for them
     groups = built.imported.find_resources("AWS::Logs::LogGroup")

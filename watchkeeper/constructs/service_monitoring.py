@@ -686,9 +686,8 @@ class ServiceMonitoring(Construct):
         if isinstance(cfn, sfn.CfnStateMachine):
             name = _literal(state_machine, cfn.state_machine_name)
         else:
-            arn = _literal(state_machine, state_machine.state_machine_arn)
-            if arn and ":stateMachine:" in arn:
-                name = arn.split(":stateMachine:", 1)[1]
+            name = _state_machine_name_of_arn(
+                self.stack.resolve(state_machine.state_machine_arn))
         return self._register(self.state_machines, path, StateMachineTarget(
             key=self._unique_key(name or state_machine.node.id),
             label=name or state_machine.node.path,
@@ -1188,6 +1187,20 @@ def _literal(scope: IConstruct, value: Any) -> str | None:
 
 #: Services that invoke Lambda functions asynchronously (their permission principals).
 _ASYNC_PRINCIPALS = frozenset({"s3", "sns", "events", "logs", "ses", "iot", "codecommit"})
+
+
+def _state_machine_name_of_arn(resolved: Any) -> str | None:
+    """The name at the end of a state machine ARN: a literal ARN, or the ``Fn::Join`` that
+    ``StateMachine.from_state_machine_name`` makes (partition, region and account are
+    references there, the name is not)."""
+    if isinstance(resolved, dict) and "Fn::Join" in resolved:
+        separator, parts = resolved["Fn::Join"]
+        if separator == "" and parts and isinstance(parts[-1], str):
+            resolved = parts[-1]
+    if isinstance(resolved, str) and ":stateMachine:" in resolved:
+        # a version or alias ARN ends in ":<version or alias>" after the name
+        return resolved.split(":stateMachine:", 1)[1].split(":", 1)[0] or None
+    return None
 
 
 def _optional_literal(value: Any, option: str) -> str | None:
