@@ -427,7 +427,11 @@ class ServiceMonitoring(Construct):
                 f"monitor_function(function={function!r}): expected an aws_lambda.IFunction"
             )
         # Each attribute read below is a round trip to Node: read each once.
-        node, path = known if known is not None else (function.node, function.node.path)
+        if known is None:
+            node = function.node
+            path = node.path
+        else:
+            node, path = known
         existing = self._targets_by_path.get(path)
         if existing is not None:
             self._set_function_overrides(existing, overrides)
