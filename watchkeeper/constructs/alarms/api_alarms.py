@@ -9,7 +9,7 @@ alarm on its request count: floods and cost attacks enter through the API.
 
 from __future__ import annotations
 
-from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.alarms.core import AlarmPlan, PlanContext
 from watchkeeper.constructs.targets import HttpApiTarget, RestApiTarget
 
 NAMESPACE = "AWS/ApiGateway"
@@ -20,27 +20,15 @@ _REST_METRICS = {"server_errors": "5XXError", "server_error_rate": "5XXError",
                  "traffic_anomaly": "Count"}
 
 
-def _plans(kind: str, target: HttpApiTarget | RestApiTarget, ctx: PlanContext,
-           dims: tuple[tuple[str, str], ...], metrics: dict[str, str]) -> list[AlarmPlan]:
-    plans = []
-    for name, metric_name in metrics.items():
-        settings = ctx.resolve(kind, name, target.alarm_overrides)
-        if ctx.wanted(settings, True):
-            plans.append(AlarmPlan(settings=settings, resource_key=target.key,
-                                   label=target.label, service=ctx.service,
-                                   metric=MetricRef(NAMESPACE, metric_name, dims)))
-    return plans
-
-
 def plan_http_api(target: HttpApiTarget, ctx: PlanContext) -> list[AlarmPlan]:
     dims: tuple[tuple[str, str], ...] = (("ApiId", target.api_id),)
     if target.stage:
         dims += (("Stage", target.stage),)
-    return _plans("http_api", target, ctx, dims, _HTTP_METRICS)
+    return ctx.metric_plans("http_api", target, NAMESPACE, dims, _HTTP_METRICS)
 
 
 def plan_rest_api(target: RestApiTarget, ctx: PlanContext) -> list[AlarmPlan]:
     dims: tuple[tuple[str, str], ...] = (("ApiName", target.api_name),)
     if target.stage:
         dims += (("Stage", target.stage),)
-    return _plans("rest_api", target, ctx, dims, _REST_METRICS)
+    return ctx.metric_plans("rest_api", target, NAMESPACE, dims, _REST_METRICS)

@@ -9,6 +9,7 @@ plain dicts). At 50 functions that is the difference the benchmark measures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,3 +250,17 @@ class PlanContext:
     def wanted(self, resolved: Resolved, default_condition: bool) -> bool:
         """Create the alarm? ``enabled`` wins; else the check's default condition."""
         return default_condition if resolved.enabled is None else resolved.enabled
+
+    def metric_plans(self, kind: str, target: Any, namespace: str,
+                     dims: tuple[tuple[str, str], ...], metrics: Mapping[str, str]
+                     ) -> list[AlarmPlan]:
+        """One single-metric alarm per ``{check: metric name}`` of ``metrics`` (checks that
+        are on unless switched off), on ``target`` (key, label, alarm_overrides)."""
+        plans = []
+        for name, metric_name in metrics.items():
+            settings = self.resolve(kind, name, target.alarm_overrides)
+            if self.wanted(settings, True):
+                plans.append(AlarmPlan(settings=settings, resource_key=target.key,
+                                       label=target.label, service=self.service,
+                                       metric=MetricRef(namespace, metric_name, dims)))
+        return plans

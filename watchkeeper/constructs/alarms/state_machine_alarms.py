@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.alarms.core import AlarmPlan, PlanContext
 from watchkeeper.constructs.targets import StateMachineTarget
 
 NAMESPACE = "AWS/States"
@@ -13,11 +13,4 @@ _METRICS = {"failed": "ExecutionsFailed", "timed_out": "ExecutionsTimedOut",
 
 def plan_state_machine(target: StateMachineTarget, ctx: PlanContext) -> list[AlarmPlan]:
     dims = (("StateMachineArn", target.state_machine_arn),)
-    plans = []
-    for name, metric_name in _METRICS.items():
-        settings = ctx.resolve(KIND, name, target.alarm_overrides)
-        if ctx.wanted(settings, True):
-            plans.append(AlarmPlan(settings=settings, resource_key=target.key,
-                                   label=target.label, service=ctx.service,
-                                   metric=MetricRef(NAMESPACE, metric_name, dims)))
-    return plans
+    return ctx.metric_plans(KIND, target, NAMESPACE, dims, _METRICS)

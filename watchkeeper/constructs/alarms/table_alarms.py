@@ -23,14 +23,8 @@ SYSTEM_ERROR_OPERATIONS: tuple[str, ...] = (
 
 def plan_table(target: TableTarget, ctx: PlanContext) -> list[AlarmPlan]:
     dims = (("TableName", target.table_name),)
-    plans = []
-    for name, metric_name in (("read_throttles", "ReadThrottleEvents"),
-                              ("write_throttles", "WriteThrottleEvents")):
-        settings = ctx.resolve(KIND, name, target.alarm_overrides)
-        if ctx.wanted(settings, True):
-            plans.append(AlarmPlan(settings=settings, resource_key=target.key,
-                                   label=target.label, service=ctx.service,
-                                   metric=MetricRef(NAMESPACE, metric_name, dims)))
+    plans = ctx.metric_plans(KIND, target, NAMESPACE, dims, {
+        "read_throttles": "ReadThrottleEvents", "write_throttles": "WriteThrottleEvents"})
     settings = ctx.resolve(KIND, "system_errors", target.alarm_overrides)
     if ctx.wanted(settings, True):
         metrics = tuple(MetricRef(NAMESPACE, "SystemErrors", dims + (("Operation", op),))
