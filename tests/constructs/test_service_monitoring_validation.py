@@ -94,6 +94,22 @@ def test_monitor_function_rejects_non_functions(stack):
         mon.monitor_function("orders-create")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("method, expected", [
+    ("monitor_http_api",
+     r"monitor_http_api\(api='orders'\): expected an aws_apigatewayv2.IHttpApi"),
+    ("monitor_rest_api", r"monitor_rest_api\(api='orders'\): expected an aws_apigateway.IRestApi"),
+    ("monitor_queue", r"monitor_queue\(queue='orders'\): expected an aws_sqs.IQueue"),
+    ("monitor_table", r"monitor_table\(table='orders'\): expected an aws_dynamodb.ITable"),
+    ("monitor_state_machine",
+     r"monitor_state_machine\(state_machine='orders'\): expected an "
+     r"aws_stepfunctions.IStateMachine"),
+])
+def test_monitor_methods_reject_what_is_not_their_resource(stack, method, expected):
+    mon = ServiceMonitoring(stack, "M", service_name="orders")
+    with pytest.raises(ValueError, match=expected):
+        getattr(mon, method)("orders")
+
+
 def test_imported_function_timeout_is_validated(stack):
     from aws_cdk import aws_lambda as lambda_
 

@@ -516,15 +516,10 @@ class ServiceMonitoring(Construct):
             an HttpApi with a default stage; for others all stages together (ApiId only).
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (``http_api.*`` checks).
         """
-        self._check_open("monitor_http_api")
-        if not (hasattr(api, "api_id") and hasattr(api, "node")):
-            raise ValueError(
-                f"monitor_http_api(api={api!r}): expected an aws_apigatewayv2.IHttpApi"
-            )
-        overrides = validate_overrides(alarms, "alarms", kind="http_api")
-        path, existing = self._registered(api)
+        path, overrides, existing = self._begin_monitoring(
+            "monitor_http_api", "api", api, "api_id", "aws_apigatewayv2.IHttpApi",
+            "http_api", alarms)
         if existing is not None:
-            existing.alarm_overrides.update(overrides)
             return existing
         from aws_cdk import aws_apigatewayv2 as apigatewayv2
 
@@ -557,15 +552,10 @@ class ServiceMonitoring(Construct):
             deployment stage; for imported APIs all stages together (ApiName only).
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (``rest_api.*`` checks).
         """
-        self._check_open("monitor_rest_api")
-        if not (hasattr(api, "rest_api_id") and hasattr(api, "node")):
-            raise ValueError(
-                f"monitor_rest_api(api={api!r}): expected an aws_apigateway.IRestApi"
-            )
-        overrides = validate_overrides(alarms, "alarms", kind="rest_api")
-        path, existing = self._registered(api)
+        path, overrides, existing = self._begin_monitoring(
+            "monitor_rest_api", "api", api, "rest_api_id", "aws_apigateway.IRestApi",
+            "rest_api", alarms)
         if existing is not None:
-            existing.alarm_overrides.update(overrides)
             return existing
         from aws_cdk import aws_apigateway as apigateway
 
@@ -611,16 +601,11 @@ class ServiceMonitoring(Construct):
             Default: recognised from redrive policies and dead-letter configurations.
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (``queue.*`` checks).
         """
-        self._check_open("monitor_queue")
-        if not (hasattr(queue, "queue_arn") and hasattr(queue, "node")):
-            raise ValueError(f"monitor_queue(queue={queue!r}): expected an aws_sqs.IQueue")
         if is_dead_letter_queue is not None and not isinstance(is_dead_letter_queue, bool):
             raise ValueError(f"is_dead_letter_queue={is_dead_letter_queue!r} must be a bool")
-        overrides = validate_overrides(alarms, "alarms", kind="queue")
-        path, target = self._registered(queue)
-        if target is not None:
-            target.alarm_overrides.update(overrides)
-        else:
+        path, overrides, target = self._begin_monitoring(
+            "monitor_queue", "queue", queue, "queue_arn", "aws_sqs.IQueue", "queue", alarms)
+        if target is None:
             name = _literal(queue, queue.queue_name)
             target = self._register(self.queues, path, QueueTarget(
                 key=self._unique_key(name or queue.node.id),
@@ -647,13 +632,10 @@ class ServiceMonitoring(Construct):
 
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (``table.*`` checks).
         """
-        self._check_open("monitor_table")
-        if not (hasattr(table, "table_name") and hasattr(table, "node")):
-            raise ValueError(f"monitor_table(table={table!r}): expected an aws_dynamodb.ITable")
-        overrides = validate_overrides(alarms, "alarms", kind="table")
-        path, existing = self._registered(table)
+        path, overrides, existing = self._begin_monitoring(
+            "monitor_table", "table", table, "table_name", "aws_dynamodb.ITable", "table",
+            alarms)
         if existing is not None:
-            existing.alarm_overrides.update(overrides)
             return existing
         name = _literal(table, table.table_name)
         return self._register(self.tables, path, TableTarget(
@@ -672,16 +654,10 @@ class ServiceMonitoring(Construct):
 
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (``state_machine.*`` checks).
         """
-        self._check_open("monitor_state_machine")
-        if not (hasattr(state_machine, "state_machine_arn") and hasattr(state_machine, "node")):
-            raise ValueError(
-                f"monitor_state_machine(state_machine={state_machine!r}): expected an "
-                "aws_stepfunctions.IStateMachine"
-            )
-        overrides = validate_overrides(alarms, "alarms", kind="state_machine")
-        path, existing = self._registered(state_machine)
+        path, overrides, existing = self._begin_monitoring(
+            "monitor_state_machine", "state_machine", state_machine, "state_machine_arn",
+            "aws_stepfunctions.IStateMachine", "state_machine", alarms)
         if existing is not None:
-            existing.alarm_overrides.update(overrides)
             return existing
         from aws_cdk import aws_stepfunctions as sfn
 
@@ -787,10 +763,25 @@ class ServiceMonitoring(Construct):
             )
         target.alarm_overrides.update(overrides)
 
-    def _registered(self, resource: IConstruct) -> tuple[str, Any]:
-        """The construct path of ``resource``, and its target if it is monitored already."""
+    def _begin_monitoring(
+        self, method: str, param: str, resource: Any, member: str, expected: str,
+        kind: str, alarms: dict[str, AlarmSettings] | None,
+    ) -> tuple[str, dict[str, AlarmSettings], Any]:
+        """What every ``monitor_<resource>`` method does first: refuse after synth, check
+        the argument's shape (jsii interfaces have no runtime check), validate ``alarms``.
+
+        :returns: the construct path, the validated overrides, and the resource's target
+            if it is monitored already (the overrides then added to it), else None.
+        """
+        self._check_open(method)
+        if not (hasattr(resource, member) and hasattr(resource, "node")):
+            raise ValueError(f"{method}({param}={resource!r}): expected an {expected}")
+        overrides = validate_overrides(alarms, "alarms", kind=kind)
         path = resource.node.path
-        return path, self._targets_by_path.get(path)
+        existing = self._targets_by_path.get(path)
+        if existing is not None:
+            existing.alarm_overrides.update(overrides)
+        return path, overrides, existing
 
     def _register(self, targets: list[Any], path: str, target: Any) -> Any:
         targets.append(target)
