@@ -143,12 +143,13 @@ def api_stages(api: Construct) -> list[Any]:
     raise ValueError(f"api={api.node.path}: expected an aws_apigateway.RestApi or HttpApi")
 
 
-def stages_without_access_logs(api: Construct) -> list[Any]:
-    """The stages of ``api`` that write no access logs."""
+def stages_without_access_logs(api: Construct, stages: list[Any] | None = None) -> list[Any]:
+    """The stages of ``api`` that write no access logs (of ``stages``, when the caller has
+    them already from ``api_stages``: finding them walks the whole stack)."""
     rest_stage = loaded_classes("aws_apigateway", "CfnStage")
     return [
         s
-        for s in api_stages(api)
+        for s in (api_stages(api) if stages is None else stages)
         if (s.access_log_setting if isinstance(s, rest_stage) else s.access_log_settings)
         is None
     ]

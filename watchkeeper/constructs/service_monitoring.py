@@ -1044,10 +1044,11 @@ class ServiceMonitoring(Construct):
         for target in api_targets:
             api = target.api
             # An imported REST API is a RestApiBase too, but has no stage in this app.
-            if not isinstance(api, api_classes) or not resource_logging.api_stages(api):
+            stages = resource_logging.api_stages(api) if isinstance(api, api_classes) else []
+            if not stages:
                 self._note(f"API {target.label}: not defined in this app; logging unchanged")
                 continue
-            if not resource_logging.stages_without_access_logs(api) and (
+            if not resource_logging.stages_without_access_logs(api, stages) and (
                 isinstance(api, http_api) or self.rest_api_execution_logging is None
             ):
                 continue
