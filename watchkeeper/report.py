@@ -249,6 +249,8 @@ class MonitoredService:
 
     service: str
     monitored: tuple[tuple[str, tuple[str, ...]], ...]
+    #: what watchkeeper changed on the app's own resources: (kind, resource, detail)
+    changes: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -522,12 +524,18 @@ def _monitored_services(
         monitored = monitored if isinstance(monitored, dict) else {}
         kinds = [k for k in TemplateMetadata.MONITORED_KINDS if k in monitored]
         kinds += sorted(k for k in monitored if k not in TemplateMetadata.MONITORED_KINDS)
+        changes = service.get(TemplateMetadata.CHANGES)
         found.append(
             MonitoredService(
                 service=render(service.get(TemplateMetadata.SERVICE)) or "?",
                 monitored=tuple(
                     (kind, tuple(_name(item, "?") for item in _as_list(monitored[kind])))
                     for kind in kinds
+                ),
+                changes=tuple(
+                    (render(c.get("kind")), render(c.get("resource")), render(c.get("detail")))
+                    for c in (changes if isinstance(changes, list) else [])
+                    if isinstance(c, dict)
                 ),
             )
         )
@@ -697,6 +705,12 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
                     {"service": s.service, "monitored": {k: list(v) for k, v in s.monitored}}
                     for s in contents.services
                 ],
+                # Changes to the app's own resources: not created by watchkeeper, not priced.
+                "changed": [
+                    {"service": s.service, "kind": kind, "resource": resource, "detail": detail}
+                    for s in contents.services
+                    for kind, resource, detail in s.changes
+                ],
                 "nested_stacks": [
                     {
                         "logical_id": n.logical_id,
@@ -836,6 +850,10 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
         out.append(f"  service {service.service} monitors:")
         for kind, items in service.monitored:
             out.append(f"    {kind.replace('_', ' ')} ({len(items)}): {', '.join(items)}")
+        out.append(f"  service {service.service} changed on the app's resources "
+                   f"({len(service.changes)}){':' if service.changes else ': none'}")
+        for kind, resource, detail in service.changes:
+            out.append(f"    {kind} {resource}: {detail}")
     labels = {
         "log_groups": "log groups",
         "metric_filters": "metric filters",

@@ -471,6 +471,14 @@ def service_log_group_name(service: str) -> str:
     return f"/watchkeeper/{service}/functions"
 
 
+def function_log_group_name(service: str, function_key: str) -> str:
+    """Name of a log group of one function that watchkeeper creates (a Text-format function,
+    or ``log_group_per_function``). Under the service's own prefix, never
+    ``/aws/lambda/<name>``: Lambda creates that group by itself when a function runs, so
+    creating it in CloudFormation would fail the next deploy with "already exists"."""
+    return f"{service_log_group_name(service)}/{function_key}"
+
+
 def query_folder(service: str) -> str:
     """Console folder of a service's saved Logs Insights queries (``<service>/``)."""
     return f"{service}/"
@@ -493,6 +501,8 @@ class TemplateMetadata:
     SERVICES: Final = "services"
     SERVICE: Final = "service"
     MONITORED: Final = "monitored"
+    #: what was changed on the app's own resources: ``[{kind, resource, detail}]``
+    CHANGES: Final = "changes"
     #: kinds of monitored resources, in the order reports list them
     MONITORED_KINDS: Final = (
         "functions",

@@ -191,7 +191,7 @@ def options_app():
         removal_policy=cdk.RemovalPolicy.DESTROY,
         data_identifiers=["AwsSecretKey", logs.DataIdentifier.EMAILADDRESS],
         application_log_level="WARN",
-        system_log_level="WARN",
+        system_log_level="DEBUG",
         log_group_per_function=True,
     )
     fn = _fn(stack, "Charge")
@@ -200,18 +200,18 @@ def options_app():
     return stack, mon, fn, Template.from_stack(stack)
 
 
-def test_per_function_group_is_named_like_lambda_names_it(options_app):
+def test_per_function_group_is_under_the_service_prefix_never_lambdas_own_name(options_app):
     stack, mon, fn, t = options_app
     fn_id = _logical_id(stack, fn)
-    t.has_resource_properties(
+    groups = t.find_resources(
         "AWS::Logs::LogGroup",
-        {
-            "LogGroupName": {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]},
-            "RetentionInDays": 731,
-        },
+        {"Properties": {"LogGroupName": "/watchkeeper/payments/functions/charge",
+                        "RetentionInDays": 731}},
     )
+    (group_id,) = groups
     config = t.to_json()["Resources"][fn_id]["Properties"]["LoggingConfig"]
-    assert config == {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "SystemLogLevel": "WARN"}
+    assert config == {"LogFormat": "JSON", "ApplicationLogLevel": "WARN",
+                      "SystemLogLevel": "DEBUG", "LogGroup": {"Ref": group_id}}
     assert mon.service_log_group is None
 
 
@@ -335,35 +335,18 @@ def test_function_with_its_own_group_gets_filters_on_that_group(app_under_test):
     assert all("Dimensions" not in f["MetricTransformations"][0] for f in filters)
 
 
-def test_cdk_managed_log_group_flag_does_not_leave_a_duplicate_group():
-    app = cdk.App(context={"@aws-cdk/aws-lambda:useCdkManagedLogGroup": True})
-    stack = cdk.Stack(app, "Flagged")
-    ServiceMonitoring(stack, "M", service_name="svc")
-    _fn(stack, "A")
-    per_fn_stack = cdk.Stack(app, "PerFn")
-    ServiceMonitoring(per_fn_stack, "M", service_name="svc", log_group_per_function=True)
-    _fn(per_fn_stack, "B")
-    groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
-    assert [g["Properties"]["LogGroupName"] for g in groups.values()] == [
-        "/watchkeeper/svc/functions"
-    ]
-    per_fn = Template.from_stack(per_fn_stack).find_resources("AWS::Logs::LogGroup")
-    assert len(per_fn) == 1
-    (group,) = per_fn.values()
-    assert group["Properties"]["RetentionInDays"] == 365  # ours, not CDK's 731
-
-
 def test_text_format_function_gets_its_own_group_with_text_tolerant_filters(app_under_test):
     stack, template = app_under_test["stack"], app_under_test["json"]
     text_fn = app_under_test["fns"]["text"]
     fn_id = _logical_id(stack, text_fn)
-    assert "LogGroup" not in template["Resources"][fn_id]["Properties"]["LoggingConfig"]
     (group_id,) = [
         logical_id
         for logical_id, r in template["Resources"].items()
         if r["Type"] == "AWS::Logs::LogGroup"
-        and r["Properties"]["LogGroupName"] == {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]}
+        and r["Properties"]["LogGroupName"] == "/watchkeeper/orders/functions/legacy"
     ]
+    config = template["Resources"][fn_id]["Properties"]["LoggingConfig"]
+    assert config == {"LogFormat": "Text", "LogGroup": {"Ref": group_id}}
     filters = _filters_on(template, lambda g: g == {"Ref": group_id})
     names = sorted(f["MetricTransformations"][0]["MetricName"] for f in filters)
     assert names == ["Errors", "SecurityEvents", "Timeouts"]

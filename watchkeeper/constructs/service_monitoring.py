@@ -12,12 +12,14 @@ How it is built:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -27,6 +29,7 @@ from constructs import Construct, IConstruct, Node
 from watchkeeper import schema
 from watchkeeper.constructs import resource_logging
 from watchkeeper.constructs.alarms.build import build_alarms
+from watchkeeper.constructs.app_changes import AppChangeLog
 from watchkeeper.constructs.alarms.core import WatchkeeperAlarm
 from watchkeeper.constructs.alarms.function_alarms import (
     validate_concurrency_threshold,
@@ -141,9 +144,15 @@ class ServiceMonitoring(Construct):
         16 nested stacks (chosen by a stable hash, so adding a function moves nothing),
         for a stack with more functions than its 500-resource limit leaves room for.
         Default: False (everything in the enclosing stack).
-    :param system_log_level: Lambda SystemLogLevel (DEBUG, INFO, WARN). Default: INFO,
+    :param system_log_level: Lambda SystemLogLevel (DEBUG or INFO). Default: INFO,
         because the platform records that the timeout, out-of-memory and cold-start
-        metrics read (``platform.report``, ``platform.initStart``) are INFO records.
+        metrics read (``platform.report``, ``platform.initStart``) are INFO records; WARN
+        is refused for that reason.
+    :param move_cdk_managed_log_groups: with the ``@aws-cdk/aws-lambda:useCdkManagedLogGroup``
+        feature flag, CDK gives every function a ``/aws/lambda/<name>`` group of its own;
+        True moves such functions into the service log group anyway (CDK's group stays in
+        the template with the logs it holds). Default: False (the app's group is kept, with
+        the compact filters on it).
     :param saved_queries: save the query catalogue (``watchkeeper.queries``) as Logs
         Insights query definitions ``<service>/<name>``. Default: True.
     :param extra_queries: more ``SavedQuery``s to save next to the catalogue; each is
@@ -222,6 +231,7 @@ class ServiceMonitoring(Construct):
         data_identifiers: Sequence[str | logs.DataIdentifier] = DEFAULT_DATA_IDENTIFIERS,
         application_log_level: str = "INFO",
         system_log_level: str = "INFO",
+        move_cdk_managed_log_groups: bool = False,
         nested_stacks: bool = False,
         saved_queries: bool = True,
         extra_queries: Sequence[SavedQuery] | None = None,
@@ -258,6 +268,20 @@ class ServiceMonitoring(Construct):
         self.system_log_level = require_one_of(
             system_log_level, "system_log_level", schema.SYSTEM_LOG_LEVELS
         )
+        if self.system_log_level == "WARN":
+            raise ValueError(
+                "system_log_level='WARN' would switch off the Timeouts, OutOfMemory and "
+                "ColdStarts metrics and their alarms: Lambda writes the platform.report "
+                "records they read at INFO. Use 'INFO' (the default) or 'DEBUG'"
+            )
+        if not isinstance(move_cdk_managed_log_groups, bool):
+            raise ValueError(
+                f"move_cdk_managed_log_groups={move_cdk_managed_log_groups!r} must be True "
+                "or False"
+            )
+        self.move_cdk_managed_log_groups = move_cdk_managed_log_groups
+        #: What was changed on the app's own resources (annotated, and in the report).
+        self.app_changes = AppChangeLog()
         self.log_settings = LogGroupSettings.build(
             retention=retention,
             encryption_key=encryption_key,
@@ -329,6 +353,7 @@ class ServiceMonitoring(Construct):
                 purpose=f"the logs of service {self.service_name}",
             )
             self.log_groups.append(self.service_log_group)
+            self._service_log_group_display_name = name
         elif log_group_name is not None:
             raise ValueError(
                 f"log_group_name={log_group_name!r} cannot be combined with "
@@ -369,6 +394,8 @@ class ServiceMonitoring(Construct):
         # Keys of the service-wide alarms are reserved: no resource may take them.
         self._keys: set[str] = {SERVICE_KEY, SECURITY_KEY}
         self._finalized = False
+        # (role address, log group) pairs already granted, so a shared role gets one grant.
+        self._granted_roles: set[tuple[str, str]] = set()
         self._configure_alarms(
             alarm_topic=alarm_topic,
             alarm_overrides=alarm_overrides,
@@ -815,6 +842,7 @@ class ServiceMonitoring(Construct):
         found: dict[str, list[Any]] = {k: [] for k in (
             "functions", "http_apis", "rest_apis", "queues", "tables", "state_machines",
             "event_source_mappings", "event_invoke_configs", "permissions",
+            "metric_filters", "subscription_filters", "query_definitions", "app_dashboards",
             "nested_stack_prefixes")}
         stack = self.stack
         nodes = stack.node.find_all()
@@ -829,6 +857,11 @@ class ServiceMonitoring(Construct):
             ((lambda_.CfnEventSourceMapping,), "event_source_mappings"),
             ((lambda_.CfnEventInvokeConfig,), "event_invoke_configs"),
             ((lambda_.CfnPermission,), "permissions"),
+            # The app's own log monitoring, which must follow logs that move.
+            ((logs.CfnMetricFilter,), "metric_filters"),
+            ((logs.CfnSubscriptionFilter,), "subscription_filters"),
+            ((logs.CfnQueryDefinition,), "query_definitions"),
+            (loaded_classes("aws_cloudwatch", "CfnDashboard"), "app_dashboards"),
         ) if classes]
         for node in nodes:
             if isinstance(node, cdk.Stack):
@@ -923,65 +956,190 @@ class ServiceMonitoring(Construct):
         self.alarm_details = build_alarms(self, self._topic_arn)
         self.alarms = [a.cfn for a in self.alarm_details]
 
-    def _wire_function_logging(self) -> None:
-        cdk_managed_groups = bool(
-            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup")
+    def _wire_function_logging(self, found: dict[str, list[Any]]) -> None:
+        """Where each function of the app logs (README: "Adding watchkeeper to a running
+        app"). A destination the app chose is kept: ``log_group=``, ``log_retention=``, a
+        CDK-managed group. Otherwise the function moves to the service log group (JSON) or
+        to a group of its own under the service's prefix (Text, or log_group_per_function),
+        and only when its role can write there: a role defined in the app gets the grant; an
+        imported or immutable role keeps the function in ``/aws/lambda/<name>``.
+        """
+        stack = self.stack
+        service_group = self.service_log_group
+        service_ref = (
+            stack.resolve(service_group.log_group_name) if service_group is not None else None
         )
-        service_group_name = (
-            self.service_log_group.log_group_name if self.service_log_group is not None else None
-        )
+        moved: list[FunctionTarget] = []
         for target in self.functions:
             if not target.owned:
                 continue
             cfn: lambda_.CfnFunction = target.cfn
             current = _logging_config_dict(cfn, target.logging_config)
-            own_group = current.get("logGroup")
-            # With the @aws-cdk/aws-lambda:useCdkManagedLogGroup feature flag, CDK adds an
-            # /aws/lambda/<name> group of its own when the function names none. watchkeeper
-            # routes the logs elsewhere (or creates that group with the service's settings),
-            # so CDK's group would be an empty duplicate, or a name clash.
-            if not own_group and cdk_managed_groups:
-                fn_node = target.function.node
-                if isinstance(fn_node.try_find_child("LogGroup"), logs.LogGroup):
-                    fn_node.try_remove_child("LogGroup")
-            config: dict[str, Any] = {
-                "log_format": current.get("logFormat") or "JSON",
-                "application_log_level": current.get("applicationLogLevel")
-                or self.application_log_level,
-                "system_log_level": current.get("systemLogLevel") or self.system_log_level,
-            }
-            target.log_format = config["log_format"]
-            if config["log_format"] != "JSON":
-                # Levels are only valid with JSON; the user chose Text deliberately.
-                config.pop("application_log_level")
-                config.pop("system_log_level")
-            if own_group:
-                # The function already has a log group of its own: keep it.
-                config["log_group"] = own_group
-                target.log_group_name = own_group
-            elif service_group_name is not None and config["log_format"] == "JSON":
-                config["log_group"] = service_group_name
-                target.log_group_name = service_group_name
-                target.in_service_log_group = True
+            fn: Any = target.function
+            log_format = current.get("logFormat") or "JSON"
+            target.log_format = log_format
+            config: dict[str, Any] = {"log_format": log_format}
+            if log_format == "JSON":
+                # Levels are only valid with JSON; a function that chose Text keeps it.
+                config["application_log_level"] = (
+                    current.get("applicationLogLevel") or self.application_log_level)
+                config["system_log_level"] = (
+                    current.get("systemLogLevel") or self.system_log_level)
+                if config["system_log_level"] == "WARN":
+                    cdk.Annotations.of(self).add_warning(
+                        f"watchkeeper: function {target.label} sets SystemLogLevel WARN, so "
+                        "Lambda writes no platform.report for it: its timeouts, out-of-memory "
+                        "errors and cold starts are not counted by the log metrics (its "
+                        "AWS/Lambda alarms still work). Set system_log_level INFO on it to "
+                        "count them."
+                    )
+            app_group = current.get("logGroup")
+            fn_node = fn.node
+            cdk_managed = fn_node.try_find_child("LogGroup")
+            kept: logs.ILogGroup | None = None
+            if app_group:
+                if service_ref is not None and stack.resolve(app_group) == service_ref:
+                    # The app points the function at the service log group itself.
+                    assert service_group is not None
+                    target.log_group_name = service_group.log_group_name
+                    target.in_service_log_group = True
+                else:
+                    kept = logs.LogGroup.from_log_group_name(
+                        self, f"{target.key}-AppLogGroup", app_group)
+                config["log_group"] = app_group
+            elif isinstance(fn_node.try_find_child("LogRetention"), logs.LogRetention):
+                # log_retention=: the app chose /aws/lambda/<name> and its retention. The
+                # function's log_group is read from the LogRetention resource, so filters on
+                # it are created after it (it creates the group if the function never ran).
+                kept = fn.log_group
+            elif isinstance(cdk_managed, logs.LogGroup) and not self.move_cdk_managed_log_groups:
+                # @aws-cdk/aws-lambda:useCdkManagedLogGroup: the app's flag made this group.
+                kept = cdk_managed
             else:
-                # Per-function group, named as Lambda names it: asked for, or a function
-                # that chose the Text format (the service log group holds JSON only, which
-                # its filters read). LoggingConfig.LogGroup is left unset: pointing it at a
-                # group whose name is derived from the function's own name would be a
-                # circular reference.
-                group = create_log_group(
-                    self.scope_for(target),
-                    f"{target.key}-LogGroup",
-                    name=f"/aws/lambda/{target.function_name}",
-                    settings=self.log_settings,
-                    purpose=f"the logs of {target.label}",
-                )
-                self.log_groups.append(group)
-                target.log_group_name = group.log_group_name
+                destination = self._choose_destination(target, log_format)
+                if destination is not None:
+                    group, display_name = destination
+                    config["log_group"] = group.log_group_name
+                    target.log_group_name = group.log_group_name
+                    target.in_service_log_group = group is service_group
+                    target.log_group_display_name = display_name
+                    moved.append(target)
+                    self.app_changes.record(
+                        "logging-config", target.label,
+                        _logging_change(current, config, display_name))
+                else:
+                    kept = self._lambda_log_group(target)
+            if kept is not None:
+                target.log_group_name = kept.log_group_name
+                self.log_groups.append(kept)
+            if "log_group" not in config or kept is not None:
+                self._record_format_change(target, current, config)
             # A plain dict in jsii's camelCase: the struct class would be type-checked
             # field by field on the Python side, once per function.
             untyped: Any = cfn  # the property is typed as the struct; a dict is accepted
             untyped.logging_config = {_camel(k): v for k, v in config.items()}
+        if moved:
+            self._warn_about_app_monitoring_of(moved, found)
+
+    def _record_format_change(self, target: FunctionTarget, current: dict[str, Any],
+                              config: dict[str, Any]) -> None:
+        """A function that keeps its destination may still get the JSON format and levels."""
+        change = _logging_change(current, {k: v for k, v in config.items() if k != "log_group"},
+                                 None)
+        if change:
+            self.app_changes.record("logging-config", target.label, change)
+
+    def _choose_destination(self, target: FunctionTarget, log_format: str
+                            ) -> tuple[logs.ILogGroup, str] | None:
+        """The group watchkeeper moves a function to (the service log group for JSON, a group
+        of its own under the service prefix otherwise), after granting its role write
+        access; None when the role cannot be granted it (the function then stays put)."""
+        problem = _role_problem(target.function)
+        if problem is not None:
+            cdk.Annotations.of(self).add_warning(
+                f"watchkeeper: function {target.label} keeps logging to its own "
+                f"/aws/lambda/<name> group: {problem}, so watchkeeper cannot let it write to "
+                "the service's log group, and moving it would lose its logs. The compact "
+                "metric filters are put on its own group. To move it, give its role "
+                "logs:CreateLogStream and logs:PutLogEvents on the service log group and "
+                "pass log_group= to the function."
+            )
+            return None
+        group: logs.ILogGroup
+        if log_format == "JSON" and self.service_log_group is not None:
+            group = self.service_log_group
+            display_name = self._service_log_group_display_name
+        else:
+            # Text (the service log group holds JSON only, which its filters read) or
+            # log_group_per_function. Created here, never in a nested shard: a named,
+            # retained log group must never move between stacks.
+            display_name = schema.function_log_group_name(self.service_name, target.key)
+            group = create_log_group(
+                self, f"{target.key}-LogGroup", name=display_name,
+                settings=self.log_settings, purpose=f"the logs of {target.label}")
+            self.log_groups.append(group)
+        self._grant_write(target, group, display_name)
+        return group, display_name
+
+    def _grant_write(self, target: FunctionTarget, group: logs.ILogGroup,
+                     display_name: str) -> None:
+        role: Any = target.function.role
+        if _writes_every_log_group(role):
+            return
+        key = (role.node.addr, display_name)
+        if key in self._granted_roles:
+            return
+        self._granted_roles.add(key)
+        grant = group.grant_write(role)
+        # The role may write there before the function is pointed at the group.
+        grant.apply_before(target.cfn)
+        self.app_changes.record(
+            "role-statement", role.node.path,
+            f"logs:CreateLogStream, logs:PutLogEvents on {display_name} (for {target.label})")
+
+    def _lambda_log_group(self, target: FunctionTarget) -> logs.ILogGroup:
+        """The ``/aws/lambda/<name>`` group that Lambda writes to by default, referenced."""
+        return logs.LogGroup.from_log_group_name(
+            self, f"{target.key}-LambdaLogGroup", f"/aws/lambda/{target.function_name}")
+
+    def _warn_about_app_monitoring_of(self, moved: list[FunctionTarget],
+                                      found: dict[str, list[Any]]) -> None:
+        """Warn about the app's own filters, queries and dashboards that read the
+        ``/aws/lambda/<name>`` group of a function whose logs now go elsewhere."""
+        stack = self.stack
+        own_prefix = self.node.path + "/"
+        markers: list[tuple[FunctionTarget, Callable[[str], bool]]] = []
+        for target in moved:
+            name = target.function_name
+            if not _is_token(name):
+                literal = json.dumps(f"/aws/lambda/{name}")[1:-1]
+                markers.append((target, lambda text, literal=literal: literal in text))
+            else:
+                ref = json.dumps({"Ref": stack.resolve(target.cfn.logical_id)})
+                markers.append((target, lambda text, ref=ref: "/aws/lambda/" in text
+                                and ref in text))
+        readers = (
+            ("metric_filters", "metric filter", "log_group_name"),
+            ("subscription_filters", "subscription filter", "log_group_name"),
+            ("query_definitions", "saved query", "log_group_names"),
+            ("app_dashboards", "dashboard", "dashboard_body"),
+        )
+        for bucket, what, prop in readers:
+            for node in found.get(bucket, ()):
+                path = node.node.path
+                if path.startswith(own_prefix):
+                    continue
+                text = json.dumps(stack.resolve(getattr(node, prop)))
+                for target, reads in markers:
+                    if reads(text):
+                        cdk.Annotations.of(self).add_warning(
+                            f"watchkeeper: the app's {what} {path} reads the /aws/lambda "
+                            f"group of {target.label}, whose logs now go to "
+                            f"{target.log_group_display_name or 'another group'}; it will "
+                            "receive nothing new. Point it at the new group, or keep the "
+                            "function where it is with log_group= (README: 'Adding "
+                            "watchkeeper to a running app')."
+                        )
 
     def _build_metric_filters(self) -> None:
         """Health and security metrics from the logs, in the service's namespace.
@@ -1137,6 +1295,7 @@ class ServiceMonitoring(Construct):
                     "tables": [t.table_name for t in self.tables],
                     "state_machines": [t.state_machine_arn for t in self.state_machines],
                 },
+                schema.TemplateMetadata.CHANGES: self.app_changes.as_metadata(),
             }
         )
         block["services"] = services
@@ -1150,11 +1309,12 @@ class ServiceMonitoring(Construct):
             self._discover(found)
         self._finalized = True
         self._apply_stack_facts(found)
-        self._wire_function_logging()
+        self._wire_function_logging(found)
         self._build_metric_filters()
         self._switch_on_resource_logging()
         self._ship_logs()
         self._build_alarms()
+        self.app_changes.annotate(self)
         self._record_metadata()
         self._build_queries_and_dashboards()
 
@@ -1243,6 +1403,44 @@ def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> 
         # A stream given as a reference to a Kinesis stream (Fn::GetAtt <Stream>.Arn).
         return "kinesis"
     return "sqs"
+
+
+#: AWS managed policies that let a role write to every log group of the account.
+_WRITES_EVERY_LOG_GROUP = ("AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole")
+
+
+def _role_problem(function: Any) -> str | None:
+    """Why the function's role cannot be granted write access to a log group, or None."""
+    role = getattr(function, "role", None)
+    if role is None:
+        return "it has no execution role that this app can see"
+    if not isinstance(role, iam.Role):
+        return (f"its role {role.node.path} is imported or immutable (Role.from_role_arn, "
+                "without_policy_updates)")
+    return None
+
+
+def _writes_every_log_group(role: iam.Role) -> bool:
+    """True when one of the role's managed policies already allows writing anywhere
+    (Lambda's default execution role has AWSLambdaBasicExecutionRole): no grant needed."""
+    cfn: Any = role.node.default_child
+    arns = json.dumps(cdk.Stack.of(role).resolve(cfn.managed_policy_arns))
+    return any(f"service-role/{name}" in arns for name in _WRITES_EVERY_LOG_GROUP)
+
+
+def _logging_change(current: dict[str, Any], config: dict[str, Any],
+                    new_group: str | None) -> str:
+    """What changes in a function's LoggingConfig, e.g. ``LogFormat Text -> JSON``."""
+    parts = []
+    if new_group is not None:
+        parts.append(f"LogGroup {current.get('logGroup') or '/aws/lambda/<name>'} -> "
+                     f"{new_group}")
+    for key in ("log_format", "application_log_level", "system_log_level"):
+        camel = _camel(key)
+        if key in config and current.get(camel) != config[key]:
+            label = camel[0].upper() + camel[1:]
+            parts.append(f"{label} {current.get(camel) or 'unset'} -> {config[key]}")
+    return "; ".join(parts)
 
 
 def _camel(snake: str) -> str:

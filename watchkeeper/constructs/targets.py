@@ -47,6 +47,8 @@ class FunctionTarget:
     reserved_concurrency: int | None = None
     #: Name of the log group the function writes to (literal or token).
     log_group_name: str | None = None
+    #: The literal name of the group watchkeeper moved the function to, for messages.
+    log_group_display_name: str | None = None
     #: True when the log group is the service log group (JSON, full filter set).
     in_service_log_group: bool = False
     #: Kinds of event source mappings found: "sqs", "kinesis", "dynamodb", "kafka", ...
