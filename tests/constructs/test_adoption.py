@@ -94,6 +94,15 @@ def shop(tmp_path_factory):
         log_group_names=[f"/aws/lambda/{fns['unnamed'].function_name}"],
         query_lines=["fields @message"],
     )]])
+    # Another stack of the app watches the same group by its literal name.
+    ops = cdk.Stack(app, "ShopOps", env=ENV)
+    logs.MetricFilter(
+        ops, "CheckoutLatency",
+        log_group=logs.LogGroup.from_log_group_name(ops, "CheckoutGroup",
+                                                    "/aws/lambda/shop-checkout"),
+        metric_namespace="Shop", metric_name="CheckoutLatency",
+        filter_pattern=logs.FilterPattern.exists("$.latencyMs"),
+    )
     app.synth()
     template = Template.from_stack(stack)
     return {"app": app, "stack": stack, "mon": mon, "fns": fns, "template": template,
@@ -197,9 +206,10 @@ def test_function_that_sets_system_log_level_warn_is_named_in_a_warning(shop):
 
 def test_app_monitoring_of_moved_groups_is_named(shop):
     warnings = [w for w in _warnings(shop) if "reads the /aws/lambda group" in w]
-    assert len(warnings) == 3
+    assert len(warnings) == 4
     assert any("metric filter Shop/CheckoutErrors" in w and "shop-checkout" in w
                for w in warnings)
+    assert any("metric filter ShopOps/CheckoutLatency" in w for w in warnings)
     assert any("saved query Shop/SearchQuery" in w and "shop-search" in w for w in warnings)
     assert any("dashboard Shop/AppDashboard" in w for w in warnings)
     # The legacy function did not move: its filter keeps working and is not named.

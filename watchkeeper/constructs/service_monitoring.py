@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -29,7 +30,6 @@ from constructs import Construct, IConstruct, Node
 from watchkeeper import schema
 from watchkeeper.constructs import resource_logging
 from watchkeeper.constructs.alarms.build import build_alarms
-from watchkeeper.constructs.app_changes import AppChangeLog
 from watchkeeper.constructs.alarms.core import WatchkeeperAlarm
 from watchkeeper.constructs.alarms.function_alarms import (
     validate_concurrency_threshold,
@@ -43,6 +43,7 @@ from watchkeeper.constructs.alarms.topic import (
     create_delivery_dlq,
     subscribe_emails,
 )
+from watchkeeper.constructs.app_changes import AppChangeLog
 from watchkeeper.constructs.cdk_modules import loaded_classes
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
@@ -125,8 +126,9 @@ class ServiceMonitoring(Construct):
     :param exclude: constructs never to monitor (with their children). Default: none.
     :param include_cdk_internal_functions: also monitor CDK's own helper functions
         (custom-resource providers, log retention). Default: False.
-    :param log_group_per_function: give every owned function its own
-        ``/aws/lambda/<name>`` group instead of the one service log group. Default: False.
+    :param log_group_per_function: give every owned function its own group
+        ``/watchkeeper/<service>/functions/<key>`` instead of the one service log group.
+        Default: False.
     :param log_group_name: name of the service log group. Default:
         ``/watchkeeper/<service>/functions``.
     :param retention: days to keep logs (a value CloudWatch accepts, a
@@ -357,7 +359,7 @@ class ServiceMonitoring(Construct):
         elif log_group_name is not None:
             raise ValueError(
                 f"log_group_name={log_group_name!r} cannot be combined with "
-                "log_group_per_function=True (each function then has /aws/lambda/<name>)"
+                "log_group_per_function=True (each function then has a group of its own)"
             )
 
         self.functions: list[FunctionTarget] = []
@@ -994,8 +996,9 @@ class ServiceMonitoring(Construct):
                         "count them."
                     )
             app_group = current.get("logGroup")
-            fn_node = fn.node
-            cdk_managed = fn_node.try_find_child("LogGroup")
+            # One round trip for the children; their types are checked on the Python side.
+            children = fn.node.children
+            cdk_managed = next((c for c in children if isinstance(c, logs.LogGroup)), None)
             kept: logs.ILogGroup | None = None
             if app_group:
                 if service_ref is not None and stack.resolve(app_group) == service_ref:
@@ -1007,16 +1010,19 @@ class ServiceMonitoring(Construct):
                     kept = logs.LogGroup.from_log_group_name(
                         self, f"{target.key}-AppLogGroup", app_group)
                 config["log_group"] = app_group
-            elif isinstance(fn_node.try_find_child("LogRetention"), logs.LogRetention):
+            elif any(isinstance(c, logs.LogRetention) for c in children):
                 # log_retention=: the app chose /aws/lambda/<name> and its retention. The
                 # function's log_group is read from the LogRetention resource, so filters on
                 # it are created after it (it creates the group if the function never ran).
                 kept = fn.log_group
-            elif isinstance(cdk_managed, logs.LogGroup) and not self.move_cdk_managed_log_groups:
+            elif cdk_managed is not None and not self.move_cdk_managed_log_groups:
                 # @aws-cdk/aws-lambda:useCdkManagedLogGroup: the app's flag made this group.
                 kept = cdk_managed
             else:
-                destination = self._choose_destination(target, log_format)
+                # A Role child is the role CDK made for the function (with Lambda's basic
+                # execution policy): no need to look at it.
+                own_role = any(isinstance(c, iam.Role) for c in children)
+                destination = self._choose_destination(target, log_format, own_role)
                 if destination is not None:
                     group, display_name = destination
                     config["log_group"] = group.log_group_name
@@ -1049,12 +1055,12 @@ class ServiceMonitoring(Construct):
         if change:
             self.app_changes.record("logging-config", target.label, change)
 
-    def _choose_destination(self, target: FunctionTarget, log_format: str
+    def _choose_destination(self, target: FunctionTarget, log_format: str, own_role: bool
                             ) -> tuple[logs.ILogGroup, str] | None:
         """The group watchkeeper moves a function to (the service log group for JSON, a group
         of its own under the service prefix otherwise), after granting its role write
         access; None when the role cannot be granted it (the function then stays put)."""
-        problem = _role_problem(target.function)
+        problem = None if own_role else _role_problem(target.function)
         if problem is not None:
             cdk.Annotations.of(self).add_warning(
                 f"watchkeeper: function {target.label} keeps logging to its own "
@@ -1078,7 +1084,8 @@ class ServiceMonitoring(Construct):
                 self, f"{target.key}-LogGroup", name=display_name,
                 settings=self.log_settings, purpose=f"the logs of {target.label}")
             self.log_groups.append(group)
-        self._grant_write(target, group, display_name)
+        if not own_role:
+            self._grant_write(target, group, display_name)
         return group, display_name
 
     def _grant_write(self, target: FunctionTarget, group: logs.ILogGroup,
@@ -1124,22 +1131,34 @@ class ServiceMonitoring(Construct):
             ("query_definitions", "saved query", "log_group_names"),
             ("app_dashboards", "dashboard", "dashboard_body"),
         )
-        for bucket, what, prop in readers:
-            for node in found.get(bucket, ()):
-                path = node.node.path
-                if path.startswith(own_prefix):
-                    continue
-                text = json.dumps(stack.resolve(getattr(node, prop)))
-                for target, reads in markers:
-                    if reads(text):
-                        cdk.Annotations.of(self).add_warning(
-                            f"watchkeeper: the app's {what} {path} reads the /aws/lambda "
-                            f"group of {target.label}, whose logs now go to "
-                            f"{target.log_group_display_name or 'another group'}; it will "
-                            "receive nothing new. Point it at the new group, or keep the "
-                            "function where it is with log_group= (README: 'Adding "
-                            "watchkeeper to a running app')."
-                        )
+        candidates = [(node, what, prop) for bucket, what, prop in readers
+                      for node in found.get(bucket, ())]
+        root = self.node.root
+        if sum(isinstance(c, cdk.Stack | cdk.Stage) for c in root.node.children) > 1:
+            # Other stacks of the app can only name a function by its literal name.
+            types = {logs.CfnMetricFilter: readers[0], logs.CfnSubscriptionFilter: readers[1],
+                     logs.CfnQueryDefinition: readers[2],
+                     cloudwatch.CfnDashboard: readers[3]}
+            stack_prefix = stack.node.path + "/"
+            for node in root.node.find_all():
+                reader = next((r for t, r in types.items() if isinstance(node, t)), None)
+                if reader is not None and not node.node.path.startswith(stack_prefix):
+                    candidates.append((node, reader[1], reader[2]))
+        for node, what, prop in candidates:
+            path = node.node.path
+            if path.startswith(own_prefix):
+                continue
+            text = json.dumps(cdk.Stack.of(node).resolve(getattr(node, prop)))
+            for target, reads in markers:
+                if reads(text):
+                    cdk.Annotations.of(self).add_warning(
+                        f"watchkeeper: the app's {what} {path} reads the /aws/lambda "
+                        f"group of {target.label}, whose logs now go to "
+                        f"{target.log_group_display_name or 'another group'}; it will "
+                        "receive nothing new. Point it at the new group, or keep the "
+                        "function where it is with log_group= (README: 'Adding "
+                        "watchkeeper to a running app')."
+                    )
 
     def _build_metric_filters(self) -> None:
         """Health and security metrics from the logs, in the service's namespace.

@@ -210,8 +210,11 @@ class OrdersServiceStack(cdk.Stack):
         self.http_api = self._http_api()
         self._acknowledge_deliberate_choices()
         # One line monitors everything above (discovery finds every resource at synth).
+        # A new app (cdk.json enables useCdkManagedLogGroup): its functions move into the
+        # one service log group rather than keep the per-function groups CDK gives them.
         self.monitoring = ServiceMonitoring(
-            self, "Monitoring", service_name=service_name, alarm_emails=alarm_emails
+            self, "Monitoring", service_name=service_name, alarm_emails=alarm_emails,
+            move_cdk_managed_log_groups=True,
         )
 
     # ----------------------------------------------------------------------------------
