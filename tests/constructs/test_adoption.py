@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+import cdk_nag
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -23,6 +24,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from watchkeeper import ServiceMonitoring
 from watchkeeper.cli import main as cli_main
 from watchkeeper.testing.cfn import lint_template
+from watchkeeper.testing.nag import nag_findings
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -39,12 +41,8 @@ def _lambda_role(scope, cid, **kw):
     return iam.Role(scope, cid, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), **kw)
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    outdir = tmp_path_factory.mktemp("adoption")
-    app = cdk.App(outdir=str(outdir))
-    stack = cdk.Stack(app, "Shop", env=ENV)
-    mon = ServiceMonitoring(stack, "Monitoring", service_name="shop")
+def _build_shop(stack):
+    """The app's own resources (the same with and without watchkeeper)."""
     # A custom role that may write only to the function's own /aws/lambda group.
     checkout_role = _lambda_role(stack, "CheckoutRole")
     checkout_role.add_to_policy(iam.PolicyStatement(
@@ -94,6 +92,16 @@ def shop(tmp_path_factory):
         log_group_names=[f"/aws/lambda/{fns['unnamed'].function_name}"],
         query_lines=["fields @message"],
     )]])
+    return fns
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("adoption")
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Shop", env=ENV)
+    mon = ServiceMonitoring(stack, "Monitoring", service_name="shop")
+    fns = _build_shop(stack)
     # Another stack of the app watches the same group by its literal name.
     ops = cdk.Stack(app, "ShopOps", env=ENV)
     logs.MetricFilter(
@@ -253,6 +261,30 @@ def test_report_lists_the_changes_apart_from_what_watchkeeper_created(shop, caps
 
 def test_template_passes_cfn_lint(shop):
     assert lint_template(shop["json"]) == []
+
+
+def _app_findings(outdir, monitored):
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Shop", env=ENV)
+    if monitored:
+        ServiceMonitoring(stack, "Monitoring", service_name="shop")
+    _build_shop(stack)
+    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app),
+                                        cdk_nag.ServerlessChecks(app))
+    try:
+        app.synth()
+    except RuntimeError as error:  # the app's own resources have findings of their own
+        assert "ValidationFailed" in str(error)
+    return {(f.rule, f.path) for f in nag_findings(outdir)}
+
+
+def test_no_new_cdk_nag_finding_on_the_apps_resources(tmp_path_factory):
+    before = _app_findings(tmp_path_factory.mktemp("nag-before"), monitored=False)
+    after = _app_findings(tmp_path_factory.mktemp("nag-after"), monitored=True)
+    assert before  # the app has findings of its own, so the comparison means something
+    new = {f for f in after - before if not f[1].startswith("Shop/Monitoring")}
+    assert new == set()
+    assert not [f for f in after if f[1].startswith("Shop/Monitoring")]
 
 
 # --------------------------------------------------------------------------------------
