@@ -341,7 +341,9 @@ def test_cdk_managed_log_group_flag_does_not_leave_a_duplicate_group():
     ServiceMonitoring(stack, "M", service_name="svc")
     _fn(stack, "A")
     per_fn_stack = cdk.Stack(app, "PerFn")
-    ServiceMonitoring(per_fn_stack, "M", service_name="svc", log_group_per_function=True)
+    # another stage: two of one service in one app would fail the clash check
+    ServiceMonitoring(per_fn_stack, "M", service_name="svc", stage="per-fn",
+                      log_group_per_function=True)
     _fn(per_fn_stack, "B")
     groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
     assert [g["Properties"]["LogGroupName"] for g in groups.values()] == [
