@@ -99,8 +99,9 @@ class SavedQuery:
 
 
 def _in_service_folder(name: str) -> bool:
+    # The folder is the qualified name: ``orders/`` or, with a stage, ``orders-prod/``.
     service, _, short_name = name.partition("/")
-    return bool(schema.SERVICE_NAME_RE.match(service)) and bool(short_name)
+    return bool(schema.QUALIFIED_NAME_RE.match(service)) and bool(short_name)
 
 
 def queries_from_account(client: Any, service: str | None = None) -> list[SavedQuery]:
@@ -623,7 +624,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run a saved Logs Insights query and print its results. "
         "Parameters written {{name}} in the query are filled with --param name=value.",
     )
-    query.add_argument("first", metavar="SERVICE", help="the service (or SERVICE/NAME)")
+    query.add_argument(
+        "first",
+        metavar="SERVICE",
+        help="the service, <service>-<stage> for a service with a stage (or SERVICE/NAME)",
+    )
     query.add_argument(
         "second",
         nargs="?",

@@ -251,6 +251,8 @@ class MonitoredService:
     monitored: tuple[tuple[str, tuple[str, ...]], ...]
     #: what watchkeeper changed on the app's own resources: (kind, resource, detail)
     changes: tuple[tuple[str, str, str], ...] = ()
+    #: the service's stage (its names are ``<service>-<stage>``); None without one
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -528,6 +530,8 @@ def _monitored_services(
         found.append(
             MonitoredService(
                 service=render(service.get(TemplateMetadata.SERVICE)) or "?",
+                stage=(render(service[TemplateMetadata.STAGE]) or None)
+                if service.get(TemplateMetadata.STAGE) is not None else None,
                 monitored=tuple(
                     (kind, tuple(_name(item, "?") for item in _as_list(monitored[kind])))
                     for kind in kinds
@@ -702,7 +706,11 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
                 "alarms_detail": [alarm.as_json() for alarm in contents.alarms],
                 "names": {key: list(values) for key, values in contents.names.items()},
                 "monitored": [
-                    {"service": s.service, "monitored": {k: list(v) for k, v in s.monitored}}
+                    {
+                        "service": s.service,
+                        **({"stage": s.stage} if s.stage else {}),
+                        "monitored": {k: list(v) for k, v in s.monitored},
+                    }
                     for s in contents.services
                 ],
                 # Changes to the app's own resources: not created by watchkeeper, not priced.
@@ -847,7 +855,8 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
     for nested in contents.nested_stacks:
         out.append(f"  nested stack {nested.logical_id}: {nested.template or 'not in assembly'}")
     for service in contents.services:
-        out.append(f"  service {service.service} monitors:")
+        stage = f" (stage {service.stage})" if service.stage else ""
+        out.append(f"  service {service.service}{stage} monitors:")
         for kind, items in service.monitored:
             out.append(f"    {kind.replace('_', ' ')} ({len(items)}): {', '.join(items)}")
         out.append(f"  service {service.service} changed on the app's resources "

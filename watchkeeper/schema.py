@@ -461,6 +461,42 @@ SERVICE_NAME_RULE: Final = (
 )
 
 
+#: Longest qualified name ``<service>-<stage>``. The tightest limit on a name built from it
+#: is SQS's 80 characters for the alarm delivery queue ``<name>-alarm-delivery-archive``;
+#: every other name stays well inside its own limit (alarm and dashboard names and query
+#: definitions 255, SNS topics 256, log groups 512, metric namespaces 255).
+MAX_QUALIFIED_NAME_LENGTH: Final = 80 - len("-alarm-delivery-archive")
+STAGE_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+STAGE_RULE: Final = (
+    "lower-case letters, digits and '-', starting and ending with a letter or digit, and "
+    f"'<service_name>-<stage>' at most {MAX_QUALIFIED_NAME_LENGTH} characters"
+)
+#: What a qualified name (``<service>`` or ``<service>-<stage>``) looks like: the readers of
+#: deployed names (``watchkeeper queries``, ``query``, ``trace``) recognise folders by it.
+QUALIFIED_NAME_RE: Final = re.compile(
+    rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_QUALIFIED_NAME_LENGTH - 2}}}[a-z0-9])?$"
+)
+
+
+def qualified_name(service: str, stage: str | None = None) -> str:
+    """The name every physical name of a service is built from: ``<service>-<stage>``, or
+    ``<service>`` without a stage (names then stay as they were before stages existed).
+
+    The functions below take this qualified name where they say ``service``: with stage
+    ``prod`` the service log group of ``orders`` is ``/watchkeeper/orders-prod/functions``,
+    its namespace ``Watchkeeper/orders-prod``, its topic ``orders-prod-alarms``, its alarms
+    ``orders-prod-<resource>-<check>``, its saved queries ``orders-prod/<query>``.
+    """
+    return f"{service}-{stage}" if stage else service
+
+
+def stage_from_name(name: str) -> str:
+    """A CDK Stage's or Serverless stage's name mapped into the allowed form: lower case,
+    every run of characters other than letters and digits becomes one ``-``, no ``-`` at
+    either end (``Prod`` -> ``prod``, ``EU_Prod.1`` -> ``eu-prod-1``). May be empty."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
 def metric_namespace(service: str) -> str:
     """CloudWatch namespace of the metrics taken from a service's logs."""
     return f"Watchkeeper/{service}"
@@ -500,6 +536,9 @@ class TemplateMetadata:
     KEY: Final = "Watchkeeper"
     SERVICES: Final = "services"
     SERVICE: Final = "service"
+    #: the service's stage, present only when it has one (names then use
+    #: ``qualified_name(service, stage)``)
+    STAGE: Final = "stage"
     MONITORED: Final = "monitored"
     #: what was changed on the app's own resources: ``[{kind, resource, detail}]``
     CHANGES: Final = "changes"
@@ -527,15 +566,21 @@ def api_access_log_group_name(service: str) -> str:
     return f"/watchkeeper/{service}/api-access"
 
 
-def state_machine_log_group_name(service: str, key: str) -> str:
-    """Name of a state machine's log group.
+def state_machine_log_group_name(service: str, key: str, stage: str | None = None) -> str:
+    """Name of a state machine's log group: ``/aws/vendedlogs/states/<qualified>-<key>``,
+    without the qualified or service name the key may start with.
 
     Under ``/aws/vendedlogs/`` because CloudWatch Logs then does not add a statement to
     the account's log resource policy per group (that policy is limited to 5,120
     characters, which a few dozen state machines would fill).
     """
-    name = key[len(service) + 1 :] if key.startswith(f"{service}-") else key
-    return f"/aws/vendedlogs/states/{service}-{name}"
+    qualified = qualified_name(service, stage)
+    name = key
+    for prefix in dict.fromkeys((f"{qualified}-", f"{service}-")):
+        if key.startswith(prefix):
+            name = key[len(prefix) :]
+            break
+    return f"/aws/vendedlogs/states/{qualified}-{name}"
 
 
 def subscription_filter_name(service: str, index: int) -> str:

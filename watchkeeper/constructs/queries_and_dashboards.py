@@ -174,7 +174,7 @@ def dashboard_inputs(mon: ServiceMonitoring, settings: InsightsSettings) -> Dash
         )
 
     return DashboardInputs(
-        service=mon.service_name,
+        service=mon.qualified_name,
         functions=tuple(
             FunctionRow(escape_literal(t.label), writer.ref(t.function_name), t.timeout_seconds)
             for t in sorted(mon.functions, key=lambda t: t.key)
@@ -216,7 +216,7 @@ def build(mon: ServiceMonitoring, settings: InsightsSettings) -> dict[str, list[
         created["anomaly_detectors"] = add_anomaly_detectors(
             _child(mon, "LogAnomalyDetection"),
             mon.log_groups,
-            service=mon.service_name,
+            service=mon.qualified_name,
             encryption_key=mon.log_settings.encryption_key,
         )
     if settings.saved_queries:
@@ -224,7 +224,7 @@ def build(mon: ServiceMonitoring, settings: InsightsSettings) -> dict[str, list[
         groups = [value for _, value in service_log_groups(mon, writer)]
         created["queries"] = create_saved_queries(
             _child(mon, "SavedQueries"),
-            service=mon.service_name,
+            service=mon.qualified_name,
             log_group_names=groups,
             queries=(*CATALOGUE, *settings.extra_queries),
         )

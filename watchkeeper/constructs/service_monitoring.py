@@ -121,6 +121,13 @@ class ServiceMonitoring(Construct):
     """Logging and monitoring for one serverless service.
 
     :param service_name: required; 1-40 of ``[a-z0-9-]``, used in every name.
+    :param stage: the deployment stage (``dev``, ``prod``, a branch), for several stages of
+        one service in one account and region: every physical name is then built from
+        ``<service>-<stage>`` (``schema.qualified_name``), e.g.
+        ``/watchkeeper/orders-prod/functions``, ``Watchkeeper/orders-prod``,
+        ``orders-prod-alarms``. ``[a-z0-9-]``, with the service name at most 57 characters;
+        ``""``: no stage. Default: the name of the enclosing ``cdk.Stage`` (lower-cased, other
+        characters mapped to ``-``), else none (names without a stage).
     :param alarm_emails: email addresses subscribed to the alarm topic. Default: none.
     :param discover: find every supported resource in the enclosing stack. Default: True.
     :param exclude: constructs never to monitor (with their children). Default: none.
@@ -161,7 +168,8 @@ class ServiceMonitoring(Construct):
         checked by ``watchkeeper.insights``. Default: none.
     :param dashboards: create the operations and the security dashboard. Default: True.
     :param dashboard_name_prefix: dashboard names are ``<prefix>-operations`` and
-        ``<prefix>-security`` (``-2``... when split). Default: the service name.
+        ``<prefix>-security`` (``-2``... when split). Default: the qualified name
+        (``<service>`` or ``<service>-<stage>``).
     :param operations_widgets: ``dashboard_layout.Widget``s appended to the operations
         dashboard. Default: none.
     :param security_widgets: ``Widget``s appended to the security dashboard. Default: none.
@@ -197,7 +205,7 @@ class ServiceMonitoring(Construct):
     :param ship_logs_excluded_log_groups: account-policy mode: log groups never
         subscribed (the destination's own logs, to avoid loops). Default: none.
     :param alarm_topic: an SNS topic of your own for alarm actions. Default: a topic
-        ``<service>-alarms`` created here, encrypted with a new customer-managed KMS key
+        ``<qualified name>-alarms`` created here, encrypted with a new customer-managed KMS key
         (rotation on) that CloudWatch may use, TLS enforced.
     :param alarm_overrides: ``{"<kind>.<check>": AlarmSettings(...)}`` applied to every
         resource of that kind (e.g. ``"function.errors"``, ``"queue.age"``,
@@ -220,6 +228,7 @@ class ServiceMonitoring(Construct):
         construct_id: str,
         *,
         service_name: str,
+        stage: str | None = None,
         alarm_emails: Sequence[str] | None = None,
         discover: bool = True,
         exclude: Sequence[IConstruct] = (),
@@ -263,6 +272,10 @@ class ServiceMonitoring(Construct):
         self.service_name: str = require_pattern(
             service_name, "service_name", schema.SERVICE_NAME_RE, schema.SERVICE_NAME_RULE
         )
+        #: The stage names are qualified with (None: no stage).
+        self.stage: str | None = _resolve_stage(self, stage, self.service_name)
+        #: ``<service>-<stage>`` or ``<service>``: every physical name is built from it.
+        self.qualified_name: str = schema.qualified_name(self.service_name, self.stage)
         self.alarm_emails: tuple[str, ...] = require_emails(alarm_emails, "alarm_emails")
         self.application_log_level = require_one_of(
             application_log_level, "application_log_level", schema.APPLICATION_LOG_LEVELS
@@ -334,7 +347,7 @@ class ServiceMonitoring(Construct):
         self.include_cdk_internal_functions = bool(include_cdk_internal_functions)
         self.log_group_per_function = bool(log_group_per_function)
         self._excluded_paths = tuple(c.node.path for c in exclude)
-        self.namespace = schema.metric_namespace(self.service_name)
+        self.namespace = schema.metric_namespace(self.qualified_name)
 
         #: Every log group created or referenced, service log group first.
         self.log_groups: list[logs.ILogGroup] = []
@@ -344,7 +357,7 @@ class ServiceMonitoring(Construct):
             name = validate_log_group_name(
                 log_group_name
                 if log_group_name is not None
-                else schema.service_log_group_name(self.service_name),
+                else schema.service_log_group_name(self.qualified_name),
                 "log_group_name",
             )
             self.service_log_group = create_log_group(
@@ -406,6 +419,8 @@ class ServiceMonitoring(Construct):
             chatbot_slack=chatbot_slack,
             notify_ok=notify_ok,
         )
+        _claim_names(self, log_group_name=log_group_name, dashboards=dashboards,
+                     dashboard_name_prefix=dashboard_name_prefix)
         cdk.Aspects.of(Construct(self, "Finalize")).add(_FinalizeAtSynth(self))
 
     # ----------------------------------------------------------------------------------
@@ -757,7 +772,7 @@ class ServiceMonitoring(Construct):
         #: The key that encrypts the topic watchkeeper created (None with alarm_topic).
         self.topic_key: kms.Key | None = None
         if alarm_topic is None:
-            alarm_topic, self.topic_key = create_alarm_topic(self, self.service_name)
+            alarm_topic, self.topic_key = create_alarm_topic(self, self.qualified_name)
         #: The SNS topic every alarm action goes to.
         self.topic: sns.ITopic = alarm_topic
         self._topic_arn: str = alarm_topic.topic_arn
@@ -765,7 +780,7 @@ class ServiceMonitoring(Construct):
         self.alarm_delivery_dlq: sqs.Queue | None = None
         if self.alarm_emails:
             self.alarm_delivery_dlq = create_delivery_dlq(
-                self, self.service_name, self._topic_arn, self.topic_key
+                self, self.qualified_name, self._topic_arn, self.topic_key
             )
             subscribe_emails(self, self._topic_arn, self.alarm_emails,
                              self.alarm_delivery_dlq.queue_arn)
@@ -777,7 +792,7 @@ class ServiceMonitoring(Construct):
             self.monitor_queue(self.alarm_delivery_dlq, is_dead_letter_queue=True,
                                alarms=warning)
         if chatbot_slack is not None:
-            connect_slack(self, self.service_name, alarm_topic, *chatbot_slack)
+            connect_slack(self, self.qualified_name, alarm_topic, *chatbot_slack)
 
     def _set_function_overrides(
         self, target: FunctionTarget, overrides: dict[str, AlarmSettings]
@@ -1079,7 +1094,7 @@ class ServiceMonitoring(Construct):
             # Text (the service log group holds JSON only, which its filters read) or
             # log_group_per_function. Created here, never in a nested shard: a named,
             # retained log group must never move between stacks.
-            display_name = schema.function_log_group_name(self.service_name, target.key)
+            display_name = schema.function_log_group_name(self.qualified_name, target.key)
             group = create_log_group(
                 self, f"{target.key}-LogGroup", name=display_name,
                 settings=self.log_settings, purpose=f"the logs of {target.label}")
@@ -1202,7 +1217,7 @@ class ServiceMonitoring(Construct):
             self.api_access_log_group = create_log_group(
                 self,
                 "ApiAccessLogGroup",
-                name=schema.api_access_log_group_name(self.service_name),
+                name=schema.api_access_log_group_name(self.qualified_name),
                 settings=self.log_settings,
                 purpose=f"the API access logs of service {self.service_name}",
             )
@@ -1249,7 +1264,8 @@ class ServiceMonitoring(Construct):
             group = create_log_group(
                 self,
                 f"{target.key}-StateMachineLogGroup",
-                name=schema.state_machine_log_group_name(self.service_name, target.key),
+                name=schema.state_machine_log_group_name(
+                    self.service_name, target.key, self.stage),
                 settings=self.log_settings,
                 purpose=f"the execution logs of {target.label}",
             )
@@ -1269,7 +1285,7 @@ class ServiceMonitoring(Construct):
             return
         if settings.mode == "account-policy":
             self.account_subscription_policy = create_account_subscription_policy(
-                self, "AccountSubscriptionPolicy", service_name=self.service_name,
+                self, "AccountSubscriptionPolicy", service_name=self.qualified_name,
                 settings=settings,
             )
             return
@@ -1279,7 +1295,7 @@ class ServiceMonitoring(Construct):
         ]
         self.subscription_filters = ship_log_groups(
             Construct(self, "LogShipping"),
-            service_name=self.service_name,
+            service_name=self.qualified_name,
             log_groups=groups,
             settings=settings,
         )
@@ -1303,9 +1319,12 @@ class ServiceMonitoring(Construct):
         existing = stack.template_options.metadata or {}
         block = dict(existing.get("Watchkeeper") or {"services": []})
         services = list(block.get("services", []))
+        entry: dict[str, Any] = {"service": self.service_name}
+        if self.stage:
+            entry["stage"] = self.stage
         services.append(
             {
-                "service": self.service_name,
+                **entry,
                 "monitored": {
                     "functions": [t.function_name for t in self.functions],
                     "http_apis": [t.api_id for t in self.http_apis],
@@ -1348,6 +1367,82 @@ class ServiceMonitoring(Construct):
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
+
+
+def _resolve_stage(scope: Construct, stage: str | None, service: str) -> str | None:
+    """The validated stage: ``stage=``, else the enclosing ``cdk.Stage``'s name mapped into
+    the allowed form, else None. ``stage=""`` means no stage, even inside a ``cdk.Stage``."""
+    limit = schema.MAX_QUALIFIED_NAME_LENGTH
+    if stage is None:
+        enclosing = cdk.Stage.of(scope)
+        # The App is a Stage too, with an empty name: only a real cdk.Stage gives one.
+        stage_name = enclosing.stage_name if enclosing is not None else ""
+        if not stage_name:
+            return None
+        mapped = schema.stage_from_name(stage_name)
+        if not mapped or len(schema.qualified_name(service, mapped)) > limit:
+            raise ValueError(
+                f"stage: the enclosing cdk.Stage {stage_name!r} gives the stage {mapped!r}, "
+                f"which is not allowed ({schema.STAGE_RULE}); pass stage= (a shorter name, "
+                'or "" for none)'
+            )
+        return mapped
+    if stage == "":
+        return None
+    if (
+        not isinstance(stage, str)
+        or not schema.STAGE_RE.match(stage)
+        or len(schema.qualified_name(service, stage)) > limit
+    ):
+        room = limit - len(service) - 1
+        raise ValueError(
+            f"stage={stage!r} is not allowed: {schema.STAGE_RULE} (with "
+            f"service_name={service!r}: at most {room} characters)"
+        )
+    return stage
+
+
+#: Attribute of the App root under which the names claimed by every ServiceMonitoring of
+#: that app are kept: an app's own state, so nothing leaks from one app (or test) to another.
+_CLAIMS_ATTRIBUTE = "_watchkeeper_name_claims"
+
+
+def _claim_names(mon: ServiceMonitoring, *, log_group_name: str | None, dashboards: bool,
+                 dashboard_name_prefix: str | None) -> None:
+    """Refuse a second ServiceMonitoring whose physical names would be the same as an
+    earlier one's in the same account and region (any stack or cdk.Stage of the app)."""
+    stack = mon.stack
+    account, region = stack.account, stack.region
+    claims = [("the names built from", mon.qualified_name)]
+    if mon.service_log_group is not None and log_group_name is not None:
+        # (the default name is built from the qualified name, claimed above)
+        claims.append(("the log group", log_group_name))
+    if dashboards:
+        claims.append(("the dashboards", f"{dashboard_name_prefix or mon.qualified_name}-*"))
+    root: Any = mon.node.root
+    registry: dict[tuple[str, str], list[tuple[str, str, str]]] | None = getattr(
+        root, _CLAIMS_ATTRIBUTE, None)
+    if registry is None:
+        registry = {}
+        setattr(root, _CLAIMS_ATTRIBUTE, registry)
+    path = mon.node.path
+    for what, name in claims:
+        for other_path, other_account, other_region in registry.get((what, name), []):
+            if _may_be_same(account, other_account) and _may_be_same(region, other_region):
+                raise ValueError(
+                    f"ServiceMonitoring {path} and {other_path} would both create {what} "
+                    f"{name!r} in the same account and region (an environment-agnostic stack "
+                    "may deploy anywhere): the second deployment would fail with 'already "
+                    "exists' or share alarms and metrics with the first. Give each one a "
+                    'stage= (e.g. stage="dev" and stage="prod"), or a different service_name'
+                )
+    for what, name in claims:
+        registry.setdefault((what, name), []).append((path, account, region))
+
+
+def _may_be_same(value: str, other: str) -> bool:
+    """Two accounts (or regions) may be the same unless both are known and differ."""
+    return cdk.Token.is_unresolved(value) or cdk.Token.is_unresolved(other) or value == other
 
 
 def _literal(scope: IConstruct, value: Any) -> str | None:

@@ -22,6 +22,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from watchkeeper import schema
 from watchkeeper.constructs.placement import (
     DEFAULT_SHARD_COUNT,
     MAX_SHARD_COUNT,
@@ -50,8 +51,13 @@ class MonitoringStack(cdk.Stack):
         ``serverless_yml`` must be given).
     :param serverless_yml: path of a Serverless Framework ``serverless.yml`` whose
         functions are monitored (service, stage and naming rules applied). Default: none.
-    :param stage: the Serverless stage, for ``serverless_yml``. Default: the file's
-        ``provider.stage``, else ``dev``.
+    :param stage: the stage of the monitored service. With ``serverless_yml`` it is the
+        Serverless stage (function names ``<service>-<stage>-<key>``), and the stage the
+        monitoring's names are qualified with too (``ServiceMonitoring(stage=)``, mapped
+        into ``[a-z0-9-]``): dev and prod of one service deploy side by side. With
+        ``function_names`` it is ``ServiceMonitoring(stage=)``. Default: with
+        ``serverless_yml`` the file's ``provider.stage``, else ``dev``; with
+        ``function_names`` the enclosing ``cdk.Stage``'s name, else none.
     :param function_timeouts: seconds per function name, for the duration alarm (the
         definition of a function deployed elsewhere is not visible). Default: none.
     :param shard_count: nested stacks that per-function resources are spread over.
@@ -98,7 +104,9 @@ class MonitoringStack(cdk.Stack):
         # ... for the nested stacks too (they read the setting from context).
         self.node.set_context("@aws-cdk/core:suppressTemplateIndentation", True)
         self.shard_count = validate_shard_count(shard_count)
-        names, file_timeouts = self._function_names(function_names, serverless_yml, stage)
+        names, file_timeouts, monitoring_stage = self._function_names(
+            function_names, serverless_yml, stage
+        )
         # Timeouts given in serverless.yml, overridden by function_timeouts.
         timeouts = {**file_timeouts, **(function_timeouts or {})}
         unknown = sorted(set(timeouts) - set(names))
@@ -111,6 +119,7 @@ class MonitoringStack(cdk.Stack):
             self,
             "Monitoring",
             service_name=service_name,
+            stage=monitoring_stage,
             alarm_emails=alarm_emails,
             discover=False,
             # Functions deployed elsewhere keep their /aws/lambda/<name> groups.
@@ -135,7 +144,8 @@ class MonitoringStack(cdk.Stack):
     @staticmethod
     def _function_names(
         function_names: Sequence[str] | None, serverless_yml: str | None, stage: str | None
-    ) -> tuple[list[str], dict[str, int]]:
+    ) -> tuple[list[str], dict[str, int], str | None]:
+        """Function names, timeouts from the file, and the stage to qualify names with."""
         if function_names is not None and serverless_yml is not None:
             raise ValueError("give either function_names or serverless_yml, not both")
         if serverless_yml is not None:
@@ -146,6 +156,13 @@ class MonitoringStack(cdk.Stack):
             file_timeouts = {
                 f.name: f.timeout_seconds for f in config.functions if f.timeout_seconds
             }
+            # The deployed functions belong to this Serverless stage: so do their alarms.
+            stage = schema.stage_from_name(config.stage)
+            if not stage:
+                raise ValueError(
+                    f"stage: the Serverless stage {config.stage!r} of {serverless_yml} has no "
+                    "letter or digit; pass stage="
+                )
         elif function_names is not None:
             file_timeouts = {}
             if isinstance(function_names, str):
@@ -169,4 +186,4 @@ class MonitoringStack(cdk.Stack):
             if name in seen:
                 raise ValueError(f"function_names contains {name!r} twice")
             seen.add(name)
-        return names, file_timeouts
+        return names, file_timeouts, stage

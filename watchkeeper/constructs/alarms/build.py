@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def plan_all(mon: ServiceMonitoring) -> list[AlarmPlan]:
     """Every alarm plan of ``mon``, in a stable order (no CDK objects created)."""
     ctx = PlanContext(
-        service=mon.service_name,
+        service=mon.qualified_name,
         kind_overrides=mon.alarm_overrides,
         concurrency_limit=mon.concurrency_limit,
         duration_threshold_share=mon.duration_threshold_share,
@@ -52,18 +52,20 @@ def plan_all(mon: ServiceMonitoring) -> list[AlarmPlan]:
         plans += plan_table(t, ctx)
     for s in mon.state_machines:
         plans += plan_state_machine(s, ctx)
-    _shorten_names(plans, mon.service_name)
+    _shorten_names(plans, mon.qualified_name, mon.service_name)
     return plans
 
 
-def _shorten_names(plans: list[AlarmPlan], service: str) -> None:
-    """``orders-orders-create-errors`` -> ``orders-create-errors``: drop the service name
-    from a resource key that starts with it, unless that would collide with another key."""
+def _shorten_names(plans: list[AlarmPlan], *names: str) -> None:
+    """``orders-orders-create-errors`` -> ``orders-create-errors``: drop the qualified or
+    service name (the first of ``names`` it starts with) from a resource key, unless that
+    would collide with another key."""
     keys = {p.resource_key for p in plans}
-    prefix = f"{service}-"
+    prefixes = [f"{name}-" for name in dict.fromkeys(names)]
     for plan in plans:
         key = plan.resource_key
-        if key.startswith(prefix) and key[len(prefix):] and key[len(prefix):] not in keys:
+        prefix = next((p for p in prefixes if key.startswith(p)), None)
+        if prefix is not None and key[len(prefix):] and key[len(prefix):] not in keys:
             plan.name_key = key[len(prefix):]
 
 
@@ -92,7 +94,7 @@ def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlar
         if not direct:
             children.append((plan.name, cfn))
     composites = build_health_composite(
-        scope, mon.service_name, children, alarm_actions=actions, ok_actions=ok_actions
+        scope, mon.qualified_name, children, alarm_actions=actions, ok_actions=ok_actions
     )
     for index, (name, composite, child_names) in enumerate(composites):
         top = index == 0
