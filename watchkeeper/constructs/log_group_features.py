@@ -22,6 +22,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from watchkeeper.constructs.resource_logging import log_group_destination_arn
 from watchkeeper.schema import Field, PowertoolsField
 
 #: Indexed by default: the fields the forensics queries filter with ``=``.
@@ -96,19 +97,26 @@ def add_anomaly_detectors(
     service: str,
     encryption_key: kms.IKey | None = None,
 ) -> list[logs.CfnLogAnomalyDetector]:
-    """One anomaly detector per created log group (a detector watches one group)."""
+    """One anomaly detector per created log group (a detector watches one group).
+
+    ``LogGroupArnList`` takes the group's ARN without the ``:*`` that the group's ``Arn``
+    attribute ends in: CloudWatch Logs rejects the wildcard form. With ``encryption_key``
+    the detectors' data is encrypted with it; the key's policy must allow it
+    (``log_groups.grant_anomaly_detectors_use_of_key``).
+    """
     detectors = []
     for index, group in enumerate(created_log_groups(groups), start=1):
         suffix = "" if index == 1 else f"-{index}"
-        detectors.append(
-            logs.CfnLogAnomalyDetector(
-                scope,
-                f"AnomalyDetector{suffix}",
-                detector_name=f"{service}-logs{suffix}",
-                log_group_arn_list=[group.log_group_arn],
-                evaluation_frequency=ANOMALY_EVALUATION_FREQUENCY,
-                anomaly_visibility_time=ANOMALY_VISIBILITY_DAYS,
-                kms_key_id=encryption_key.key_arn if encryption_key is not None else None,
-            )
+        detector = logs.CfnLogAnomalyDetector(
+            scope,
+            f"AnomalyDetector{suffix}",
+            detector_name=f"{service}-logs{suffix}",
+            log_group_arn_list=[log_group_destination_arn(group)],
+            evaluation_frequency=ANOMALY_EVALUATION_FREQUENCY,
+            anomaly_visibility_time=ANOMALY_VISIBILITY_DAYS,
+            kms_key_id=encryption_key.key_arn if encryption_key is not None else None,
         )
+        # A literal group name leaves no reference in the ARN: the group must exist first.
+        detector.node.add_dependency(group)
+        detectors.append(detector)
     return detectors

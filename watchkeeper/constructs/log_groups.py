@@ -157,6 +157,16 @@ class LogGroupSettings:
         )
 
 
+#: What CloudWatch Logs needs of a customer-managed key (the AWS guide's key policy).
+_LOGS_KEY_ACTIONS: tuple[str, ...] = (
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+)
+
+
 def _grant_logs_use_of_key(key: kms.IKey) -> None:
     """Let CloudWatch Logs in this region use ``key`` for log groups of this account.
 
@@ -168,13 +178,7 @@ def _grant_logs_use_of_key(key: kms.IKey) -> None:
         iam.PolicyStatement(
             sid="AllowCloudWatchLogsUse",
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
+            actions=list(_LOGS_KEY_ACTIONS),
             resources=["*"],
             conditions={
                 "ArnLike": {
@@ -185,6 +189,38 @@ def _grant_logs_use_of_key(key: kms.IKey) -> None:
             },
         )
     )
+
+
+#: Encryption-context keys CloudWatch Logs sets when it encrypts an anomaly detector's
+#: data: the detector ARN is under both (the AWS guide's key policy names the two).
+_ANOMALY_DETECTOR_CONTEXT_KEYS: tuple[str, ...] = (
+    "kms:EncryptionContext:aws:logs:arn",
+    "kms:EncryptionContext:aws-crypto-ec:aws:logs:arn",
+)
+
+
+def grant_anomaly_detectors_use_of_key(key: kms.IKey) -> list[iam.PolicyStatement]:
+    """Let CloudWatch Logs in this region encrypt anomaly detectors of this account with
+    ``key`` (a separate step from log groups: the encryption context names the detector,
+    whose ARN ends in an id CloudWatch generates, hence ``anomaly-detector:*``).
+
+    Returns the statements added to the key's policy: none for an imported key, whose
+    policy this app cannot change (it must already allow this, as for log groups).
+    """
+    stack = cdk.Stack.of(key)
+    detectors = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:anomaly-detector:*"
+    added = []
+    for index, context_key in enumerate(_ANOMALY_DETECTOR_CONTEXT_KEYS, start=1):
+        statement = iam.PolicyStatement(
+            sid=f"AllowCloudWatchLogsAnomalyDetectors{index}",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=list(_LOGS_KEY_ACTIONS),
+            resources=["*"],
+            conditions={"ArnLike": {context_key: detectors}},
+        )
+        if key.add_to_resource_policy(statement).statement_added:
+            added.append(statement)
+    return added
 
 
 def create_log_group(
@@ -230,6 +266,7 @@ __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "LogGroupSettings",
     "create_log_group",
+    "grant_anomaly_detectors_use_of_key",
     "retention_days_of",
     "validate_log_group_name",
 ]

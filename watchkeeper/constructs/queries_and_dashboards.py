@@ -25,6 +25,7 @@ from watchkeeper.constructs.log_group_features import (
     apply_field_indexes,
     validate_field_indexes,
 )
+from watchkeeper.constructs.log_groups import grant_anomaly_detectors_use_of_key
 from watchkeeper.constructs.saved_queries import create_saved_queries, validate_extra_queries
 from watchkeeper.dashboard_layout import DASHBOARD_NAME_RE, Widget
 from watchkeeper.queries import CATALOGUE, SavedQuery
@@ -210,15 +211,20 @@ def _escape_widget(widget: Widget, writer: SubWriter) -> Widget:
 
 def build(mon: ServiceMonitoring, settings: InsightsSettings) -> dict[str, list[Any]]:
     """Create everything; returns the created resources by kind."""
-    created: dict[str, list[Any]] = {"queries": [], "dashboards": [], "anomaly_detectors": []}
+    created: dict[str, list[Any]] = {
+        "queries": [], "dashboards": [], "anomaly_detectors": [], "key_policy_statements": []
+    }
     apply_field_indexes(mon.log_groups, settings.field_indexes)
     if settings.log_anomaly_detection:
+        key = mon.log_settings.encryption_key
         created["anomaly_detectors"] = add_anomaly_detectors(
             _child(mon, "LogAnomalyDetection"),
             mon.log_groups,
             service=mon.qualified_name,
-            encryption_key=mon.log_settings.encryption_key,
+            encryption_key=key,
         )
+        if created["anomaly_detectors"] and key is not None:
+            created["key_policy_statements"] = grant_anomaly_detectors_use_of_key(key)
     if settings.saved_queries:
         writer = SubWriter(mon)
         groups = [value for _, value in service_log_groups(mon, writer)]

@@ -394,6 +394,9 @@ class ServiceMonitoring(Construct):
         self.saved_queries: list[Any] = []
         #: The log anomaly detectors created (``aws_logs.CfnLogAnomalyDetector``).
         self.anomaly_detectors: list[Any] = []
+        #: Statements added to ``encryption_key``'s policy so that CloudWatch Logs may
+        #: encrypt the anomaly detectors with it (none for an imported key), at synth.
+        self.anomaly_detector_key_statements: list[Any] = []
 
         #: Where per-resource resources (alarms, filters) go; MonitoringStack shards them
         #: into nested stacks. None: this construct.
@@ -1362,6 +1365,7 @@ class ServiceMonitoring(Construct):
         self.saved_queries.extend(created["queries"])
         self.dashboards.extend(created["dashboards"])
         self.anomaly_detectors.extend(created["anomaly_detectors"])
+        self.anomaly_detector_key_statements.extend(created["key_policy_statements"])
 
 
 # --------------------------------------------------------------------------------------

@@ -133,8 +133,10 @@ def test_queue_age_and_dead_letter_queue_from_redrive_policy(reference):
 
 
 def test_table_throttles_and_system_errors_summed_over_operations(reference):
-    assert _props(reference, "orders-table-read-throttles")["MetricName"] == "ReadThrottleEvents"
-    assert _props(reference, "orders-table-write-throttles")["MetricName"] == "WriteThrottleEvents"
+    for check, metric in (("read", "ReadThrottleEvents"), ("write", "WriteThrottleEvents")):
+        props = _props(reference, f"orders-table-{check}-throttles")
+        assert props["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] == metric
+        assert props["Metrics"][-1]["Expression"] == "FILL(m1, 0)"
     table_alarms = [a for a in reference.mon.alarm_details if a.check.startswith("table.")]
     assert {a.check for a in table_alarms} == {
         "table.read_throttles", "table.write_throttles", "table.system_errors"}
@@ -143,7 +145,7 @@ def test_table_throttles_and_system_errors_summed_over_operations(reference):
     operations = [m["MetricStat"]["Metric"]["Dimensions"][1]["Value"]
                   for m in system["Metrics"] if "MetricStat" in m]
     assert len(operations) == 10 and "GetItem" in operations
-    assert system["Metrics"][-1]["Expression"].startswith("SUM([m1, m2")
+    assert system["Metrics"][-1]["Expression"].startswith("FILL(SUM([m1, m2")
 
 
 def test_state_machine_alarms(reference):

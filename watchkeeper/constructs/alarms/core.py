@@ -182,18 +182,23 @@ def render(
             },
         ]
         props["threshold_metric_id"] = "ad1"
-    elif plan.expression is not None:
-        if len(plan.math_metrics) > MAX_MATH_METRICS:
+    elif plan.expression is not None or check.missing_as_zero:
+        # A single metric read as missing-as-zero is the math alarm FILL(m1, 0).
+        math_metrics = plan.math_metrics or ((plan.metric,) if plan.metric else ())
+        expression = plan.expression or "m1"
+        if check.missing_as_zero:
+            expression = f"FILL({expression}, 0)"
+        if len(math_metrics) > MAX_MATH_METRICS:
             raise ValueError(
-                f"alarm {name}: metric math uses {len(plan.math_metrics)} metrics; CloudWatch "
+                f"alarm {name}: metric math uses {len(math_metrics)} metrics; CloudWatch "
                 f"allows at most {MAX_MATH_METRICS} in one alarm"
             )
         queries = [
             _stat_query(f"m{i}", m, s.statistic, s.period, False)
-            for i, m in enumerate(plan.math_metrics, start=1)
+            for i, m in enumerate(math_metrics, start=1)
         ]
         queries.append(
-            {"id": "e1", "expression": plan.expression, "label": check.title, "returnData": True}
+            {"id": "e1", "expression": expression, "label": check.title, "returnData": True}
         )
         props["metrics"] = queries
         props["threshold"] = threshold

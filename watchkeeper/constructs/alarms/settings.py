@@ -49,7 +49,10 @@ class Check:
 
     ``anomaly``: an anomaly-detection alarm; ``threshold`` is then the band width in
     standard deviations. ``statistics``: the statistics an override may choose (empty:
-    fixed, e.g. for metric math).
+    fixed, e.g. for metric math). ``missing_as_zero``: the alarm reads its metric through
+    ``FILL(..., 0)``, for namespaces whose alarms ignore ``TreatMissingData`` (AWS/DynamoDB:
+    CloudWatch keeps such an alarm in its state while data is missing, so a sparse metric
+    would leave it in ALARM for good).
     """
 
     kind: str
@@ -71,6 +74,7 @@ class Check:
     minimum: float = 0.0
     maximum: float | None = None
     anomaly: bool = False
+    missing_as_zero: bool = False
     statistics: tuple[str, ...] = ()
     #: Created without being asked for only under the condition in ``when`` (docs).
     when: str = "always"
@@ -167,12 +171,14 @@ CHECKS: tuple[Check, ...] = (
        "ApproximateNumberOfMessagesVisible", "Maximum", 0, GT, 60, 1, 1, _NB, "critical",
        "messages", _Q.RECENT_ERRORS, when="a dead-letter queue"),
     # DynamoDB tables (AWS/DynamoDB, TableName)
+    # (missing data filled with 0: CloudWatch ignores TreatMissingData for AWS/DynamoDB)
     _c("table", "read_throttles", "read throttle events", "ReadThrottleEvents", "Sum", 0, GT,
-       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS),
+       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS, missing_as_zero=True),
     _c("table", "write_throttles", "write throttle events", "WriteThrottleEvents", "Sum", 0, GT,
-       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS),
+       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS, missing_as_zero=True),
     _c("table", "system_errors", "system errors", "SystemErrors (sum of 10 operations)", "Sum",
-       0, GT, 60, 15, 15, _NB, "critical", "errors per minute", _Q.RECENT_ERRORS),
+       0, GT, 60, 15, 15, _NB, "critical", "errors per minute", _Q.RECENT_ERRORS,
+       missing_as_zero=True),
     # Step Functions state machines (AWS/States, StateMachineArn)
     _c("state_machine", "failed", "executions failed", "ExecutionsFailed", "Sum", 0, GT, 60, 1,
        1, _NB, "critical", "executions per minute", _Q.RECENT_ERRORS),

@@ -48,9 +48,10 @@ def default_alarm_table() -> str:
                    else "via composite" if c.severity == "critical" else "direct")
         detect = _minutes(c.period * c.datapoints_to_alarm)
         cost = metrics_billed(c.key) * PRICE_PER_ALARM_METRIC
+        missing = "0 (FILL)" if c.missing_as_zero else c.treat_missing_data
         rows.append(
             f"| `{c.key}` | {c.metric} | {c.statistic} | {_threshold(c)} | {_minutes(c.period)} "
             f"| {c.datapoints_to_alarm} of {c.evaluation_periods} | ~{detect} "
-            f"| {c.treat_missing_data} | {routing} | {c.when} | {cost:.2f} |"
+            f"| {missing} | {routing} | {c.when} | {cost:.2f} |"
         )
     return "\n".join(rows)

@@ -4,7 +4,11 @@
 TableName). ``SystemErrors`` is published per table *and operation* only, and CloudWatch
 does not aggregate over a missing dimension, so the system-errors alarm sums the ten
 data-plane operations with metric math: 10 metrics, CloudWatch's limit for one alarm.
-CloudWatch treats missing data as ``ignore`` for AWS/DynamoDB whatever is set.
+CloudWatch treats missing data as ``ignore`` for AWS/DynamoDB whatever is set, so an alarm
+on these sparse metrics would stay in ALARM after the last throttle or error (and the
+service-health composite, which notifies on a change of state, would stay silent for every
+later failure): every check here is ``missing_as_zero``, and ``core.render`` reads the
+metric through ``FILL(..., 0)`` (billed per metric read, as before).
 """
 
 from __future__ import annotations
