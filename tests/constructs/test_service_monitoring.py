@@ -352,3 +352,12 @@ def test_text_format_function_gets_its_own_group_with_text_tolerant_filters(app_
     assert names == ["Errors", "SecurityEvents", "Timeouts"]
     errors = next(f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors")
     assert not errors["FilterPattern"].startswith("{")  # text markers
+
+
+def test_statements_on_the_apps_key_are_recorded_as_a_change(options_app):
+    _, mon, _, t = options_app
+    changes = t.to_json()["Metadata"]["Watchkeeper"]["services"][0]["changes"]
+    assert {"kind": "key-statement", "resource": "Opts/LogsKey",
+            "detail": "CloudWatch Logs of this region may use it for this account's log groups"
+            } in changes
+    assert [c.kind for c in mon.app_changes.changes].count("key-statement") == 1

@@ -23,6 +23,7 @@ from constructs import IConstruct
 CHANGE_KINDS: Final[dict[str, str]] = {
     "logging-config": "Lambda logging configuration (destination, format or levels)",
     "role-statement": "statements added to the app's IAM roles",
+    "key-statement": "statements added to the app's KMS key policies",
     "api-access-logs": "access logs switched on for API stages",
     "api-stage-settings": "API stage settings (execution logging)",
     "state-machine-logging": "state machine logging switched on",

@@ -1355,9 +1355,24 @@ class ServiceMonitoring(Construct):
         self._switch_on_resource_logging()
         self._ship_logs()
         self._build_alarms()
+        self._build_queries_and_dashboards()
+        self._record_key_changes()
         self.app_changes.annotate(self)
         self._record_metadata()
-        self._build_queries_and_dashboards()
+
+    def _record_key_changes(self) -> None:
+        """A KMS key of the app (``encryption_key``) gets statements for CloudWatch Logs."""
+        key = self.log_settings.encryption_key
+        if not isinstance(key, kms.Key) or not self.log_settings._granted_keys:
+            return  # an imported key's policy is never changed
+        path = key.node.path
+        self.app_changes.record(
+            "key-statement", path,
+            "CloudWatch Logs of this region may use it for this account's log groups")
+        if self.anomaly_detector_key_statements:
+            self.app_changes.record(
+                "key-statement", path,
+                "CloudWatch Logs may use it for this account's log anomaly detectors")
 
     def _build_queries_and_dashboards(self) -> None:
         """Saved queries, dashboards, field indexes, anomaly detectors (after alarms)."""
