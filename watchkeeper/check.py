@@ -663,8 +663,8 @@ def check_rest_api_logging_role(templates: list[Template]) -> list[Problem]:
                         resource.logical_id,
                         resource.type,
                         "rest-api-logging-role",
-                        f"{logging} need the account's API Gateway CloudWatch Logs role, and "
-                        "the app sets none (no AWS::ApiGateway::Account): the deploy fails in "
+                        f"REST API logging ({logging}) needs the account's API Gateway "
+                        "CloudWatch Logs role, and the app sets none (no AWS::ApiGateway::Account): the deploy fails in "
                         f"an account without it. Fix: {schema.REST_API_CLOUDWATCH_ROLE_FIX}",
                     )
                 )
