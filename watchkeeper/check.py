@@ -666,7 +666,7 @@ def check_rest_api_logging_role(templates: list[Template]) -> list[Problem]:
                         f"REST API logging ({logging}) needs the account's API Gateway "
                         "CloudWatch Logs role, and the app sets none (no "
                         "AWS::ApiGateway::Account): the deploy fails in an account without it. "
-                        f" Fix: {schema.REST_API_CLOUDWATCH_ROLE_FIX}",
+                        f"Fix: {schema.REST_API_CLOUDWATCH_ROLE_FIX}",
                     )
                 )
     return warnings
