@@ -13,9 +13,14 @@ CloudWatch and CloudWatch Logs would refuse at deploy time, or silently mishandl
 - subscription filters per log group; saved queries (:func:`watchkeeper.insights.check_query`);
   log group retention and names.
 
+Warnings are what deploys in some accounts only: REST API stages with access or execution
+logging in an app that sets no API Gateway CloudWatch Logs role (``AWS::ApiGateway::Account``)
+deploy only where the account has one.
+
 Each problem is one line ``<stack>/<logical id> (<type>): <problem>`` that states the limit
-and the value found. Exit 0 when nothing is found, 1 when something is, 2 when the input is
-not a cloud assembly. Standard library and the project's own checkers only: no aws-cdk-lib.
+and the value found; a warning is the same line after ``warning: ``. Exit 0 when no problem
+is found (warnings or not), 1 when one is, 2 when the input is not a cloud assembly.
+Standard library and the project's own checkers only: no aws-cdk-lib.
 
 Values the template leaves to deploy time (a ``Ref`` to a parameter without a default, an
 import) are not judged: a check applies to what the template states.
@@ -29,10 +34,10 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-from watchkeeper import limits
+from watchkeeper import limits, schema
 from watchkeeper.assembly import (
     AssemblyError,
     CloudAssembly,
@@ -73,6 +78,11 @@ LOG_GROUP_TYPE: Final = "AWS::Logs::LogGroup"
 METRIC_FILTER_TYPE: Final = "AWS::Logs::MetricFilter"
 SUBSCRIPTION_FILTER_TYPE: Final = "AWS::Logs::SubscriptionFilter"
 QUERY_DEFINITION_TYPE: Final = "AWS::Logs::QueryDefinition"
+REST_STAGE_TYPE: Final = "AWS::ApiGateway::Stage"
+REST_DEPLOYMENT_TYPE: Final = "AWS::ApiGateway::Deployment"
+API_GATEWAY_ACCOUNT_TYPE: Final = "AWS::ApiGateway::Account"
+#: execution logging levels that write logs (``OFF`` writes none)
+_EXECUTION_LOGGING_LEVELS: Final = ("ERROR", "INFO")
 
 _ANOMALY_BAND: Final = re.compile(r"\bANOMALY_DETECTION_BAND\s*\(", re.IGNORECASE)
 _RULE_ALARM_REFERENCE: Final = re.compile(r"\b(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(")
@@ -103,13 +113,19 @@ class Problem:
 
 @dataclass
 class CheckResult:
-    """The problems found in a cloud assembly and what was checked."""
+    """The problems found in a cloud assembly, its warnings and what was checked."""
 
     problems: list[Problem]
     checked: dict[str, int]
+    #: what deploys in some accounts only (same form as problems; exit code unaffected)
+    warnings: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"problems": [asdict(p) for p in self.problems], "checked": dict(self.checked)}
+        return {
+            "problems": [asdict(p) for p in self.problems],
+            "warnings": [asdict(w) for w in self.warnings],
+            "checked": dict(self.checked),
+        }
 
 
 # --------------------------------------------------------------------------------------
@@ -608,6 +624,54 @@ class _Checker:
             )
 
 
+def _rest_logging(resource: Resource) -> str | None:
+    """What REST API logging a stage (or a deployment's stage) switches on, or None."""
+    properties: Any = resource.properties
+    if resource.type == REST_DEPLOYMENT_TYPE:
+        properties = properties.get("StageDescription")
+    if not isinstance(properties, dict):
+        return None
+    kinds = []
+    if properties.get("AccessLogSetting"):
+        kinds.append("access logs")
+    settings = [properties] + [m for m in _list(properties.get("MethodSettings"))
+                               if isinstance(m, dict)]
+    if any(
+        m.get("LoggingLevel") in _EXECUTION_LOGGING_LEVELS or m.get("DataTraceEnabled") is True
+        for m in settings
+    ):
+        kinds.append("execution logging")
+    return " and ".join(kinds) or None
+
+
+def check_rest_api_logging_role(templates: list[Template]) -> list[Problem]:
+    """Warnings for REST API stages that log in an app without an ``AWS::ApiGateway::Account``:
+    API Gateway refuses them where the account has no CloudWatch Logs role ("CloudWatch
+    Logs role ARN must be set in account settings to enable logging")."""
+    if any(next(t.resources_of_type(API_GATEWAY_ACCOUNT_TYPE), None) for t in templates):
+        return []
+    warnings = []
+    for template in templates:
+        for resource in _resources(template):
+            if resource.type not in (REST_STAGE_TYPE, REST_DEPLOYMENT_TYPE):
+                continue
+            logging = _rest_logging(resource)
+            if logging is not None:
+                warnings.append(
+                    Problem(
+                        template.display_name,
+                        resource.logical_id,
+                        resource.type,
+                        "rest-api-logging-role",
+                        f"REST API logging ({logging}) needs the account's API Gateway "
+                        "CloudWatch Logs role, and the app sets none (no "
+                        "AWS::ApiGateway::Account): the deploy fails in an account without it. "
+                        f"Fix: {schema.REST_API_CLOUDWATCH_ROLE_FIX}",
+                    )
+                )
+    return warnings
+
+
 _RESOURCE_CHECKS: Final[dict[str, Callable[[_Checker, Resource], None]]] = {
     ALARM_TYPE: _Checker.check_alarm,
     COMPOSITE_ALARM_TYPE: _Checker.check_composite_alarm,
@@ -623,7 +687,8 @@ def check_assembly(assembly: CloudAssembly) -> CheckResult:
     checker = _Checker()
     checked = {"templates": 0, "resources": 0, **dict.fromkeys(_RESOURCE_CHECKS, 0)}
     checked[SUBSCRIPTION_FILTER_TYPE] = 0
-    for template in assembly.all_templates():
+    templates = list(assembly.all_templates())
+    for template in templates:
         checked["templates"] += 1
         checked["resources"] += len(template.resources)
         checker.check_template(template)
@@ -645,7 +710,7 @@ def check_assembly(assembly: CloudAssembly) -> CheckResult:
             limits.MAX_SUBSCRIPTION_FILTERS_PER_LOG_GROUP,
             "subscription-filters-per-log-group",
         )
-    return CheckResult(checker.problems, checked)
+    return CheckResult(checker.problems, checked, check_rest_api_logging_role(templates))
 
 
 def _resources(template: Template) -> Iterator[Resource]:
@@ -691,12 +756,17 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(result.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
-    elif result.problems:
+    else:
         for problem in result.problems:
             print(problem.line())
-        print(f"{_plural(len(result.problems), 'problem')} found ({checked})")
-    else:
-        print(f"OK: {checked}")
+        for warning in result.warnings:
+            print(f"warning: {warning.line()}")
+        if result.warnings:
+            checked += f", {_plural(len(result.warnings), 'warning')}"
+        if result.problems:
+            print(f"{_plural(len(result.problems), 'problem')} found ({checked})")
+        else:
+            print(f"OK: {checked}")
     return PROBLEMS_EXIT_CODE if result.problems else 0
 
 

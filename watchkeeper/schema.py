@@ -566,6 +566,21 @@ def api_access_log_group_name(service: str) -> str:
     return f"/watchkeeper/{service}/api-access"
 
 
+#: ``rest_api_cloudwatch_role`` values: how ServiceMonitoring learns that the account has
+#: API Gateway's CloudWatch Logs role, which REST API access and execution logging need.
+#: ``detect``: the app sets it (an ``AWS::ApiGateway::Account``, e.g. a RestApi with
+#: ``cloud_watch_role=True``), else REST logging stays off; ``account-has-role``: the
+#: account already has it; ``create``: watchkeeper sets it (an account-wide setting).
+REST_API_CLOUDWATCH_ROLE_OPTIONS: Final = ("detect", "account-has-role", "create")
+
+#: The one line that switches REST API logging on when the app sets no CloudWatch role
+#: (synth warning and ``watchkeeper check`` print it).
+REST_API_CLOUDWATCH_ROLE_FIX: Final = (
+    'ServiceMonitoring(..., rest_api_cloudwatch_role="create") to have watchkeeper set the '
+    'account\'s API Gateway CloudWatch Logs role, or "account-has-role" if it is already set'
+)
+
+
 def state_machine_log_group_name(service: str, key: str, stage: str | None = None) -> str:
     """Name of a state machine's log group: ``/aws/vendedlogs/states/<qualified>-<key>``,
     without the qualified or service name the key may start with.

@@ -8,10 +8,14 @@ destination and format, a state machine that already logs keeps its configuratio
 - REST APIs (``aws_apigateway``): every stage gets JSON access logs and, by default,
   execution logging at ``ERROR`` for all methods (cdk-nag AwsSolutions-APIG6), with data
   tracing off so request and response bodies are never written. Both need the account's
-  API Gateway CloudWatch role (set once per account and region; see
-  docs/resource-logging.md).
+  API Gateway CloudWatch role (``AWS::ApiGateway::Account``, one per account and region;
+  see docs/resource-logging.md): the caller decides whether the account has it
+  (``api_gateway_accounts``, ``create_api_gateway_cloudwatch_role``).
 - State machines: ``ALL`` events to a log group, execution data (inputs and outputs)
   excluded by default so payloads do not leak into logs.
+
+The ``enable_*`` functions return every change they made to the app's resources as
+``(kind, resource label, detail)`` tuples (kinds: ``CHANGE_KINDS``).
 
 The access log record's keys come from ``schema.AccessLogField``.
 """
@@ -26,7 +30,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from watchkeeper import schema
 from watchkeeper.access_log_metrics import ACCESS_LOG_METRICS
@@ -40,6 +44,31 @@ if TYPE_CHECKING:
     from aws_cdk import aws_stepfunctions as sfn
 
 F = schema.AccessLogField
+
+#: Kinds of change to a resource of the app: access logs on an API stage; execution
+#: logging (method settings) on a REST API stage; logging of a state machine; a policy
+#: statement added to a role of the app.
+CHANGE_API_ACCESS_LOGS = "api-access-logs"
+CHANGE_API_STAGE_SETTINGS = "api-stage-settings"
+CHANGE_STATE_MACHINE_LOGGING = "state-machine-logging"
+CHANGE_ROLE_STATEMENT = "role-statement"
+#: The kinds this module makes (``app_changes.CHANGE_KINDS`` describes every kind).
+CHANGE_KINDS: tuple[str, ...] = (
+    CHANGE_API_ACCESS_LOGS,
+    CHANGE_API_STAGE_SETTINGS,
+    CHANGE_STATE_MACHINE_LOGGING,
+    CHANGE_ROLE_STATEMENT,
+)
+#: One change: (kind, the resource's label, what was changed).
+ResourceChange = tuple[str, str, str]
+
+#: The AWS managed policy API Gateway's CloudWatch Logs role carries (API Gateway
+#: developer guide, "Permissions for CloudWatch logging"), as aws-cdk-lib's RestApi uses it.
+API_GATEWAY_CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+#: cdk-nag's finding for a policy statement on Resource "*" (AwsSolutions-IAM5, scoped to
+#: that one finding so no other IAM5 finding of the same policy is hidden).
+NAG_RESOURCE_WILDCARD_FINDING = "AwsSolutions::AwsSolutions-IAM5[Resource::*]"
 
 # $context variables common to HTTP and REST APIs (API Gateway developer guide, "Customize
 # HTTP API access logs" and "Variables for access logging for API Gateway").
@@ -155,16 +184,46 @@ def stages_without_access_logs(api: Construct, stages: list[Any] | None = None) 
     ]
 
 
+def _shown(scope: IConstruct, value: Any) -> str:
+    """``value`` as a reader of a change record wants it: the literal, or the resolved
+    intrinsic as JSON when it is known only at deploy time."""
+    if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+        return value
+    resolved = cdk.Stack.of(scope).resolve(value)
+    return resolved if isinstance(resolved, str) else json.dumps(resolved, sort_keys=True)
+
+
+def _log_group_shown(log_group: logs.ILogGroup) -> str:
+    """The log group's name as the app wrote it (a created group's name is a Ref)."""
+    cfn = log_group.node.default_child
+    name = cfn.log_group_name if isinstance(cfn, logs.CfnLogGroup) else None
+    return _shown(log_group, name if name is not None else log_group.log_group_name)
+
+
+def _access_logs_change(stage: Any, label: str, log_group: logs.ILogGroup) -> ResourceChange:
+    return (
+        CHANGE_API_ACCESS_LOGS,
+        label,
+        f"stage {_shown(stage, stage.stage_name)}: JSON access logs to "
+        f"{_log_group_shown(log_group)}",
+    )
+
+
 def enable_http_api_access_logging(
-    api: apigwv2.HttpApi, log_group: logs.ILogGroup
-) -> list[apigwv2.CfnStage]:
+    api: apigwv2.HttpApi, log_group: logs.ILogGroup, *, label: str | None = None
+) -> list[ResourceChange]:
     """JSON access logs to ``log_group`` on every stage of ``api`` that has none.
 
-    :returns: the stages changed (empty when every stage already logged).
+    HTTP APIs deliver access logs without the account's API Gateway CloudWatch role.
+
+    :param label: how changes name the API. Default: its construct path.
+    :returns: the changes (``api-access-logs``, one per stage; empty when every stage
+        already logged).
     """
     from aws_cdk import aws_apigatewayv2 as apigwv2
 
-    changed = []
+    label = label or api.node.path
+    changed: list[ResourceChange] = []
     for stage in _stages_of(api, api.api_id, apigwv2.CfnStage, "api_id"):
         if stage.access_log_settings is not None:
             continue
@@ -172,7 +231,7 @@ def enable_http_api_access_logging(
             destination_arn=log_group_destination_arn(log_group),
             format=access_log_format(HTTP_API_ACCESS_LOG_VARIABLES),
         )
-        changed.append(stage)
+        changed.append(_access_logs_change(stage, label, log_group))
     return changed
 
 
@@ -217,14 +276,23 @@ def enable_rest_api_access_logging(
     log_group: logs.ILogGroup,
     *,
     execution_logging_level: str | None = "ERROR",
-) -> list[apigw.CfnStage]:
+    label: str | None = None,
+    depends_on: IConstruct | None = None,
+) -> list[ResourceChange]:
     """JSON access logs to ``log_group`` on every stage of ``api`` that has none.
+
+    Both kinds of REST API logging need the account's API Gateway CloudWatch role: call
+    this only when the account has it (see ``api_gateway_accounts``).
 
     :param execution_logging_level: ``ERROR`` (default) or ``INFO`` execution logging for
         all methods where no level is set, data tracing off; None leaves it as it is.
         Execution logs go to ``API-Gateway-Execution-Logs_<api id>/<stage>``, a group
         API Gateway creates and that never expires unless a retention is set on it.
-    :returns: the stages changed.
+    :param label: how changes name the API. Default: its construct path.
+    :param depends_on: a construct in the API's stack every changed stage must be created
+        after (the ``AWS::ApiGateway::Account`` that sets the role). Default: none.
+    :returns: the changes: ``api-access-logs`` and ``api-stage-settings`` (execution
+        logging), one per stage and kind.
     """
     from aws_cdk import aws_apigateway as apigw
 
@@ -232,7 +300,8 @@ def enable_rest_api_access_logging(
         require_one_of(
             execution_logging_level, "execution_logging_level", REST_EXECUTION_LOGGING_LEVELS
         )
-    changed = []
+    label = label or api.node.path
+    changed: list[ResourceChange] = []
     for stage in _stages_of(api, api.rest_api_id, apigw.CfnStage, "rest_api_id"):
         touched = False
         if stage.access_log_setting is None:
@@ -240,12 +309,84 @@ def enable_rest_api_access_logging(
                 destination_arn=log_group_destination_arn(log_group),
                 format=access_log_format(REST_API_ACCESS_LOG_VARIABLES),
             )
+            changed.append(_access_logs_change(stage, label, log_group))
             touched = True
-        if execution_logging_level is not None:
-            touched = _with_execution_logging(stage, execution_logging_level) or touched
-        if touched:
-            changed.append(stage)
+        if execution_logging_level is not None and _with_execution_logging(
+            stage, execution_logging_level
+        ):
+            changed.append(
+                (
+                    CHANGE_API_STAGE_SETTINGS,
+                    label,
+                    f"stage {_shown(stage, stage.stage_name)}: execution logging "
+                    f"{execution_logging_level} for all methods (*, /*), data tracing off",
+                )
+            )
+            touched = True
+        if touched and depends_on is not None:
+            stage.node.add_dependency(depends_on)
     return changed
+
+
+def _environment(stack: cdk.Stack) -> tuple[str | None, str | None]:
+    """(account, region) of a stack; None for a part left to deploy time."""
+    return tuple(  # type: ignore[return-value]
+        None if cdk.Token.is_unresolved(value) else value for value in (stack.account, stack.region)
+    )
+
+
+def api_gateway_accounts(scope: IConstruct) -> list[Any]:
+    """Every ``AWS::ApiGateway::Account`` of the app that ``scope`` is in, for the account
+    and region of ``scope``'s stack: a RestApi with ``cloud_watch_role=True`` creates one
+    (its ``cloud_watch_account``), as does ``create_api_gateway_cloudwatch_role``."""
+    from aws_cdk import aws_apigateway as apigw
+
+    environment = _environment(cdk.Stack.of(scope))
+    return [
+        node
+        for node in scope.node.root.node.find_all()
+        if isinstance(node, apigw.CfnAccount)
+        and _environment(cdk.Stack.of(node)) == environment
+    ]
+
+
+def create_api_gateway_cloudwatch_role(scope: Construct, construct_id: str) -> Any:
+    """The account's API Gateway CloudWatch Logs role: an IAM role with the AWS managed
+    ``AmazonAPIGatewayPushToCloudWatchLogs`` policy, set by one ``AWS::ApiGateway::Account``.
+
+    The setting is account-wide, one per account and region: it replaces a role set
+    before, and both resources are retained when the stack is deleted (other APIs of the
+    account may log through the role), as aws-cdk-lib's RestApi does.
+
+    :returns: the ``CfnAccount`` (its id is ``construct_id``; the role is
+        ``<construct_id>Role``).
+    """
+    from aws_cdk import aws_apigateway as apigw
+
+    role = iam.Role(
+        scope,
+        f"{construct_id}Role",
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+            API_GATEWAY_CLOUDWATCH_POLICY
+        )],
+    )
+    role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    cdk.Validations.of(role).acknowledge(
+        cdk.Acknowledgment(
+            id=(
+                "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                f"{API_GATEWAY_CLOUDWATCH_POLICY}]"
+            ),
+            reason=(
+                "API Gateway documents this AWS managed policy for its account-wide "
+                "CloudWatch Logs role; it only lets API Gateway write its own logs"
+            ),
+        )
+    )
+    account = apigw.CfnAccount(scope, construct_id, cloud_watch_role_arn=role.role_arn)
+    account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    return account
 
 
 def enable_state_machine_logging(
@@ -256,18 +397,24 @@ def enable_state_machine_logging(
     *,
     level: str = "ALL",
     include_execution_data: bool = False,
-) -> iam.PolicyStatement | None:
+    label: str | None = None,
+) -> list[ResourceChange]:
     """Send the state machine's execution history to ``log_group``, if it logs nowhere.
 
     Adds the log-delivery permissions to the state machine's role (its default policy,
     which the state machine already depends on: Step Functions checks the permission
-    when the logging configuration is set).
+    when the logging configuration is set). Those actions need Resource ``*``, which
+    cdk-nag reports as AwsSolutions-IAM5 ``Resource::*``: that one finding is acknowledged
+    on the policy, unless the policy already had a ``*`` statement of the app's (the
+    finding was the app's before, and stays the app's to decide).
 
     :param level: ``ALL`` (default; cdk-nag AwsSolutions-SF1 asks for it), ``ERROR`` or
         ``FATAL``.
     :param include_execution_data: also log state inputs and outputs. Default False:
         they often hold personal data and secrets.
-    :returns: the statement added, or None when the state machine already logged.
+    :param label: how changes name the state machine. Default: its construct path.
+    :returns: the changes: ``state-machine-logging`` and ``role-statement``; empty when
+        the state machine already logged.
     """
     from aws_cdk import aws_stepfunctions as sfn
 
@@ -279,7 +426,8 @@ def enable_state_machine_logging(
             "in this app (aws_stepfunctions.StateMachine)"
         )
     if cfn.logging_configuration is not None:
-        return None
+        return []
+    label = label or state_machine.node.path
     cfn.logging_configuration = sfn.CfnStateMachine.LoggingConfigurationProperty(
         destinations=[
             sfn.CfnStateMachine.LogDestinationProperty(
@@ -291,14 +439,72 @@ def enable_state_machine_logging(
         include_execution_data=bool(include_execution_data),
         level=level,
     )
+    changes: list[ResourceChange] = [
+        (
+            CHANGE_STATE_MACHINE_LOGGING,
+            label,
+            f"level {level}, execution data "
+            f"{'included' if include_execution_data else 'excluded'}, to "
+            f"{_log_group_shown(log_group)}",
+        )
+    ]
     # On the state machine's own role, as aws-cdk-lib's StateMachine does when `logs` is
-    # given: the log-delivery actions support no resource-level permissions, so cdk-nag's
-    # IAM5 finding for '*' belongs with that role, next to the X-Ray '*' CDK adds there.
+    # given: the log-delivery actions support no resource-level permissions.
+    role = state_machine.role
+    before = {
+        policy.node.path: _wildcard_actions(policy)
+        for policy in role.node.children
+        if isinstance(policy, iam.Policy)
+    }
     statement = iam.PolicyStatement(
         actions=list(STATE_MACHINE_LOG_DELIVERY_ACTIONS), resources=["*"]
     )
-    state_machine.add_to_role_policy(statement)
-    return statement
+    role.add_to_principal_policy(statement)
+    # The policy the statement went to (a Role's DefaultPolicy, an imported role's
+    # Policy); none when the role is immutable and the app grants the actions itself.
+    marker = STATE_MACHINE_LOG_DELIVERY_ACTIONS[0]
+    policy = next(
+        (
+            child
+            for child in role.node.children
+            if isinstance(child, iam.Policy) and marker in _wildcard_actions(child)
+            and marker not in before.get(child.node.path, set())
+        ),
+        None,
+    )
+    if policy is None:
+        return changes
+    detail = f"{', '.join(STATE_MACHINE_LOG_DELIVERY_ACTIONS)} on * added to {policy.node.path}"
+    if not before.get(policy.node.path):
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(
+                id=NAG_RESOURCE_WILDCARD_FINDING,
+                reason=(
+                    "Added by watchkeeper for state machine logging: Step Functions log "
+                    "delivery to CloudWatch Logs (vended logs) supports no resource-level "
+                    "permissions for logs:*LogDelivery, logs:PutResourcePolicy, "
+                    "logs:DescribeResourcePolicies and logs:DescribeLogGroups, so AWS "
+                    "requires Resource '*'"
+                ),
+            )
+        )
+        detail += f" (cdk-nag {NAG_RESOURCE_WILDCARD_FINDING.split('::', 1)[1]} acknowledged)"
+    changes.append((CHANGE_ROLE_STATEMENT, role.node.path, detail))
+    return changes
+
+
+def _wildcard_actions(policy: iam.Policy) -> set[str]:
+    """The actions ``policy`` allows on Resource ``*`` (cdk-nag's IAM5 ``Resource::*``)."""
+    document = cdk.Stack.of(policy).resolve(policy.document) or {}
+    found: set[str] = set()
+    for entry in document.get("Statement", []):
+        resources = entry.get("Resource", [])
+        actions = entry.get("Action", [])
+        if entry.get("Effect") == "Allow" and "*" in (
+            resources if isinstance(resources, list) else [resources]
+        ):
+            found.update(actions if isinstance(actions, list) else [actions])
+    return found
 
 
 def add_access_log_metric_filters(
@@ -324,7 +530,15 @@ def add_access_log_metric_filters(
 
 
 __all__ = [
+    "API_GATEWAY_CLOUDWATCH_POLICY",
+    "CHANGE_API_ACCESS_LOGS",
+    "CHANGE_API_STAGE_SETTINGS",
+    "CHANGE_KINDS",
+    "CHANGE_ROLE_STATEMENT",
+    "CHANGE_STATE_MACHINE_LOGGING",
     "HTTP_API_ACCESS_LOG_VARIABLES",
+    "NAG_RESOURCE_WILDCARD_FINDING",
+    "ResourceChange",
     "REST_API_ACCESS_LOG_VARIABLES",
     "REST_EXECUTION_LOGGING_LEVELS",
     "STATE_MACHINE_LOG_DELIVERY_ACTIONS",
@@ -333,6 +547,8 @@ __all__ = [
     "api_stages",
     "stages_without_access_logs",
     "add_access_log_metric_filters",
+    "api_gateway_accounts",
+    "create_api_gateway_cloudwatch_role",
     "enable_http_api_access_logging",
     "enable_rest_api_access_logging",
     "enable_state_machine_logging",

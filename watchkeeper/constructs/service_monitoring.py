@@ -185,9 +185,19 @@ class ServiceMonitoring(Construct):
         metric) and execution logs of monitored state machines (to
         ``/aws/vendedlogs/states/<service>-<key>``). Only resources defined in this app
         are changed. Default: True.
+        REST API stages are changed only when the account has API Gateway's CloudWatch
+        Logs role (see ``rest_api_cloudwatch_role``).
     :param rest_api_execution_logging: execution logging level set on REST API stages
         that have none: ``ERROR``, ``INFO`` or None (leave off). Default: ``ERROR``.
-        REST API logging needs the account's API Gateway CloudWatch role.
+    :param rest_api_cloudwatch_role: how to know that the account has API Gateway's
+        CloudWatch Logs role, which REST API access and execution logging need (without
+        it the deploy fails): ``detect`` switches REST API logging on only when the app
+        sets the role (an ``AWS::ApiGateway::Account`` for this account and region, e.g.
+        a RestApi with ``cloud_watch_role=True``) and otherwise leaves the stages as they
+        are, with a synth warning; ``account-has-role``: the account has it already;
+        ``create``: set it here (a role and an ``AWS::ApiGateway::Account``, once per app
+        and region; account-wide, it replaces a role set before and stays when the stack
+        is deleted). Default: ``detect``. HTTP APIs need no such role.
     :param state_machine_log_level: ``ALL``, ``ERROR`` or ``FATAL``. Default: ``ALL``.
     :param state_machine_include_execution_data: log state inputs and outputs.
         Default: False (payloads often hold personal data and secrets).
@@ -254,6 +264,7 @@ class ServiceMonitoring(Construct):
         log_anomaly_detection: bool = False,
         enable_resource_logging: bool = True,
         rest_api_execution_logging: str | None = "ERROR",
+        rest_api_cloudwatch_role: str = "detect",
         state_machine_log_level: str = "ALL",
         state_machine_include_execution_data: bool = False,
         ship_logs_to: Any = None,
@@ -323,6 +334,11 @@ class ServiceMonitoring(Construct):
                 resource_logging.REST_EXECUTION_LOGGING_LEVELS,
             )
         self.rest_api_execution_logging = rest_api_execution_logging
+        self.rest_api_cloudwatch_role = require_one_of(
+            rest_api_cloudwatch_role,
+            "rest_api_cloudwatch_role",
+            schema.REST_API_CLOUDWATCH_ROLE_OPTIONS,
+        )
         self.state_machine_log_level = require_one_of(
             state_machine_log_level, "state_machine_log_level",
             resource_logging.STATE_MACHINE_LOG_LEVELS,
@@ -344,6 +360,11 @@ class ServiceMonitoring(Construct):
         self.api_access_log_group: logs.LogGroup | None = None
         #: Why a monitored resource's logging was left as it was.
         self.resource_logging_notes: list[str] = []
+        #: Every change made to a resource of the app, as (kind, resource label, detail):
+        #: kinds are ``resource_logging.CHANGE_KINDS``. Filled at synth.
+        self._resource_changes: list[resource_logging.ResourceChange] = []
+        #: The ``AWS::ApiGateway::Account`` created with rest_api_cloudwatch_role="create".
+        self.api_gateway_account: Any = None
         self.include_cdk_internal_functions = bool(include_cdk_internal_functions)
         self.log_group_per_function = bool(log_group_per_function)
         self._excluded_paths = tuple(c.node.path for c in exclude)
@@ -1230,12 +1251,18 @@ class ServiceMonitoring(Construct):
             )
         return self.api_access_log_group
 
+    @property
+    def resource_changes(self) -> list[resource_logging.ResourceChange]:
+        """The changes made to resources of the app (known after synth)."""
+        return list(self._resource_changes)
+
     def _switch_on_resource_logging(self) -> None:
         if not self.enable_resource_logging:
             return
         api_targets: list[Any] = [*self.http_apis, *self.rest_apis]
         http_api = loaded_classes("aws_apigatewayv2", "HttpApi")
         api_classes = http_api + loaded_classes("aws_apigateway", "RestApiBase")
+        changes = self._resource_changes
         for target in api_targets:
             api = target.api
             # An imported REST API is a RestApiBase too, but has no stage in this app.
@@ -1248,13 +1275,21 @@ class ServiceMonitoring(Construct):
             ):
                 continue
             if isinstance(api, http_api):
-                resource_logging.enable_http_api_access_logging(api, self._access_log_group())
-            else:
-                resource_logging.enable_rest_api_access_logging(
-                    api,
-                    self._access_log_group(),
-                    execution_logging_level=self.rest_api_execution_logging,
+                changes += resource_logging.enable_http_api_access_logging(
+                    api, self._access_log_group(), label=target.label
                 )
+                continue
+            has_role, account = self._api_gateway_cloudwatch_role(api)
+            if not has_role:
+                self._warn_rest_logging_off(target.label, stages)
+                continue
+            changes += resource_logging.enable_rest_api_access_logging(
+                api,
+                self._access_log_group(),
+                execution_logging_level=self.rest_api_execution_logging,
+                label=target.label,
+                depends_on=account,
+            )
         state_machine_class = loaded_classes("aws_stepfunctions", "StateMachine")
         for target in self.state_machines:
             machine = target.state_machine
@@ -1273,14 +1308,62 @@ class ServiceMonitoring(Construct):
                 purpose=f"the execution logs of {target.label}",
             )
             self.log_groups.append(group)
-            resource_logging.enable_state_machine_logging(
+            changes += resource_logging.enable_state_machine_logging(
                 self,
                 f"{target.key}-LogDeliveryPolicy",
                 machine,
                 group,
                 level=self.state_machine_log_level,
                 include_execution_data=self.state_machine_include_execution_data,
+                label=target.label,
             )
+
+    def _api_gateway_cloudwatch_role(self, api: Any) -> tuple[bool, Any]:
+        """Whether the account of ``api`` has API Gateway's CloudWatch Logs role, and the
+        ``AWS::ApiGateway::Account`` in the API's stack its stages must wait for (None when
+        the role is the account's own, or set in a stack the API's stack now depends on).
+        """
+        mode = self.rest_api_cloudwatch_role
+        if mode == "account-has-role":
+            return True, None
+        api_stack = cdk.Stack.of(api)
+        accounts = resource_logging.api_gateway_accounts(api)
+        for account in accounts:
+            account_stack = cdk.Stack.of(account)
+            if account_stack.node.path == api_stack.node.path:
+                return True, account
+            try:
+                # Deployed before the API's stack, so a fresh account has the role in time.
+                api_stack.add_stack_dependency(
+                    account_stack, "sets the API Gateway CloudWatch Logs role REST logs need"
+                )
+            except RuntimeError:
+                continue  # the account's stack depends on the API's stack: not in time
+            return True, None
+        if mode == "create" and not accounts and self.api_gateway_account is None:
+            # One per account and region: a second ServiceMonitoring (or API) finds it.
+            self.api_gateway_account = resource_logging.create_api_gateway_cloudwatch_role(
+                self, "ApiGatewayAccount"
+            )
+            self._note(
+                "created the account's API Gateway CloudWatch Logs role "
+                "(AWS::ApiGateway::Account: account-wide, kept when the stack is deleted)"
+            )
+            return self._api_gateway_cloudwatch_role(api)
+        return False, None
+
+    def _warn_rest_logging_off(self, label: str, stages: list[Any]) -> None:
+        names = ", ".join(sorted(str(self.stack.resolve(s.stage_name)) for s in stages))
+        text = (
+            f"REST API {label}: access and execution logging left off (stages: {names}): "
+            "they need the account's API Gateway CloudWatch Logs role and this app sets "
+            "none (no AWS::ApiGateway::Account), so the deploy would fail in a fresh "
+            f"account. Fix: {schema.REST_API_CLOUDWATCH_ROLE_FIX}"
+        )
+        self.resource_logging_notes.append(text)
+        cdk.Annotations.of(self).add_warning_v2(
+            "watchkeeper:rest-api-logging-off", f"watchkeeper: {text}"
+        )
 
     def _ship_logs(self) -> None:
         settings = self.log_shipping
@@ -1353,6 +1436,8 @@ class ServiceMonitoring(Construct):
         self._wire_function_logging(found)
         self._build_metric_filters()
         self._switch_on_resource_logging()
+        for kind, resource, detail in self._resource_changes:
+            self.app_changes.record(kind, resource, detail)
         self._ship_logs()
         self._build_alarms()
         self._build_queries_and_dashboards()
