@@ -154,3 +154,14 @@ def test_report_counts_exactly_what_the_template_holds(existing, capsys):
 def test_check_finds_no_problem(existing, capsys):
     assert cli_main(["check", str(existing["outdir"])]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
+
+
+def test_changes_to_the_apps_apis_and_state_machine_are_in_the_report(existing, capsys):
+    changes = existing["template"]["Metadata"]["Watchkeeper"]["services"][0]["changes"]
+    kinds = {c["kind"] for c in changes}
+    assert {"logging-config", "api-access-logs", "api-stage-settings", "state-machine-logging",
+            "role-statement"} <= kinds
+    assert cli_main(["report", str(existing["outdir"])]) == 0
+    section = capsys.readouterr().out.split("changed on the app's resources", 1)[1]
+    for change in changes:
+        assert f"{change['kind']} {change['resource']}: {change['detail']}" in section
