@@ -466,7 +466,12 @@ RUNTIME_TEXT = [
         text_counts={ERRORS},
         note="Node.js init failure (no request id yet), Text",
     ),
-    entry("runtime-text", "[ERROR] payment failed", text_counts={ERRORS}, note="Java LambdaLogger ERROR"),
+    entry(
+        "runtime-text",
+        "[ERROR] payment failed",
+        text_counts={ERRORS},
+        note="Java LambdaLogger ERROR",
+    ),
     entry(
         "runtime-text",
         "[FATAL] cannot reach the database",
@@ -581,7 +586,10 @@ TRAPS = [
         entry("trap", f"{LOG4J_TS} {REQUEST_ID} INFO  Search:7 - {m}", note=f"log4j INFO: {m[:30]}")
         for m in _TRAP_MESSAGES
     ),
-    *(entry("trap", f"[INFO] {m}", note=f"Java LambdaLogger INFO: {m[:30]}") for m in _TRAP_MESSAGES),
+    *(
+        entry("trap", f"[INFO] {m}", note=f"Java LambdaLogger INFO: {m[:30]}")
+        for m in _TRAP_MESSAGES
+    ),
     *(entry("trap", m, note=f"print(): {m[:30]}") for m in _TRAP_MESSAGES),
     entry("trap", "ERROR count: 0", note="print() starting with ERROR"),
     entry(

@@ -191,7 +191,9 @@ def _read_regex(pattern: str, pos: int) -> tuple[re.Pattern[str], int]:
     out: list[str] = []
     while True:
         if i >= n:
-            raise FilterPatternSyntaxError(pattern, pos, "a regular expression '%...' is never closed")
+            raise FilterPatternSyntaxError(
+                pattern, pos, "a regular expression '%...' is never closed"
+            )
         ch = pattern[i]
         if ch == "%":
             break
