@@ -79,3 +79,25 @@ def test_reference_stacks_match_their_snapshots(reference_app, snapshot):
     _, _, outdir = reference_app
     for name, template in _templates(outdir).items():
         assert normalize_template(template) == snapshot(name=name)
+
+
+def test_every_metric_filter_without_dimensions_publishes_zero_when_nothing_matches(
+    reference_app,
+):
+    # AWS recommends a default value for metric filters without dimensions (and refuses one
+    # with dimensions): a sparse metric then has zeros between events instead of gaps.
+    _, _, outdir = reference_app
+    checked = 0
+    for name, template in _templates(outdir).items():
+        for logical_id, resource in template.get("Resources", {}).items():
+            if resource["Type"] != "AWS::Logs::MetricFilter":
+                continue
+            for transformation in resource["Properties"]["MetricTransformations"]:
+                checked += 1
+                where = f"{name}:{logical_id}"
+                if transformation.get("Dimensions"):
+                    assert "DefaultValue" not in transformation, where
+                else:
+                    assert transformation.get("DefaultValue") == 0, where
+    # the service group's 10, the API access log's 1, and the compact sets of billing
+    assert checked >= 11 + 3 * 5

@@ -19,6 +19,8 @@ from watchkeeper.log_metrics import (
 )
 from watchkeeper.testing import parse_pattern
 
+ERRORS_NAME = schema.HealthMetric.ERRORS
+
 JSON_PATTERNS = {name: parse_pattern(m.json_pattern) for name, m in LOG_METRICS.items()}
 TEXT_PATTERNS = {
     name: parse_pattern(m.text_pattern) for name, m in LOG_METRICS.items() if m.text_pattern
@@ -35,6 +37,59 @@ def test_json_patterns_count_exactly_the_expected_metrics(entry: CorpusLine) -> 
 def test_text_patterns_count_exactly_the_expected_metrics(entry: CorpusLine) -> None:
     counted = {name for name, p in TEXT_PATTERNS.items() if p.matches(entry.line)}
     assert counted == entry.text
+
+
+TRAPS = [e for e in CORPUS if e.group == "trap"]
+
+
+@pytest.mark.parametrize("entry", TRAPS, ids=lambda e: e.id)
+def test_no_pattern_counts_a_word_inside_a_message(entry: CorpusLine) -> None:
+    # What a group of any format would count: its JSON filters and its text filters.
+    patterns = [*JSON_PATTERNS.items(), *TEXT_PATTERNS.items()]
+    counted = {name for name, p in patterns if p.matches(entry.line)}
+    assert counted == set()
+
+
+def test_traps_cover_every_runtime_format_and_marker() -> None:
+    notes = " ".join(e.note for e in TRAPS)
+    for form in ("JSON INFO", "Python text INFO", "Node text INFO", "log4j INFO",
+                 "Java LambdaLogger INFO", "print()"):
+        assert form in notes
+    lines = " ".join(e.line for e in TRAPS)
+    for marker in ("ERROR", "FATAL", "[CRITICAL]", "[ERROR]", "Task timed out", "REPORT"):
+        assert marker in lines
+    assert len(TRAPS) >= 50
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e.id)
+def test_a_text_format_group_counts_no_event_twice(entry: CorpusLine) -> None:
+    # Its JSON and text filters publish to the same metric: they must never both match.
+    for name, text in TEXT_PATTERNS.items():
+        assert not (text.matches(entry.line) and JSON_PATTERNS[name].matches(entry.line)), name
+
+
+def test_every_runtime_has_real_error_lines_in_the_corpus() -> None:
+    notes = {e.note for e in CORPUS if ERRORS_NAME in e.json | e.text}
+    for expected in (
+        "unhandled exception, JSON",
+        "unhandled exception, Text",
+        "Python init failure, Text",
+        "Node.js console.error, Text",
+        "Node.js Text-format error",
+        "Node.js Invoke Error, JSON",
+        "Java LambdaLogger ERROR",
+        "Java LambdaLogger ERROR, JSON",
+        "Java log4j2 Lambda appender ERROR",
+    ):
+        assert expected in notes
+
+
+def test_text_patterns_are_regexes_anchored_at_the_start_of_the_event() -> None:
+    for metric in health_metrics():
+        assert metric.text_pattern is not None
+        assert parse_pattern(metric.text_pattern).kind == "regex"
+        alternatives = metric.text_pattern.strip("%").split("|")
+        assert all(a.startswith("^") for a in alternatives), metric.name
 
 
 def test_corpus_exercises_every_metric_positively() -> None:

@@ -4,12 +4,16 @@ Every pattern here is derived from :mod:`watchkeeper.schema` (field names, level
 security vocabulary): nothing spells a field or an event name by hand. This module uses the
 standard library only, so it can be imported inside a Lambda function as well as at synth.
 
-Each :class:`LogMetric` carries a JSON pattern (for log groups whose functions log in
-Lambda's JSON format) and, for the health metrics, a text pattern (for log groups whose
-format is Text or not known). Security events are always written as JSON lines by the
-runtime helper, whatever the function's log format, so security metrics have JSON patterns
-only. ``docs/metric-filters.md`` explains each choice; ``tests/corpus`` proves each pattern
-against real log lines.
+Each :class:`LogMetric` carries a JSON pattern, which reads fields of JSON records and so
+is never fooled by a word inside a message, and, for the health metrics, a text pattern: a
+regular expression anchored at the start of the event, which matches only the level
+markers and platform lines that the Lambda runtimes write in the Text format (never a
+word of a message, never a JSON record). A log group whose format is Text or not known
+gets both filters for such a metric, publishing to the same metric: every event matches
+at most one of them. Security events are always written as JSON lines by the runtime
+helper, whatever the function's log format, so security metrics have JSON patterns only.
+``docs/metric-filters.md`` explains each choice; ``tests/corpus`` proves each pattern
+against real log lines, including lines written to fool them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from watchkeeper.schema import (
     OUT_OF_MEMORY_ERROR_TYPE,
     SECURITY_EVENTS_METRIC,
     TEXT_INIT_DURATION_MARKER,
+    TEXT_INIT_REPORT_MARKER,
     TEXT_REPORT_MARKER,
     TEXT_REPORT_TIMEOUT_MARKER,
     TEXT_TIMEOUT_MARKER,
@@ -59,9 +64,10 @@ MetricKind = Literal["health", "security"]
 class LogMetric:
     """A metric counted from log events by a metric filter.
 
-    ``json_pattern`` matches Lambda JSON-format records; ``text_pattern`` (``None`` when the
-    events are JSON in every log format) matches the same facts in Text-format logs.
-    Every matching event adds 1 to the metric (``unit``: Count).
+    ``json_pattern`` matches JSON records; ``text_pattern`` (``None`` when the events are
+    JSON in every log format) matches the same facts in Text-format lines, and must match no
+    event that ``json_pattern`` matches: on a group of Text or unknown format both count
+    into the same metric. Every matching event adds 1 to the metric (``unit``: Count).
     """
 
     name: str
@@ -120,12 +126,54 @@ def _inner(json_pattern: str) -> str:
     return json_pattern.strip()[1:-1].strip()
 
 
-def _any_term(*terms: str) -> str:
-    return " ".join(f"?{_quote(t)}" for t in terms)
+def _regex_literal(text: str) -> str:
+    """``text`` as a CloudWatch regular expression: a space becomes ``\\s`` (the regex
+    syntax takes no space), every character outside letters, digits and ``:_#=@/;,-`` is
+    escaped."""
+    out = []
+    for ch in text:
+        if ch == " ":
+            out.append(r"\s")
+        elif ch.isalnum() or ch in ":_#=@/;,-":
+            out.append(ch)
+        else:
+            out.append("\\" + ch)
+    return "".join(out)
 
 
-def _all_terms(*terms: str) -> str:
-    return " ".join(_quote(t) for t in terms)
+def _line_starts(*alternatives: str) -> str:
+    """A regex pattern that matches an event starting with any of ``alternatives``
+    (regular expressions). Every alternative is anchored at the start of the event: a
+    marker counts only where the runtime writes it, never inside a message, and never in a
+    JSON record (which starts with ``{``)."""
+    return "%" + "|".join(f"^{a}" for a in alternatives) + "%"
+
+
+# Text-format prefixes the runtimes write before a message (see docs/metric-filters.md):
+# Node.js ``<ISO timestamp>\t<requestId>\t<LEVEL>\t``; log4j2 with the Lambda appender and
+# its documented layout ``<yyyy-MM-dd HH:mm:ss> <requestId> <LEVEL> `` (the request id is
+# empty outside an invocation); the platform's ``<ISO timestamp> <requestId> Task timed out``.
+_ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
+_LOG4J_TIMESTAMP = r"\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}:\d{2}"
+
+
+# A platform REPORT line: "REPORT RequestId: <id>\tDuration: ..." (a line that merely starts
+# with "REPORT RequestId:" is not enough).
+_REPORT_LINE = rf"{_regex_literal(TEXT_REPORT_MARKER)}\s\S+\sDuration:\s.*"
+
+
+def _node_level(level: str) -> str:
+    return rf"{_ISO_TIMESTAMP}\s\S+\s{level}\s"
+
+
+def _log4j_level(level: str) -> str:
+    return rf"{_LOG4J_TIMESTAMP}\s\S*\s{level}\s"
+
+
+def _bracket_level(level: str) -> str:
+    # Python's logging ("[ERROR]\t<timestamp>\t<requestId>\t", and "[ERROR] <Type>: ..." for
+    # an unhandled exception) and Java's LambdaLogger ("[ERROR] <message>").
+    return _regex_literal(f"[{level}]")
 
 
 # --------------------------------------------------------------------------------------
@@ -144,6 +192,12 @@ _ERROR_LEVEL_CONDITIONS = [
     for level_field in (Field.LEVEL, RuntimeErrorField.LEVEL)
     for level in ERROR_LEVELS
 ]
+# A runtime that writes its unhandled-error record without any level (the bare
+# {"errorMessage","errorType","stackTrace"} object) is counted by errorType.
+_LEVELLESS_ERROR_RECORD = (
+    f"{_selector(Field.ERROR_TYPE)} = * && {_selector(Field.LEVEL)} NOT EXISTS && "
+    f"{_selector(RuntimeErrorField.LEVEL)} NOT EXISTS"
+)
 _ERRORS = LogMetric(
     name=HealthMetric.ERRORS,
     kind="health",
@@ -152,13 +206,16 @@ _ERRORS = LogMetric(
         "unhandled-error records); security events excluded"
     ),
     json_pattern=_json(
-        f"({_any_of(_ERROR_LEVEL_CONDITIONS)}) && {_selector(Field.EVENT)} NOT EXISTS"
+        f"({_any_of([*_ERROR_LEVEL_CONDITIONS, f'({_LEVELLESS_ERROR_RECORD})'])}) && "
+        f"{_selector(Field.EVENT)} NOT EXISTS"
     ),
-    # Text: Python writes "[ERROR]" / "[CRITICAL]" at the start of a Text-format line, other
-    # runtimes "ERROR" / "FATAL"; "ERROR" also matches a JSON record's "ERROR" value, which is
-    # why this pattern serves log groups whose format is not known. "CRITICAL" is taken only
-    # in brackets: a JSON security event at level CRITICAL is not an application error.
-    text_pattern=f"?ERROR ?FATAL {_any_term('[CRITICAL]')}",
+    # Text: the level marker each runtime writes at the start of a line, and nothing else.
+    # Python writes CRITICAL where Java and Node.js write FATAL.
+    text_pattern=_line_starts(
+        *(_bracket_level(level) for level in ERROR_LEVELS),
+        *(_node_level(level) for level in ("ERROR", "FATAL")),
+        *(_log4j_level(level) for level in ("ERROR", "FATAL")),
+    ),
 )
 
 # A timeout is counted once per invocation from platform.report (INFO, sent at the default
@@ -170,9 +227,14 @@ _TIMEOUTS = LogMetric(
     json_pattern=_json(
         f"{_PLATFORM_REPORT} && {_equals(PlatformField.STATUS, PlatformStatus.TIMEOUT)}"
     ),
-    # Older platform versions write "Task timed out after N seconds"; newer ones end the
-    # REPORT line with "Status: timeout" instead.
-    text_pattern=_any_term(TEXT_TIMEOUT_MARKER, TEXT_REPORT_TIMEOUT_MARKER),
+    # Older platform versions write "<timestamp> <requestId> Task timed out after N seconds";
+    # newer ones end the REPORT line with "Status: timeout" instead (and an init that timed
+    # out ends its INIT_REPORT line so).
+    text_pattern=_line_starts(
+        rf"{_REPORT_LINE}{_regex_literal(TEXT_REPORT_TIMEOUT_MARKER)}",
+        rf"{TEXT_INIT_REPORT_MARKER}\s.*{_regex_literal(TEXT_REPORT_TIMEOUT_MARKER)}",
+        rf"{_ISO_TIMESTAMP}\s\S+\s{_regex_literal(TEXT_TIMEOUT_MARKER)}",
+    ),
 )
 
 _OUT_OF_MEMORY = LogMetric(
@@ -183,7 +245,9 @@ _OUT_OF_MEMORY = LogMetric(
         f"{_PLATFORM_REPORT} && {_equals(PlatformField.ERROR_TYPE, OUT_OF_MEMORY_ERROR_TYPE)}"
     ),
     # The Text-format REPORT line ends with "Error Type: Runtime.OutOfMemory".
-    text_pattern=_all_terms(OUT_OF_MEMORY_ERROR_TYPE),
+    text_pattern=_line_starts(
+        f"{_REPORT_LINE}{_regex_literal('Error Type: ' + OUT_OF_MEMORY_ERROR_TYPE)}"
+    ),
 )
 
 # A cold start is counted from the platform.report of the invocation that waited for the
@@ -194,7 +258,9 @@ _COLD_STARTS = LogMetric(
     kind="health",
     description="Invocations that waited for a new execution environment (initDurationMs)",
     json_pattern=_json(f"{_PLATFORM_REPORT} && {_selector(PlatformField.INIT_DURATION_MS)} >= 0"),
-    text_pattern=_all_terms(TEXT_REPORT_MARKER, TEXT_INIT_DURATION_MARKER),
+    text_pattern=_line_starts(
+        f"{_REPORT_LINE}{_regex_literal(TEXT_INIT_DURATION_MARKER)}:"
+    ),
 )
 
 

@@ -119,6 +119,8 @@ TEXT_ERROR_MARKER: Final = "[ERROR]"
 #: (newer platform versions write it instead of a separate "Task timed out after" line).
 TEXT_REPORT_TIMEOUT_MARKER: Final = "Status: timeout"
 TEXT_REPORT_MARKER: Final = "REPORT RequestId:"
+#: Start of the Text-format line that reports an execution environment's init.
+TEXT_INIT_REPORT_MARKER: Final = "INIT_REPORT"
 TEXT_INIT_DURATION_MARKER: Final = "Init Duration"
 
 class AccessLogField:

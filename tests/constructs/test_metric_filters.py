@@ -54,6 +54,14 @@ class Synth:
             log_format="TEXT",
             default_value=0,
         )
+        self.no_default = LogMetricFilters(
+            self.stack,
+            "NoDefault",
+            log_group_name="/watchkeeper/audit/functions",
+            namespace=metric_namespace("audit"),
+            metrics=["AuthorizationFailures"],
+            default_value=None,
+        )
         self.template = Template.from_stack(self.stack)
         self.resources = self.template.to_json()["Resources"]
 
@@ -92,7 +100,7 @@ def test_json_group_gets_one_filter_per_health_and_security_metric(synth: Synth)
                         "MetricNamespace": NAMESPACE,
                         "MetricValue": "1",
                         "Unit": "Count",
-                        "DefaultValue": Match.absent(),
+                        "DefaultValue": 0,
                         "Dimensions": Match.absent(),
                     }
                 ],
@@ -100,17 +108,26 @@ def test_json_group_gets_one_filter_per_health_and_security_metric(synth: Synth)
         )
 
 
-def test_unknown_format_group_gets_three_filters_with_text_health_patterns(synth: Synth) -> None:
+def test_unknown_format_group_counts_json_records_and_text_markers_into_one_metric(
+    synth: Synth,
+) -> None:
     filters = _filters_on(synth, "/aws/lambda/orders-prod-legacy")
     assert synth.unknown.metric_names == ["Errors", "Timeouts", "SecurityEvents"]
-    patterns = {
-        f["MetricTransformations"][0]["MetricName"]: f["FilterPattern"] for f in filters.values()
-    }
-    assert patterns == {
-        "Errors": LOG_METRICS["Errors"].text_pattern,
-        "Timeouts": LOG_METRICS["Timeouts"].text_pattern,
-        "SecurityEvents": LOG_METRICS["SecurityEvents"].json_pattern,
-    }
+    patterns = sorted(
+        (f["MetricTransformations"][0]["MetricName"], f["FilterPattern"]) for f in filters.values()
+    )
+    assert patterns == sorted(
+        [
+            ("Errors", LOG_METRICS["Errors"].json_pattern),
+            ("Errors", LOG_METRICS["Errors"].text_pattern),
+            ("Timeouts", LOG_METRICS["Timeouts"].json_pattern),
+            ("Timeouts", LOG_METRICS["Timeouts"].text_pattern),
+            ("SecurityEvents", LOG_METRICS["SecurityEvents"].json_pattern),
+        ]
+    )
+    # Two regex patterns: within CloudWatch's five per log group.
+    assert sum(p.startswith("%") for _, p in patterns) == 2
+    assert all(f["MetricTransformations"][0]["DefaultValue"] == 0 for f in filters.values())
 
 
 def test_dimensions_are_emitted_without_default_value(synth: Synth) -> None:
@@ -138,15 +155,26 @@ def test_default_value_and_custom_metric(synth: Synth) -> None:
     filters = _filters_on(synth, "/watchkeeper/billing/functions")
     by_name = {f["MetricTransformations"][0]["MetricName"]: f for f in filters.values()}
     assert by_name["Slow"]["FilterPattern"] == "{ $.durationMs > 1000 }"
-    assert by_name["Errors"]["FilterPattern"] == LOG_METRICS["Errors"].text_pattern
+    assert sorted(
+        f["FilterPattern"]
+        for f in filters.values()
+        if f["MetricTransformations"][0]["MetricName"] == "Errors"
+    ) == sorted([LOG_METRICS["Errors"].json_pattern, LOG_METRICS["Errors"].text_pattern])
     assert {f["MetricTransformations"][0]["DefaultValue"] for f in filters.values()} == {0}
+
+
+def test_default_value_none_publishes_nothing(synth: Synth) -> None:
+    (only,) = _filters_on(synth, "/watchkeeper/audit/functions").values()
+    assert "DefaultValue" not in only["MetricTransformations"][0]
 
 
 def test_construct_ids_are_the_metric_names(synth: Synth) -> None:
     assert [f.node.id for f in synth.json.filters] == synth.json.metric_names
-    assert [c.node.id for c in synth.unknown.node.children] == synth.unknown.metric_names
+    assert [c.node.id for c in synth.unknown.node.children] == [
+        "Errors", "ErrorsText", "Timeouts", "TimeoutsText", "SecurityEvents",
+    ]  # fmt: skip
     total = sum(1 for r in synth.resources.values() if r["Type"] == "AWS::Logs::MetricFilter")
-    assert total == 10 + 3 + 1 + 2
+    assert total == 10 + 5 + 1 + 3 + 1
 
 
 def test_template_passes_cfn_lint(synth: Synth) -> None:
@@ -202,8 +230,21 @@ _COUNTER = iter(range(10_000))
                     LogMetric(f"M{i}", "health", "x", '{ $.a = "b" }', None) for i in range(101)
                 ]
             },
-            "101 metrics; a log group takes at most 100",
+            "101 metrics, which take 101 metric filters on a log group of format 'JSON'; a log "
+            "group takes at most 100",
         ),
+        (
+            {
+                "metrics": [
+                    LogMetric(f"R{i}", "health", "x", '{ $.a = "b" }', f"%^R{i}%")
+                    for i in range(6)
+                ],
+                "log_format": "TEXT",
+            },
+            "hold 6 patterns with a regular expression on a log group of format 'TEXT'; "
+            "CloudWatch allows at most 5 per log group",
+        ),
+        ({"default_value": "zero"}, "default_value 'zero' is not allowed; use 'auto'"),
         (
             {"dimensions": {"A": "$.a", "B": "$.b", "C": "$.c", "D": "$.d"}},
             "dimensions has 4 entries (A, B, C, D); a metric filter takes at most 3",

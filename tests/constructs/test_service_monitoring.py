@@ -322,11 +322,14 @@ def test_imported_function_group_gets_the_compact_text_tolerant_set(app_under_te
     filters = _filters_on(app_under_test["json"], lambda g: g == "/aws/lambda/billing-prod-charge")
     assert sorted(f["MetricTransformations"][0]["MetricName"] for f in filters) == [
         "Errors",
+        "Errors",
         "SecurityEvents",
         "Timeouts",
+        "Timeouts",
     ]
-    errors = next(f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors")
-    assert not errors["FilterPattern"].startswith("{")  # UNKNOWN format: text markers
+    errors = [f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors"]
+    # UNKNOWN format: one filter reads JSON levels, one the runtimes' text markers
+    assert sorted(f["FilterPattern"][0] for f in errors) == ["%", "{"]
 
 
 def test_function_with_its_own_group_gets_filters_on_that_group(app_under_test):
@@ -349,9 +352,10 @@ def test_text_format_function_gets_its_own_group_with_text_tolerant_filters(app_
     assert config == {"LogFormat": "Text", "LogGroup": {"Ref": group_id}}
     filters = _filters_on(template, lambda g: g == {"Ref": group_id})
     names = sorted(f["MetricTransformations"][0]["MetricName"] for f in filters)
-    assert names == ["Errors", "SecurityEvents", "Timeouts"]
-    errors = next(f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors")
-    assert not errors["FilterPattern"].startswith("{")  # text markers
+    assert names == ["Errors", "Errors", "SecurityEvents", "Timeouts", "Timeouts"]
+    errors = [f for f in filters if f["MetricTransformations"][0]["MetricName"] == "Errors"]
+    # JSON levels (Powertools writes JSON in a Text-format function) and text markers
+    assert sorted(f["FilterPattern"][0] for f in errors) == ["%", "{"]
 
 
 def test_statements_on_the_apps_key_are_recorded_as_a_change(options_app):
@@ -361,3 +365,4 @@ def test_statements_on_the_apps_key_are_recorded_as_a_change(options_app):
             "detail": "CloudWatch Logs of this region may use it for this account's log groups"
             } in changes
     assert [c.kind for c in mon.app_changes.changes].count("key-statement") == 1
+

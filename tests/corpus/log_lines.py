@@ -1,9 +1,15 @@
 """Realistic log lines and the log metrics each one must count.
 
 Every line carries two sets: the metrics whose JSON pattern must match it (``json``) and the
-metrics whose text pattern must match it (``text``, what a group of format TEXT or UNKNOWN
-counts). A metric absent from a set must NOT match. ``SecurityEvents`` is derived: it counts
-a line exactly when a security metric counts it.
+metrics whose text pattern must match it (``text``). A group of format JSON counts ``json``;
+a group of format TEXT or UNKNOWN has both filters for a metric with a text pattern, so it
+counts ``json | text``, and the two sets never share a metric (no event is counted twice). A
+metric absent from a set must NOT match. ``SecurityEvents`` is derived: it counts a line
+exactly when a security metric counts it.
+
+The ``trap`` group holds lines written to fool a pattern: records whose message carries
+ERROR, FATAL, CRITICAL, ``[ERROR]``, "Task timed out" or a REPORT line, in JSON and in each
+runtime's Text format. Every trap must be counted by no metric in any format.
 
 Shapes follow what Lambda and Powertools write: Lambda's JSON application records
 (timestamp, level, message, logger, requestId; errorType/errorMessage/stackTrace/location on
@@ -94,20 +100,18 @@ NATIVE_JSON = [
         "native",
         _native("ERROR", "payment failed", **_EXCEPTION),
         json_counts={ERRORS},
-        text_counts={ERRORS},
     ),
     entry(
         "native",
         _native("CRITICAL", "database unreachable"),
         json_counts={ERRORS},
-        note="CRITICAL app record: JSON counts it; the text pattern takes only [CRITICAL]",
+        note="CRITICAL app record",
     ),
     # Lambda's Python JSON formatter output with spaces after separators must count the same.
     entry(
         "native",
         json.dumps(_native("ERROR", "lost connection")),
         json_counts={ERRORS},
-        text_counts={ERRORS},
         note="spaced JSON",
     ),
 ]
@@ -126,7 +130,6 @@ RUNTIME_ERRORS = [
             ],
         },
         json_counts={ERRORS},
-        text_counts={ERRORS},
         note="unhandled exception, JSON",
     ),
     entry(
@@ -186,7 +189,6 @@ POWERTOOLS = [
             },
         ),
         json_counts={ERRORS},
-        text_counts={ERRORS},
     ),
     entry(
         "powertools",
@@ -274,8 +276,7 @@ PLATFORM_JSON = [
             "platform.runtimeDone",
             {"requestId": REQUEST_ID, "status": "error", "errorType": "Runtime.OutOfMemory"},
         ),
-        text_counts={OOM},
-        note="runtimeDone OOM (DEBUG level): JSON counts the report only",
+        note="runtimeDone OOM (DEBUG level): counted from the report only",
     ),
     entry("platform-json", _report("success"), note="warm report"),
     entry("platform-json", _report(None), note="report without status"),
@@ -291,7 +292,6 @@ PLATFORM_JSON = [
         "platform-json",
         _report("error", "Runtime.OutOfMemory"),
         json_counts={OOM},
-        text_counts={OOM},
         note="OOM report",
     ),
     entry(
@@ -373,8 +373,7 @@ BENIGN = [
     entry(
         "benign",
         _native("INFO", 'alert rule: "Task timed out after" in a REPORT'),
-        text_counts={TIMEOUTS},
-        note="message quoting the timeout marker: text pattern counts it (documented)",
+        note="message quoting the timeout marker",
     ),
     entry("benign", _native("INFO", "request timeout configured")),
     entry("benign", _native("WARNING", "sensitive fields masked before logging")),
@@ -392,7 +391,6 @@ BENIGN = [
     entry(
         "benign",
         _native("ERROR", "handler failed", **{Field.EVENT: {"Records": []}}),
-        text_counts={ERRORS},
         note="ERROR record carrying an 'event' object is excluded (event is reserved)",
     ),
     entry(
@@ -403,7 +401,6 @@ BENIGN = [
     entry(
         "benign",
         '{"level":"ERROR","message":"truncated',
-        text_counts={ERRORS},
         note="invalid JSON never matches a JSON pattern",
     ),
     entry("benign", _native("INFO", "Error handling enabled")),
@@ -439,6 +436,175 @@ SECURITY = [_security_event(e) for e in schema.VOCABULARY.values()] + [
     ),
 ]
 
+# Real error lines of each runtime, as its Text format writes them (docs/metric-filters.md).
+NODE_TS = "2024-05-01T10:00:00.123Z"
+LOG4J_TS = "2024-05-01 10:00:00"
+RUNTIME_TEXT = [
+    entry(
+        "runtime-text",
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named "
+        "'requests'\nTraceback (most recent call last):",
+        text_counts={ERRORS},
+        note="Python init failure, Text",
+    ),
+    entry(
+        "runtime-text",
+        f"{NODE_TS}\t{REQUEST_ID}\tERROR\tpayment failed: card declined",
+        text_counts={ERRORS},
+        note="Node.js console.error, Text",
+    ),
+    entry(
+        "runtime-text",
+        f"{NODE_TS}\t{REQUEST_ID}\tFATAL\tcannot reach the database",
+        text_counts={ERRORS},
+        note="Node.js console.fatal, Text",
+    ),
+    entry(
+        "runtime-text",
+        f"{NODE_TS}\tundefined\tERROR\tUncaught Exception \t"
+        '{"errorType":"Runtime.ImportModuleError","errorMessage":"Error: Cannot find module"}',
+        text_counts={ERRORS},
+        note="Node.js init failure (no request id yet), Text",
+    ),
+    entry(
+        "runtime-text",
+        "[ERROR] payment failed",
+        text_counts={ERRORS},
+        note="Java LambdaLogger ERROR",
+    ),
+    entry(
+        "runtime-text",
+        "[FATAL] cannot reach the database",
+        text_counts={ERRORS},
+        note="Java LambdaLogger FATAL",
+    ),
+    entry(
+        "runtime-text",
+        f"{LOG4J_TS} {REQUEST_ID} ERROR OrderHandler:42 - payment failed\n",
+        text_counts={ERRORS},
+        note="Java log4j2 Lambda appender ERROR",
+    ),
+    entry(
+        "runtime-text",
+        f"{LOG4J_TS} {REQUEST_ID} FATAL OrderHandler:42 - cannot reach the database\n",
+        text_counts={ERRORS},
+        note="Java log4j2 Lambda appender FATAL",
+    ),
+    entry(
+        "runtime-text",
+        f"{LOG4J_TS}  ERROR Config:12 - missing TABLE_NAME\n",
+        text_counts={ERRORS},
+        note="Java log4j2 at init (empty request id)",
+    ),
+    entry(
+        "runtime-text",
+        "boom: java.lang.RuntimeException\njava.lang.RuntimeException: boom\n"
+        "\tat example.Handler.handleRequest(Handler.java:12)\n",
+        note="Java unhandled exception, Text: no level marker (AWS/Lambda Errors counts it)",
+    ),
+    entry("runtime-text", f"{LOG4J_TS} {REQUEST_ID} WARN  OrderHandler:50 - retrying"),
+    entry("runtime-text", f"{NODE_TS}\t{REQUEST_ID}\tWARN\tslow response"),
+]
+
+# Real error records of each runtime in the JSON format.
+RUNTIME_JSON = [
+    entry(
+        "runtime-json",
+        {
+            "timestamp": NODE_TS,
+            "level": "ERROR",
+            "requestId": REQUEST_ID,
+            "message": {
+                "errorType": "Error",
+                "errorMessage": "boom",
+                "stackTrace": ["Error: boom", "    at Runtime.handler (/var/task/index.js:3:9)"],
+            },
+        },
+        json_counts={ERRORS},
+        note="Node.js Invoke Error, JSON",
+    ),
+    entry(
+        "runtime-json",
+        {"timestamp": NODE_TS, "level": "FATAL", "requestId": REQUEST_ID, "message": "db gone"},
+        json_counts={ERRORS},
+        note="Node.js console.fatal, JSON",
+    ),
+    entry(
+        "runtime-json",
+        {
+            "timestamp": NODE_TS,
+            "level": "ERROR",
+            "message": "payment failed",
+            "AWSRequestId": REQUEST_ID,
+        },
+        json_counts={ERRORS},
+        note="Java LambdaLogger ERROR, JSON",
+    ),
+    entry(
+        "runtime-json",
+        {
+            Field.ERROR_MESSAGE: "boom",
+            Field.ERROR_TYPE: "RuntimeError",
+            Field.STACK_TRACE: ["main.go:12"],
+        },
+        json_counts={ERRORS},
+        note="unhandled-error record without a level",
+    ),
+    entry(
+        "runtime-json",
+        _native("WARNING", "retrying after an exception", **_EXCEPTION),
+        note="WARNING record with exception fields is not an error",
+    ),
+]
+
+# Lines written to fool a pattern: counted by no metric in any format.
+_TRAP_MESSAGES = [
+    "user searched for ERROR codes",
+    "FATAL is a word in this sentence",
+    "ticket priority [CRITICAL] copied from the tracker",
+    "upstream answered: [ERROR] 502",
+    "customer quoted: Task timed out after 3.00 seconds",
+    f"REPORT RequestId: {REQUEST_ID}\tStatus: timeout\tInit Duration: 1 ms\t"
+    "Error Type: Runtime.OutOfMemory",
+    "columns: level\tERROR\tcount",
+]
+TRAPS = [
+    *(
+        entry("trap", _native(level, message), note=f"JSON {level}: {message[:30]}")
+        for level in ("INFO", "WARNING")
+        for message in _TRAP_MESSAGES
+    ),
+    *(
+        entry("trap", f"[INFO]\t{TS}\t{REQUEST_ID}\t{m}", note=f"Python text INFO: {m[:30]}")
+        for m in _TRAP_MESSAGES
+    ),
+    *(
+        entry("trap", f"{NODE_TS}\t{REQUEST_ID}\tINFO\t{m}", note=f"Node text INFO: {m[:30]}")
+        for m in _TRAP_MESSAGES
+    ),
+    *(
+        entry("trap", f"{LOG4J_TS} {REQUEST_ID} INFO  Search:7 - {m}", note=f"log4j INFO: {m[:30]}")
+        for m in _TRAP_MESSAGES
+    ),
+    *(
+        entry("trap", f"[INFO] {m}", note=f"Java LambdaLogger INFO: {m[:30]}")
+        for m in _TRAP_MESSAGES
+    ),
+    *(entry("trap", m, note=f"print(): {m[:30]}") for m in _TRAP_MESSAGES),
+    entry("trap", "ERROR count: 0", note="print() starting with ERROR"),
+    entry(
+        "trap",
+        _native("INFO", "lookup", details={"level": "ERROR", "errorType": "KeyError"}),
+        note="nested level and errorType are not the record's",
+    ),
+    entry(
+        "trap",
+        _powertools("INFO", "searching for FATAL and ERROR in the archive"),
+        note="Powertools INFO mentioning levels",
+    ),
+]
+
+
 CORPUS: list[CorpusLine] = [
     *NATIVE_JSON,
     *RUNTIME_ERRORS,
@@ -446,6 +612,9 @@ CORPUS: list[CorpusLine] = [
     *PLATFORM_JSON,
     *PLATFORM_TEXT,
     *TEXT_APP,
+    *RUNTIME_TEXT,
+    *RUNTIME_JSON,
     *BENIGN,
+    *TRAPS,
     *SECURITY,
 ]

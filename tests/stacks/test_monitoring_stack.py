@@ -50,6 +50,28 @@ def test_stack_options_and_monitoring_options_are_routed(billing):
     assert "billing" in template.to_json()["Description"]
 
 
+def test_compact_filters_count_json_and_text_forms_with_default_value_zero(billing):
+    stack, template = billing
+    filters = [
+        r["Properties"]
+        for stack_template in [
+            template.to_json(),
+            *(
+                Template.from_stack(child).to_json()
+                for child in stack.node.find_all()
+                if isinstance(child, cdk.NestedStack)
+            ),
+        ]
+        for r in stack_template.get("Resources", {}).values()
+        if r["Type"] == "AWS::Logs::MetricFilter"
+    ]
+    assert len(filters) == 5 * len(NAMES)
+    for properties in filters:
+        (transformation,) = properties["MetricTransformations"]
+        assert transformation["DefaultValue"] == 0
+        assert "Dimensions" not in transformation
+
+
 def test_template_passes_cfn_lint(billing):
     assert lint_template(billing[1].to_json()) == []
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchkeeper.testing import FilterPatternSyntaxError, matches, parse_pattern
+from watchkeeper.testing.filter_pattern import MAX_REGEX_PATTERNS_PER_LOG_GROUP, has_regex
 
 # The example document of the CloudWatch Logs documentation (compound conditions section).
 DOC = json.dumps(
@@ -175,7 +176,9 @@ def test_parse_once_match_many() -> None:
         ('{ $.a = "x }', 8, "never closed"),
         ('{ ($.a = "x" }', 13, "expected ')'"),
         ('{ $.a = "x" $.b = "y" }', 12, "expected '&&', '||'"),
-        ("{ $.a = %ab% }", 8, "regular-expression"),
+        ("{ $.a = %a b% }", 10, "a space is not allowed in a regular expression"),
+        ("{ $.a > %ab% }", 8, "a regular expression needs '=' or '!='"),
+        ("{ $.a = %a% || $.b = %b% || $.c = %c% }", 34, "at most 2 regular expressions"),
         ("foo.bar", 0, "put it in double quotes"),
         ('"unterminated', 0, "never closed"),
         ('"a"b', 3, "expected a space between terms"),
@@ -183,7 +186,13 @@ def test_parse_once_match_many() -> None:
         ("?ERROR WARN", 0, "mixing '?term'"),
         ("'single'", 0, "single quotes"),
         ("[ip, user, status_code=4*]", 0, "space-delimited patterns"),
-        ("%ERROR|WARN%", 0, "regular-expression patterns"),
+        ("%ERROR|WARN% extra", 12, "must be the whole pattern"),
+        ("%ERR(OR)%", 4, "'(' is not allowed in a regular expression"),
+        ('%"quoted"%', 1, "is not allowed in a regular expression"),
+        ("%ERR", 0, "never closed"),
+        ("%%", 0, "is empty"),
+        ("%\\tERROR%", 1, "the escape '\\t' is not one CloudWatch documents"),
+        ("%[ERROR%", 0, "not valid"),
     ],
 )
 def test_syntax_errors_name_position_and_expectation(
@@ -194,6 +203,49 @@ def test_syntax_errors_name_position_and_expectation(
     assert info.value.position == position
     assert f"at position {position}" in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "line", "expected"),
+    [
+        ("%AUTHORIZED%", "[SUCCESS 200] AUTHORIZED REQUEST", True),
+        ("%AUTHORIZED%", "[ERROR 401] UNAUTHORIZED REQUEST", True),
+        ("%^AUTHORIZED%", "[ERROR 401] UNAUTHORIZED REQUEST", False),
+        ("%^\\[ERROR\\]%", "[ERROR]\t2024-05-01T10:00:00Z\tid\tboom", True),
+        ("%^\\[ERROR\\]%", "[INFO]\t2024-05-01T10:00:00Z\tid\t[ERROR] in a message", False),
+        ("%^starting|^initializing%", "initializing cache", True),
+        ("%^starting|^initializing%", "skipping initializing", False),
+        ("%[hc]at$%", "the cat", True),
+        ("%[hc]at$%", "the cats", False),
+        ("%colou?r%", "color", True),
+        ("%a{3,5}%", "aaa", True),
+        ("%a{3,5}%", "aa", False),
+        ("%\\d\\s\\S+%", "1\tx", True),
+        ("%\\w%", "é", False),
+        ("%\\x3A%", "a:b", True),
+        ("%10\\.10\\.0\\.1%", "10010,051", False),
+        ("%10.10.0.1%", "10010,051", True),
+        ("%^REPORT.*timeout%", "REPORT x\nStatus: timeout", True),
+        ("%^ERROR%", '{"level":"ERROR"}', False),
+        ("{ $.eventType = %Trail% }", '{"eventType":"UpdateTrail"}', True),
+        ("{ $.eventType != %Trail% }", '{"eventType":"UpdateTrail"}', False),
+        ("{ $.level = %^ERR% }", '{"level":"WARN ERR"}', False),
+        ("{ $.level = %^ERR% }", '{"level":{"x":"ERR"}}', False),
+    ],
+)
+def test_regular_expressions_follow_the_documented_semantics(
+    pattern: str, line: str, expected: bool
+) -> None:
+    assert matches(pattern, line) is expected
+
+
+def test_has_regex_counts_patterns_against_the_per_log_group_quota() -> None:
+    assert MAX_REGEX_PATTERNS_PER_LOG_GROUP == 5
+    assert has_regex("%ERROR%")
+    assert has_regex("{ $.a = %x% }")
+    assert not has_regex('{ $.a = "100%" }')
+    assert not has_regex('"100%"')
+    assert not has_regex('?ERROR ?"[CRITICAL]"')
 
 
 def test_patterns_over_1024_characters_are_refused() -> None:

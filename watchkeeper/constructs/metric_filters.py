@@ -17,6 +17,7 @@ from watchkeeper.log_metrics import (
     LogMetric,
     log_metric,
 )
+from watchkeeper.testing.filter_pattern import MAX_REGEX_PATTERNS_PER_LOG_GROUP, has_regex
 
 LogFormat = Literal["JSON", "TEXT", "UNKNOWN"]
 
@@ -53,7 +54,8 @@ _STANDARD_UNITS: Final = frozenset(
 class LogMetricFilters(Construct):
     """Metric filters (``AWS::Logs::MetricFilter``) that count log metrics on one log group.
 
-    Each metric gets one filter; each matching log event adds 1 (unit Count) to the metric
+    Each metric gets one filter (two on a group of Text or unknown format, see
+    ``log_format``); each matching log event adds 1 (unit Count) to the metric
     ``<namespace>/<metric name>``.
 
     :param log_group_name: name of the log group the filters read (a token is accepted).
@@ -63,20 +65,26 @@ class LogMetricFilters(Construct):
         or :class:`~watchkeeper.log_metrics.LogMetric` objects of your own. Default: for
         ``log_format="JSON"`` the four health metrics and the six security metrics (10
         filters); otherwise ``Errors``, ``Timeouts`` and the combined ``SecurityEvents``
-        (3 filters), because such groups are one per function and every filter is
-        multiplied by the number of functions.
+        (5 filters, see ``log_format``), because such groups are one per function and every
+        filter is multiplied by the number of functions.
     :param log_format: the Lambda log format of the functions writing to the group:
-        ``"JSON"`` (default; JSON patterns), ``"TEXT"`` or ``"UNKNOWN"`` (health metrics use
-        text patterns, which match markers found in Text logs and, for errors, in JSON
-        records as well; security events are JSON lines in every format, so they keep their
-        JSON patterns).
+        ``"JSON"`` (default; one JSON-pattern filter per metric), ``"TEXT"`` or
+        ``"UNKNOWN"``: a metric with a text pattern then gets two filters publishing to the
+        same metric, its JSON pattern (JSON records: Powertools writes JSON in every format)
+        and its text pattern (a regular expression that matches only the level markers and
+        platform lines the runtimes write at the start of a Text-format line); an event
+        matches at most one of the two. Security events are JSON lines in every format, so
+        they keep their JSON patterns only.
     :param dimensions: up to 3 dimensions, name -> JSON selector of the log event
         (``{"Operation": "$.operation"}``). Default: none. Every distinct value is one custom
         metric billed monthly: use low-cardinality fields only. Needs ``log_format="JSON"``.
-    :param default_value: value published for a batch of log events with no match. Default:
-        ``None`` (nothing is published): a metric then exists, and is billed, only once
-        something happened, and alarms on it must treat missing data as not breaching.
-        Not allowed together with ``dimensions`` (CloudWatch refuses it).
+    :param default_value: value published when log events arrive and none matches.
+        Default: ``"auto"``, which is 0 for filters without dimensions (as AWS recommends:
+        the metric then has a datapoint, 0, for every period in which the group received
+        events, so sums and anomaly bands see the quiet periods) and nothing for filters
+        with dimensions (CloudWatch refuses a default value there). ``None`` publishes
+        nothing when nothing matches; a number publishes that number (not allowed together
+        with ``dimensions``).
     """
 
     def __init__(
@@ -89,7 +97,7 @@ class LogMetricFilters(Construct):
         metrics: Sequence[str | LogMetric] | None = None,
         log_format: LogFormat = "JSON",
         dimensions: Mapping[str, str] | None = None,
-        default_value: float | None = None,
+        default_value: float | Literal["auto"] | None = "auto",
     ) -> None:
         super().__init__(scope, id)
         _validate_namespace(namespace)
@@ -106,6 +114,13 @@ class LogMetricFilters(Construct):
                 f"{log_format!r} counts with text patterns, which have no fields. Use "
                 "log_format='JSON' or no dimensions"
             )
+        if isinstance(default_value, str):
+            if default_value != "auto":
+                raise ValueError(
+                    f"default_value {default_value!r} is not allowed; use 'auto' (0 without "
+                    "dimensions), None (publish nothing) or a number"
+                )
+            default_value = None if dimension_list else 0
         if dimension_list and default_value is not None:
             raise ValueError(
                 f"default_value {default_value!r} is not allowed together with dimensions: "
@@ -124,7 +139,6 @@ class LogMetricFilters(Construct):
         # the L2 MetricFilter and FilterPattern helpers cost several Node round trips each,
         # which adds up at hundreds of functions.
         for metric in selected:
-            pattern = filter_pattern_for(metric, log_format)
             transformation = logs.CfnMetricFilter.MetricTransformationProperty(
                 metric_name=metric.name,
                 metric_namespace=namespace,
@@ -139,22 +153,30 @@ class LogMetricFilters(Construct):
             )
             # CloudWatch refuses a filter with both; guarded by the validation above.
             assert not (dimension_list and default_value is not None)
-            self.filters.append(
-                logs.CfnMetricFilter(
-                    self,
-                    metric.name,
-                    log_group_name=log_group_name,
-                    filter_pattern=pattern,
-                    metric_transformations=[transformation],
+            for suffix, pattern in filter_patterns_for(metric, log_format):
+                self.filters.append(
+                    logs.CfnMetricFilter(
+                        self,
+                        metric.name + suffix,
+                        log_group_name=log_group_name,
+                        filter_pattern=pattern,
+                        metric_transformations=[transformation],
+                    )
                 )
-            )
 
 
-def filter_pattern_for(metric: LogMetric, log_format: LogFormat) -> str:
-    """The pattern a filter uses for ``metric`` on a group of the given log format."""
-    if log_format == "JSON" or metric.text_pattern is None:
-        return metric.json_pattern
-    return metric.text_pattern
+#: Construct id suffix of the filter that counts a metric's text pattern.
+TEXT_FILTER_SUFFIX: Final = "Text"
+
+
+def filter_patterns_for(metric: LogMetric, log_format: LogFormat) -> list[tuple[str, str]]:
+    """The ``(construct id suffix, pattern)`` of each filter that counts ``metric`` on a
+    group of the given log format: the JSON pattern, plus the text pattern on a group of
+    Text or unknown format."""
+    patterns = [("", metric.json_pattern)]
+    if log_format != "JSON" and metric.text_pattern is not None:
+        patterns.append((TEXT_FILTER_SUFFIX, metric.text_pattern))
+    return patterns
 
 
 def _validate_log_group_name(name: str) -> None:
@@ -196,21 +218,32 @@ def _select_metrics(
                 f"unit {metric.unit!r} of metric {metric.name!r} is not a CloudWatch unit; use "
                 f"one of: {', '.join(sorted(_STANDARD_UNITS))}"
             )
-        pattern = filter_pattern_for(metric, log_format)
-        if len(pattern) > MAX_PATTERN_LENGTH:
-            raise ValueError(
-                f"the filter pattern of metric {metric.name!r} is {len(pattern)} characters long; "
-                f"CloudWatch allows at most {MAX_PATTERN_LENGTH}"
-            )
+        for _, pattern in filter_patterns_for(metric, log_format):
+            if len(pattern) > MAX_PATTERN_LENGTH:
+                raise ValueError(
+                    f"the filter pattern of metric {metric.name!r} is {len(pattern)} characters "
+                    f"long; CloudWatch allows at most {MAX_PATTERN_LENGTH}"
+                )
         if any(m.name == metric.name for m in selected):
             raise ValueError(f"metrics names {metric.name!r} twice; name each metric once")
         selected.append(metric)
     if not selected:
         raise ValueError("metrics must name at least one metric (or be None for the default)")
-    if len(selected) > MAX_FILTERS_PER_LOG_GROUP:
+    filters = sum(len(filter_patterns_for(m, log_format)) for m in selected)
+    if filters > MAX_FILTERS_PER_LOG_GROUP:
         raise ValueError(
-            f"metrics names {len(selected)} metrics; a log group takes at most "
+            f"metrics names {len(selected)} metrics, which take {filters} metric filters on a "
+            f"log group of format {log_format!r}; a log group takes at most "
             f"{MAX_FILTERS_PER_LOG_GROUP} metric filters"
+        )
+    regex_filters = sum(
+        has_regex(p) for m in selected for _, p in filter_patterns_for(m, log_format)
+    )
+    if regex_filters > MAX_REGEX_PATTERNS_PER_LOG_GROUP:
+        raise ValueError(
+            f"metrics names {len(selected)} metrics, whose filters hold {regex_filters} "
+            f"patterns with a regular expression on a log group of format {log_format!r}; "
+            f"CloudWatch allows at most {MAX_REGEX_PATTERNS_PER_LOG_GROUP} per log group"
         )
     return tuple(selected)
 

@@ -40,8 +40,18 @@ Where the documentation is silent, the evaluator chooses the stricter reading an
 * Keywords (``IS``, ``NULL``, ``TRUE``, ``FALSE``, ``NOT``, ``EXISTS``) are upper case.
 * Mixing ``?term`` alternatives with plain or ``-`` terms in one pattern is not documented,
   so it is refused rather than guessed.
-* Space-delimited patterns (``[a, b=...]``) and regular expressions (``%...%``) are not
-  supported: they raise :class:`FilterPatternSyntaxError` saying so.
+* Regular expressions (``%...%``), as a whole pattern or as the value of a JSON
+  comparison (``{ $.level = %^ERR% }``, at most 2 per JSON pattern), with the documented
+  subset: letters, digits, the symbols ``: _ # = @ / ; , -``, the operators
+  ``^ $ ? [ ] { } | \\ * + .``, the escapes ``\\d \\D \\s \\S \\w \\W`` and ``\\xhh``
+  (any other character, parentheses, a space or a multi-byte character is refused: write a
+  space as ``\\s`` or ``\\x20``). ``^`` and ``$`` anchor to the start and end of the whole
+  event, ``.`` matches any character (a newline too), ``|`` separates whole alternatives
+  (there is no grouping), and a pattern matches when the expression is found anywhere in
+  the event (in a JSON value: anywhere in the value).
+* Space-delimited patterns (``[a, b=...]``) are not supported: they raise
+  :class:`FilterPatternSyntaxError` saying so. Nor is a regular expression mixed with terms
+  in one pattern (AWS documents no such form).
 """
 
 from __future__ import annotations
@@ -52,7 +62,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["FilterPatternSyntaxError", "ParsedPattern", "matches", "parse_pattern"]
+__all__ = [
+    "MAX_REGEX_PATTERNS_PER_LOG_GROUP",
+    "FilterPatternSyntaxError",
+    "ParsedPattern",
+    "has_regex",
+    "matches",
+    "parse_pattern",
+]
 
 #: CloudWatch Logs refuses filter patterns longer than this (PutMetricFilter FilterPattern).
 MAX_PATTERN_LENGTH: Final = 1024
@@ -63,6 +80,14 @@ _NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _PROPERTY_RE: Final = re.compile(r"[A-Za-z0-9_\-]+")
 _OPERATORS: Final = ("!=", "<=", ">=", "=", "<", ">")
 _MISSING: Final = object()
+#: Regular expressions: the characters CloudWatch allows besides letters and digits, the
+#: escapes it documents, and how many a JSON (or space-delimited) pattern may hold.
+_REGEX_SYMBOLS: Final = frozenset(":_#=@/;,-")
+_REGEX_OPERATORS: Final = frozenset("^$?[]{}|\\*+.")
+_REGEX_CLASS_ESCAPES: Final = frozenset("dDsSwW")
+MAX_REGEX_PER_JSON_PATTERN: Final = 2
+#: CloudWatch Logs: filter patterns containing a regular expression, per log group.
+MAX_REGEX_PATTERNS_PER_LOG_GROUP: Final = 5
 
 
 class FilterPatternSyntaxError(ValueError):
@@ -86,7 +111,7 @@ class ParsedPattern:
 
     def __init__(self, source: str, kind: str, predicate: Callable[[str], bool]) -> None:
         self.source = source
-        #: ``"all"``, ``"terms"`` or ``"json"``.
+        #: ``"all"``, ``"terms"``, ``"regex"`` or ``"json"``.
         self.kind = kind
         self._predicate = predicate
 
@@ -129,11 +154,15 @@ def parse_pattern(pattern: str) -> ParsedPattern:
             "watchkeeper's evaluator; use a JSON pattern or a term pattern",
         )
     if stripped.startswith("%"):
-        raise FilterPatternSyntaxError(
-            pattern,
-            start,
-            "regular-expression patterns ('%regex%') are not supported by watchkeeper's evaluator",
-        )
+        compiled, end = _read_regex(pattern, start)
+        if pattern[end:].strip():
+            raise FilterPatternSyntaxError(
+                pattern,
+                end,
+                "a regular-expression pattern '%regex%' must be the whole pattern; AWS "
+                "documents no form that mixes it with terms",
+            )
+        return ParsedPattern(pattern, "regex", lambda line: compiled.search(line) is not None)
     required, excluded, optional = _parse_terms(pattern)
     return ParsedPattern(
         pattern, "terms", lambda line: _match_terms(required, excluded, optional, line)
@@ -143,6 +172,71 @@ def parse_pattern(pattern: str) -> ParsedPattern:
 def matches(pattern: str, line: str) -> bool:
     """Whether CloudWatch Logs would count the log event ``line`` for ``pattern``."""
     return parse_pattern(pattern).matches(line)
+
+
+# --------------------------------------------------------------------------------------
+# Regular expressions
+# --------------------------------------------------------------------------------------
+
+
+def _read_regex(pattern: str, pos: int) -> tuple[re.Pattern[str], int]:
+    """Read ``%regex%`` starting at ``pattern[pos] == '%'``; return (compiled, end).
+
+    Only the documented subset is accepted; it is translated to Python's ``re`` with the
+    documented meanings (``\\w`` is ASCII, ``.`` takes a newline too, ``^``/``$`` anchor to
+    the whole event).
+    """
+    i = pos + 1
+    n = len(pattern)
+    out: list[str] = []
+    while True:
+        if i >= n:
+            raise FilterPatternSyntaxError(
+                pattern, pos, "a regular expression '%...' is never closed"
+            )
+        ch = pattern[i]
+        if ch == "%":
+            break
+        if ch == "\\":
+            nxt = pattern[i + 1] if i + 1 < n else ""
+            if nxt in _REGEX_CLASS_ESCAPES:
+                out.append(ch + nxt)
+                i += 2
+            elif nxt == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", pattern[i + 2 : i + 4]):
+                out.append(pattern[i : i + 4])
+                i += 4
+            elif nxt and nxt != "%" and not nxt.isalnum() and nxt.isascii() and nxt.isprintable():
+                out.append(re.escape(nxt))
+                i += 2
+            else:
+                raise FilterPatternSyntaxError(
+                    pattern,
+                    i,
+                    f"the escape '\\{nxt}' is not one CloudWatch documents for regular "
+                    "expressions (\\d \\D \\s \\S \\w \\W \\xhh, or '\\' before an operator)",
+                )
+            continue
+        if ch.isascii() and ch.isalnum() or ch in _REGEX_SYMBOLS or ch in _REGEX_OPERATORS:
+            out.append(ch)
+            i += 1
+            continue
+        what = "a space" if ch == " " else repr(ch)
+        hint = " (write a space as \\s or \\x20)" if ch == " " else ""
+        raise FilterPatternSyntaxError(
+            pattern,
+            i,
+            f"{what} is not allowed in a regular expression: CloudWatch takes letters, digits, "
+            f"': _ # = @ / ; , -' and the operators '^ $ ? [ ] {{ }} | \\ * + .'{hint}",
+        )
+    if i == pos + 1:
+        raise FilterPatternSyntaxError(pattern, pos, "a regular expression '%%' is empty")
+    try:
+        compiled = re.compile("".join(out), re.ASCII | re.DOTALL)
+    except re.error as exc:
+        raise FilterPatternSyntaxError(
+            pattern, pos, f"the regular expression is not valid: {exc}"
+        ) from None
+    return compiled, i + 1
 
 
 # --------------------------------------------------------------------------------------
@@ -253,6 +347,8 @@ class _Comparison:
     number: float | None
     text: str
     quoted: bool
+    #: a regular-expression value (``%...%``), matched anywhere in a string value
+    regex: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +361,7 @@ class _JsonParser:
     def __init__(self, pattern: str, start: int) -> None:
         self.src = pattern
         self.pos = start
+        self.regex_count = 0
 
     # -- helpers ------------------------------------------------------------------------
     def error(self, problem: str, pos: int | None = None) -> FilterPatternSyntaxError:
@@ -389,9 +486,16 @@ class _JsonParser:
         elif self.peek("'"):
             raise self.error("single quotes are not allowed; quote values with double quotes")
         elif self.peek("%"):
-            raise self.error(
-                "regular-expression values ('%regex%') are not supported by watchkeeper's evaluator"
-            )
+            self.regex_count += 1
+            if self.regex_count > MAX_REGEX_PER_JSON_PATTERN:
+                raise self.error(
+                    f"a JSON pattern may hold at most {MAX_REGEX_PER_JSON_PATTERN} regular "
+                    "expressions"
+                )
+            if operator not in ("=", "!="):
+                raise self.error(f"a regular expression needs '=' or '!=', not {operator!r}")
+            regex, self.pos = _read_regex(self.src, self.pos)
+            return _Comparison(path, operator, None, regex.pattern, False, regex)
         else:
             m = _BARE_VALUE_RE.match(self.src, self.pos)
             if not m:
@@ -473,7 +577,10 @@ def _compare(node: _Comparison, value: Any) -> bool:
             ">": value > node.number,
             ">=": value >= node.number,
         }[op]
-    if node.number is not None and is_number:
+    if node.regex is not None:
+        text = value if isinstance(value, str) else _number_text(value)
+        equal = node.regex.search(text) is not None
+    elif node.number is not None and is_number:
         equal = float(value) == node.number
     elif node.number is not None:
         equal = value == node.text
@@ -506,3 +613,26 @@ def _match_json(node: Any, line: str) -> bool:
     except ValueError:
         return False
     return isinstance(document, dict) and _evaluate(node, document)
+
+
+def has_regex(pattern: str) -> bool:
+    """Whether a filter pattern holds a regular expression: such patterns count against
+    CloudWatch's limit of 5 per log group (:data:`MAX_REGEX_PATTERNS_PER_LOG_GROUP`).
+
+    Outside double quotes, ``%`` appears in a pattern only around a regular expression (a
+    bare term or value cannot hold it), so this reads the text without parsing it.
+    """
+    in_quotes = escaped = False
+    for ch in pattern:
+        if in_quotes:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_quotes = False
+        elif ch == '"':
+            in_quotes = True
+        elif ch == "%":
+            return True
+    return False
