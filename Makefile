@@ -1,8 +1,10 @@
 # Two entry points (see README "Quick start"):
 #   make demo  - set up, synthesize the reference app, print what is monitored and its cost
-#   make test  - set up, run the whole test suite
+#   make test  - make sure Chromium is there, set up, run the whole test suite
 # Setup is idempotent: a local virtualenv (.venv) with the tested pins, and the pinned CDK CLI
-# in node_modules (never a global install).
+# in node_modules (never a global install). Only the tests need Chromium (the dashboard
+# preview's layout tests): `make test` uses the one on PATH, installs Debian's package when
+# run as root with apt-get, and otherwise stops at once saying what to install.
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,12 +14,15 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 export CDK_DISABLE_VERSION_CHECK ?= true
 
-.PHONY: demo test setup synth report lint bench clean
+.PHONY: demo test setup chromium synth report lint bench clean
 
 demo: setup synth report
 
-test: setup
+test: chromium setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@bash scripts/ensure-chromium
 
 setup: $(VENV)/.installed node_modules/.installed
 

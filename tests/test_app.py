@@ -101,3 +101,30 @@ def test_every_metric_filter_without_dimensions_publishes_zero_when_nothing_matc
                     assert transformation.get("DefaultValue") == 0, where
     # the service group's 10, the API access log's 1, and the compact sets of billing
     assert checked >= 11 + 3 * 5
+
+
+def test_report_prices_data_protection_on_the_log_groups_that_carry_a_policy(reference_app):
+    from watchkeeper.report import load_assembly, report_json, report_text
+
+    _, _, outdir = reference_app
+    protected = [
+        resource["Properties"]["LogGroupName"]
+        for template in _templates(outdir).values()
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Logs::LogGroup"
+        and "DataProtectionPolicy" in resource["Properties"]
+    ]
+    # data protection is on by default: every log group watchkeeper creates carries it
+    assert sorted(protected) == [
+        "/aws/vendedlogs/states/orders-fulfilment",
+        "/watchkeeper/orders/api-access",
+        "/watchkeeper/orders/functions",
+    ]
+    report = load_assembly(outdir)
+    document = report_json(report)
+    assert sorted(document["data_protection"]["log_group_names"]) == sorted(protected)
+    assert document["data_protection"]["usd_per_gb_scanned"] == 0.12
+    assert (
+        "Logs data protection: $0.12 per GB scanned (every GB ingested into the 3 log groups "
+        "with a data protection policy)"
+    ) in report_text(report)

@@ -1,7 +1,8 @@
 """``watchkeeper preview``: dashboards of a cloud assembly drawn on the 24-column grid.
 
 The layout is checked in a real headless Chromium (Debian's ``chromium`` package). These
-tests fail, never skip, when Chromium is missing: CI installs it.
+tests fail, never skip, when Chromium is missing: `make test` finds or installs it first
+(scripts/ensure-chromium).
 """
 
 from __future__ import annotations

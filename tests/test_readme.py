@@ -30,3 +30,31 @@ def test_makefile_has_both_targets():
     makefile = (ROOT / "Makefile").read_text()
     for target in ("demo", "test"):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def _cost_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("\n## Cost\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_cost_table_log_prices_are_the_reports():
+    from decimal import Decimal
+
+    from watchkeeper import pricing
+
+    cell = next(
+        line for line in _cost_section().splitlines() if line.startswith("| logs: ")
+    ).split("|")[1]
+    stated = {
+        label.strip(): Decimal(price)
+        for label, price in re.findall(r"([A-Za-z ]+) \$([0-9.]+)/", cell.removeprefix(" logs:"))
+    }
+    assert stated == {
+        "ingestion": pricing.LOGS_INGESTION_STANDARD_USD_PER_GB,
+        "storage": pricing.LOGS_STORAGE_USD_PER_GB_MONTH,
+        "data protection": pricing.LOGS_DATA_PROTECTION_USD_PER_GB,
+        "Insights": pricing.LOGS_INSIGHTS_USD_PER_GB,
+    }
+    # and the report lists each of them among the prices it does not add to the total
+    volume = {price for _, price, _ in pricing.VOLUME_PRICES}
+    assert set(stated.values()) <= volume

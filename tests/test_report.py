@@ -486,6 +486,97 @@ def test_text_report_tabulates_stacks_alarms_and_cost(assembly: Path) -> None:
     assert "unconfirmed: an anomaly-detection alarm" in text
 
 
+DATA_PROTECTION_POLICY = {
+    "Name": "credentials",
+    "Version": "2021-06-01",
+    "Statement": [
+        {
+            "Sid": "audit",
+            "DataIdentifier": ["arn:aws:dataprotection::aws:data-identifier/AwsSecretKey"],
+            "Operation": {"Audit": {"FindingsDestination": {}}},
+        },
+        {
+            "Sid": "redact",
+            "DataIdentifier": ["arn:aws:dataprotection::aws:data-identifier/AwsSecretKey"],
+            "Operation": {"Deidentify": {"MaskConfig": {}}},
+        },
+    ],
+}
+
+
+@pytest.fixture
+def protected_assembly(assembly: Path) -> Path:
+    """Orders' service log group masks credentials; Prod/Api has an account-wide policy."""
+    template = orders_template()
+    service_logs = template["Resources"]["ServiceLogs"]["Properties"]
+    service_logs["DataProtectionPolicy"] = DATA_PROTECTION_POLICY
+    write_json(assembly / "Orders.template.json", template)
+    api = {
+        "Resources": {
+            "F": metric_filter("f", "Errors"),
+            "Masking": {
+                "Type": "AWS::Logs::AccountPolicy",
+                "Properties": {
+                    "PolicyName": "account-masking",
+                    "PolicyType": "DATA_PROTECTION_POLICY",
+                    "PolicyDocument": json.dumps(DATA_PROTECTION_POLICY),
+                },
+            },
+            "Shipping": {
+                "Type": "AWS::Logs::AccountPolicy",
+                "Properties": {"PolicyName": "ship", "PolicyType": "SUBSCRIPTION_FILTER_POLICY"},
+            },
+        }
+    }
+    write_json(assembly / "assembly-Prod" / "ProdApi.template.json", api)
+    return assembly
+
+
+def test_data_protection_is_located_and_priced_per_gb_not_per_month(
+    protected_assembly: Path,
+) -> None:
+    protected = report_json(load_assembly(protected_assembly))
+    orders = stack(protected, "Orders")
+    # ApiAccessLogs has no policy: only the service log group is scanned
+    assert orders["data_protection"] == {
+        "usd_per_gb_scanned": 0.12,
+        "log_groups": 1,
+        "log_group_names": ["/watchkeeper/orders/functions"],
+        "account_policies": [],
+    }
+    assert stack(protected, "Prod/Api")["data_protection"]["account_policies"] == [
+        "account-masking"  # the subscription filter policy is not data protection
+    ]
+    assert protected["data_protection"]["log_group_names"] == ["/watchkeeper/orders/functions"]
+    assert protected["data_protection"]["account_policies"] == ["account-masking"]
+    volume = {v["item"]: v for v in protected["pricing"]["volume_prices"]}
+    assert volume["Logs data protection"] == {
+        "item": "Logs data protection",
+        "usd": 0.12,
+        "unit": "per GB scanned",
+    }
+    # by volume: never in the monthly estimate (the same total as without any policy)
+    assert protected["totals"]["monthly_usd"] == pytest.approx(8.00 + 3.30 + 0.30)
+
+
+def test_text_report_says_where_data_protection_scans(protected_assembly: Path) -> None:
+    text = report_text(load_assembly(protected_assembly))
+    assert "  data protection (1): /watchkeeper/orders/functions\n" in text
+    assert (
+        "    Logs data protection: $0.12 per GB scanned (every GB ingested into the 1 log group "
+        "with a data protection policy; account-wide data protection policy account-masking: "
+        "every log group it selects)\n"
+    ) in text
+
+
+def test_text_report_without_data_protection_says_so(assembly: Path) -> None:
+    text = report_text(load_assembly(assembly))
+    assert "  data protection (0): -\n" in text
+    assert (
+        "Logs data protection: $0.12 per GB scanned (no log group has a data protection policy)"
+    ) in text
+
+
 def test_command_prints_json_with_the_documented_shape(
     assembly: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -704,8 +795,24 @@ def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     parent = cdk.Stack(app, "Orders")
     monitoring(parent)
+    logs.LogGroup(
+        parent,
+        "Audit",
+        log_group_name="orders-audit",
+        data_protection_policy=logs.DataProtectionPolicy(
+            identifiers=[logs.DataIdentifier.EMAILADDRESS]
+        ),
+    )
     monitoring(cdk.NestedStack(parent, "Inner"))
-    monitoring(cdk.Stack(cdk.Stage(app, "Prod"), "Api"))
+    api = cdk.Stack(cdk.Stage(app, "Prod"), "Api")
+    monitoring(api)
+    logs.CfnAccountPolicy(
+        api,
+        "Masking",
+        policy_name="prod-masking",
+        policy_type="DATA_PROTECTION_POLICY",
+        policy_document=json.dumps(DATA_PROTECTION_POLICY),
+    )
     app.synth()
     return outdir
 
@@ -761,6 +868,16 @@ def test_report_on_a_synthesized_app_counts_what_the_templates_hold(
     assert document["totals"]["monthly_usd"] >= round(floor, 2)
     fast = next(a for a in orders["alarms_detail"] if a["resolution"] == "high")
     assert fast["time_to_detect_s"] == 10
+    protected = [
+        resource["Properties"]["LogGroupName"]
+        for path in synthesized_app.rglob("*.template.json")
+        for resource in json.loads(path.read_text())["Resources"].values()
+        if resource["Type"] == "AWS::Logs::LogGroup"
+        and "DataProtectionPolicy" in resource.get("Properties", {})
+    ]
+    assert protected == ["orders-audit"]
+    assert document["data_protection"]["log_group_names"] == protected
+    assert stack(document, "Prod/Api")["data_protection"]["account_policies"] == ["prod-masking"]
 
 
 def test_metrics_insights_alarm_takes_its_period_from_the_query(assembly: Path) -> None:

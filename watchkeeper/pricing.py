@@ -6,8 +6,9 @@ figure it prints. Prices change: when AWS changes them, update the constants, th
 sources and :data:`PRICES_AS_OF` together.
 
 Only the charges that follow from a template alone are priced: alarm metrics, composite
-alarms, dashboards and custom metrics. Log ingestion, storage and Logs Insights scans depend
-on traffic, so they are listed (:data:`VOLUME_PRICES`) but never added to a total.
+alarms, dashboards and custom metrics. Log ingestion, storage, data protection scans and Logs
+Insights scans depend on traffic, so they are listed (:data:`VOLUME_PRICES`) but never added
+to a total.
 
 The free tier is per account and per month, shared by everything else in the account, so it
 is never subtracted from an estimate: :func:`estimate_monthly_cost` reports the most it
@@ -61,18 +62,40 @@ FREE_CUSTOM_METRICS: Final = 10
 #: log data free per month (ingestion, archive storage and Insights scans together)
 FREE_LOG_GB: Final = 5
 
+# --- logs, by volume ------------------------------------------------------------------
+#: per GB ingested, Standard log class
+LOGS_INGESTION_STANDARD_USD_PER_GB: Final = Decimal("0.50")
+#: per GB ingested, Infrequent Access log class
+LOGS_INGESTION_INFREQUENT_ACCESS_USD_PER_GB: Final = Decimal("0.25")
+#: per GB-month archived
+LOGS_STORAGE_USD_PER_GB_MONTH: Final = Decimal("0.03")
+#: per GB scanned by a log group's data protection policy ("Logs > Data protection" on the
+#: pricing page): every GB ingested into a group with a policy is scanned, on top of its
+#: ingestion. Checked 2026-12 against third-party summaries of the AWS pricing page.
+LOGS_DATA_PROTECTION_USD_PER_GB: Final = Decimal("0.12")
+#: per GB scanned by Logs Insights queries
+LOGS_INSIGHTS_USD_PER_GB: Final = Decimal("0.005")
+
+#: the item name of data protection in :data:`VOLUME_PRICES`
+LOGS_DATA_PROTECTION_ITEM: Final = "Logs data protection"
+
 #: volume-dependent prices: reported as notes, never added to an estimate
 VOLUME_PRICES: Final = (
-    ("Logs ingestion, Standard class", Decimal("0.50"), "per GB"),
-    ("Logs ingestion, Infrequent Access class", Decimal("0.25"), "per GB"),
-    ("Logs storage (archive)", Decimal("0.03"), "per GB-month"),
-    ("Logs Insights queries", Decimal("0.005"), "per GB scanned"),
+    ("Logs ingestion, Standard class", LOGS_INGESTION_STANDARD_USD_PER_GB, "per GB"),
+    (
+        "Logs ingestion, Infrequent Access class",
+        LOGS_INGESTION_INFREQUENT_ACCESS_USD_PER_GB,
+        "per GB",
+    ),
+    ("Logs storage (archive)", LOGS_STORAGE_USD_PER_GB_MONTH, "per GB-month"),
+    (LOGS_DATA_PROTECTION_ITEM, LOGS_DATA_PROTECTION_USD_PER_GB, "per GB scanned"),
+    ("Logs Insights queries", LOGS_INSIGHTS_USD_PER_GB, "per GB scanned"),
 )
 
 #: what the sources do not settle, stated in every report
 UNCONFIRMED: Final = (
-    "the alarm, composite-alarm, dashboard and custom-metric prices are confirmed by "
-    "third-party summaries of the AWS pricing page only",
+    "the alarm, composite-alarm, dashboard, custom-metric and data-protection prices are "
+    "confirmed by third-party summaries of the AWS pricing page only",
     f"an anomaly-detection alarm is billed as {ANOMALY_DETECTION_ALARM_METRICS} alarm metrics "
     "per metric it reads",
     "Lambda's own log groups are priced as vended logs with volume tiers (not modelled)",

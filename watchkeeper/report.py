@@ -277,6 +277,10 @@ class TemplateContents:
     services: list[MonitoredService] = field(default_factory=list)
     nested_stacks: list[NestedStack] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: log groups with a DataProtectionPolicy, and account-wide data protection policies:
+    #: both bill every GB they scan (:data:`watchkeeper.pricing.LOGS_DATA_PROTECTION_USD_PER_GB`)
+    data_protected_log_groups: list[str] = field(default_factory=list)
+    data_protection_account_policies: list[str] = field(default_factory=list)
 
     def add(self, other: TemplateContents) -> None:
         for key, value in other.counts.items():
@@ -288,6 +292,8 @@ class TemplateContents:
         self.services += other.services
         self.nested_stacks += other.nested_stacks
         self.notes += other.notes
+        self.data_protected_log_groups += other.data_protected_log_groups
+        self.data_protection_account_policies += other.data_protection_account_policies
 
 
 def _scan(template: Template) -> TemplateContents:
@@ -310,6 +316,7 @@ def _scan(template: Template) -> TemplateContents:
                     contents.names[key].append(
                         _name(properties.get(_NAME_PROPERTY[key]), logical_id)
                     )
+        _add_data_protection(contents, resource_type, properties, logical_id)
         located = _Located(where, logical_id, resource_type, parameters)
         if resource_type == ALARM_TYPE:
             contents.alarms.append(_metric_alarm(located, properties, nested_path))
@@ -320,6 +327,20 @@ def _scan(template: Template) -> TemplateContents:
         elif resource_type == NESTED_STACK_TYPE:
             _add_nested(contents, template, logical_id, nested.get(logical_id))
     return contents
+
+
+def _add_data_protection(
+    contents: TemplateContents, resource_type: str, properties: Mapping[str, Any], logical_id: str
+) -> None:
+    if resource_type == COUNTED_TYPES["log_groups"] and properties.get("DataProtectionPolicy"):
+        name = _name(properties.get("LogGroupName"), logical_id)
+        contents.data_protected_log_groups.append(name)
+    elif (
+        resource_type == COUNTED_TYPES["account_policies"]
+        and properties.get("PolicyType") == "DATA_PROTECTION_POLICY"
+    ):
+        name = _name(properties.get("PolicyName"), logical_id)
+        contents.data_protection_account_policies.append(name)
 
 
 def _add_nested(
@@ -703,6 +724,9 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
                     for m in _distinct_metrics(contents.custom_metrics)
                 ],
                 "cost": _cost_json(estimate),
+                "data_protection": _data_protection_json(
+                    contents.data_protected_log_groups, contents.data_protection_account_policies
+                ),
                 "alarms_detail": [alarm.as_json() for alarm in contents.alarms],
                 "names": {key: list(values) for key, values in contents.names.items()},
                 "monitored": [
@@ -748,8 +772,22 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
             "note": "per account and month, shared with everything else in the account; "
             "not subtracted from monthly_usd",
         },
+        "data_protection": _data_protection_json(
+            [name for s in report.stacks for name in s.contents.data_protected_log_groups],
+            [name for s in report.stacks for name in s.contents.data_protection_account_policies],
+        ),
         "pricing": pricing.price_table(),
         "notes": [*_assumptions(report), *report.notes()],
+    }
+
+
+def _data_protection_json(log_groups: list[str], account_policies: list[str]) -> dict[str, Any]:
+    """Where data protection scans, priced per GB: not in ``monthly_usd`` (it is volume)."""
+    return {
+        "usd_per_gb_scanned": _usd(pricing.LOGS_DATA_PROTECTION_USD_PER_GB),
+        "log_groups": len(log_groups),
+        "log_group_names": list(log_groups),
+        "account_policies": list(account_policies),
     }
 
 
@@ -872,6 +910,8 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
     for key, label in labels.items():
         names = contents.names[key]
         out.append(f"  {label} ({len(names)}): {', '.join(names) if names else '-'}")
+    protected = data["data_protection"]["log_group_names"]
+    out.append(f"  data protection ({len(protected)}): {', '.join(protected) or '-'}")
     metrics = data["custom_metrics_detail"]
     out.append(f"  custom metrics ({len(metrics)}):")
     for metric in metrics:
@@ -938,10 +978,29 @@ def _cost_text(data: Mapping[str, Any]) -> list[str]:
         f"{free['custom_metrics']} custom metrics)"
     )
     out.append("  Not included (depends on log volume):")
-    out += [f"    {item}: ${price} {unit}" for item, price, unit in pricing.VOLUME_PRICES]
+    where = _data_protection_scope(data["data_protection"])
+    for item, price, unit in pricing.VOLUME_PRICES:
+        scope = f" ({where})" if item == pricing.LOGS_DATA_PROTECTION_ITEM else ""
+        out.append(f"    {item}: ${price} {unit}{scope}")
     out.append("Notes:")
     out += [f"  - {note}" for note in data["notes"]]
     return out
+
+
+def _data_protection_scope(protection: Mapping[str, Any]) -> str:
+    count = protection["log_groups"]
+    where = (
+        f"every GB ingested into the {count} log group{'' if count == 1 else 's'} with a "
+        "data protection policy"
+        if count
+        else "no log group has a data protection policy"
+    )
+    if protection["account_policies"]:
+        where += (
+            "; account-wide data protection policy "
+            f"{', '.join(protection['account_policies'])}: every log group it selects"
+        )
+    return where
 
 
 # --------------------------------------------------------------------------------------
