@@ -1154,16 +1154,16 @@ class ServiceMonitoring(Construct):
         ``/aws/lambda/<name>`` group of a function whose logs now go elsewhere."""
         stack = self.stack
         own_prefix = self.node.path + "/"
-        markers: list[tuple[FunctionTarget, Callable[[str], bool]]] = []
+        # What a resolved property holds when it names the function's /aws/lambda group:
+        # the literal name, or "/aws/lambda/" joined with a Ref to the function.
+        markers: list[tuple[FunctionTarget, tuple[str, ...]]] = []
         for target in moved:
             name = target.function_name
             if not _is_token(name):
-                literal = json.dumps(f"/aws/lambda/{name}")[1:-1]
-                markers.append((target, lambda text, literal=literal: literal in text))
+                markers.append((target, (json.dumps(f"/aws/lambda/{name}")[1:-1],)))
             else:
                 ref = json.dumps({"Ref": stack.resolve(target.cfn.logical_id)})
-                markers.append((target, lambda text, ref=ref: "/aws/lambda/" in text
-                                and ref in text))
+                markers.append((target, ("/aws/lambda/", ref)))
         readers = (
             ("metric_filters", "metric filter", "log_group_name"),
             ("subscription_filters", "subscription filter", "log_group_name"),
@@ -1188,8 +1188,8 @@ class ServiceMonitoring(Construct):
             if path.startswith(own_prefix):
                 continue
             text = json.dumps(cdk.Stack.of(node).resolve(getattr(node, prop)))
-            for target, reads in markers:
-                if reads(text):
+            for target, parts in markers:
+                if all(part in text for part in parts):
                     cdk.Annotations.of(self).add_warning(
                         f"watchkeeper: the app's {what} {path} reads the /aws/lambda "
                         f"group of {target.label}, whose logs now go to "
