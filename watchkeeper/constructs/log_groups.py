@@ -187,6 +187,11 @@ def _grant_logs_use_of_key(key: kms.IKey) -> None:
     )
 
 
+def retention_enum(days: int | None) -> logs.RetentionDays:
+    """The ``logs.RetentionDays`` of a validated number of days (None: never expire)."""
+    return logs.RetentionDays.INFINITE if days is None else _RETENTION_ENUM[days]
+
+
 def create_log_group(
     scope: Construct, construct_id: str, *, name: str, settings: LogGroupSettings, purpose: str
 ) -> logs.LogGroup:
@@ -202,11 +207,7 @@ def create_log_group(
             description=f"Masks credentials in {purpose} (watchkeeper)",
             identifiers=[logs.DataIdentifier(n) for n in settings.data_identifiers],
         )
-    retention = (
-        logs.RetentionDays.INFINITE
-        if settings.retention_days is None
-        else _RETENTION_ENUM[settings.retention_days]
-    )
+    retention = retention_enum(settings.retention_days)
     group = logs.LogGroup(
         scope,
         construct_id,
@@ -231,5 +232,6 @@ __all__ = [
     "LogGroupSettings",
     "create_log_group",
     "retention_days_of",
+    "retention_enum",
     "validate_log_group_name",
 ]

@@ -41,6 +41,7 @@ from watchkeeper.constructs.alarms.topic import (
     subscribe_emails,
 )
 from watchkeeper.constructs.cdk_modules import loaded_classes
+from watchkeeper.constructs.log_group_ensurer import PROVIDER_ID, LogGroupEnsurer
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -97,7 +98,7 @@ if TYPE_CHECKING:
 _CDK_INTERNAL_FUNCTION_ID = re.compile(
     r"^(SingletonLambda|AWS679f53fac002430cb0da5b7982bd2287|LogRetention|"
     r"BucketNotificationsHandler|CustomCDKBucketDeployment|framework-on|"
-    r"CustomResourceProvider|Custom::)"
+    r"CustomResourceProvider|Custom::|" + PROVIDER_ID + ")"
 )
 
 
@@ -382,6 +383,10 @@ class ServiceMonitoring(Construct):
         if nested_stacks:
             placement = NestedStackPlacement(self)
             self._placement = placement.scope_for_target
+        #: Imported functions whose /aws/lambda/<name> group is referenced, not created.
+        self._referenced_targets: list[FunctionTarget] = []
+        #: Creates the referenced groups that do not exist yet, at deploy.
+        self.log_group_ensurer = LogGroupEnsurer(self, settings=self.log_settings)
         #: Where each dashboard page goes (by page name); None: under this construct.
         self._dashboard_placement: Callable[[str], Construct] | None = None
         # Every target by its construct path (unique in an app; reading it is one round trip
@@ -518,6 +523,8 @@ class ServiceMonitoring(Construct):
                 group = logs.LogGroup.from_log_group_name(
                     self, group_id, target.log_group_name or ""
                 )
+                # It may not exist yet (a function that never ran): ensured at synth.
+                self._referenced_targets.append(target)
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
@@ -1134,6 +1141,8 @@ class ServiceMonitoring(Construct):
                     namespace=self.namespace,
                 )
             )
+        self._ensure_referenced_log_groups()
+        ensured = self.log_group_ensurer.by_log_group
         seen: set[str] = set()
         for target in self.functions:
             name = target.log_group_name
@@ -1144,16 +1153,25 @@ class ServiceMonitoring(Construct):
                 continue
             seen.add(group_key)
             json_logs = target.log_format == "JSON"
-            self.metric_filters.append(
-                LogMetricFilters(
-                    self.scope_for(target),
-                    f"{target.key}-LogMetrics",
-                    log_group_name=name,
-                    namespace=self.namespace,
-                    log_format="JSON" if json_logs else "UNKNOWN",
-                    metrics=COMPACT_METRIC_NAMES,
-                )
+            filters = LogMetricFilters(
+                self.scope_for(target),
+                f"{target.key}-LogMetrics",
+                log_group_name=name,
+                namespace=self.namespace,
+                log_format="JSON" if json_logs else "UNKNOWN",
+                metrics=COMPACT_METRIC_NAMES,
             )
+            if name in ensured:
+                filters.node.add_dependency(ensured[name])
+            self.metric_filters.append(filters)
+
+    def _ensure_referenced_log_groups(self) -> None:
+        """One ensuring resource per stack that holds filters on referenced groups."""
+        by_scope: dict[int, tuple[Construct, list[str]]] = {}
+        for target in self._referenced_targets:
+            scope = self.scope_for(target)
+            by_scope.setdefault(id(scope), (scope, []))[1].append(target.log_group_name or "")
+        self.log_group_ensurer.ensure(by_scope)
 
     def _access_log_group(self) -> logs.LogGroup:
         if self.api_access_log_group is None:
@@ -1240,6 +1258,7 @@ class ServiceMonitoring(Construct):
             service_name=self.service_name,
             log_groups=groups,
             settings=settings,
+            depends_on=self.log_group_ensurer.by_log_group,
         )
         owned = {t.label: t.function.function_arn for t in self.functions if t.owned}
         shipped_to = destination_arns(self.subscription_filters)
