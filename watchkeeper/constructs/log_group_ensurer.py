@@ -39,6 +39,18 @@ def _acknowledgment(rule_id: str, reason: str) -> cdk.Acknowledgment:
     return cdk.Acknowledgment(id=f"{rule_id.split('-', 1)[0]}::{rule_id}", reason=reason)
 
 
+def _as_nag_shows(resolved: Any) -> str:
+    """A resource as cdk-nag names it in a finding: references as ``<Name>``."""
+    if isinstance(resolved, str):
+        return resolved
+    if isinstance(resolved, dict) and "Ref" in resolved:
+        return f"<{resolved['Ref']}>"
+    if isinstance(resolved, dict) and "Fn::Join" in resolved:
+        separator, parts = resolved["Fn::Join"]
+        return str(separator).join(_as_nag_shows(p) for p in parts)
+    return str(resolved)
+
+
 class LogGroupEnsurer:
     """One ensuring custom resource per scope, sharing one provider function.
 
@@ -105,7 +117,7 @@ class LogGroupEnsurer:
         function = lambda_.Function(
             scope,
             PROVIDER_ID,
-            runtime=lambda_.Runtime.PYTHON_3_13,
+            runtime=lambda_.Runtime.PYTHON_3_14,
             handler="index.handler",
             code=lambda_.Code.from_inline(_HANDLER_SOURCE.read_text()),
             timeout=_TIMEOUT,
@@ -117,8 +129,7 @@ class LogGroupEnsurer:
         )
         cdk.Validations.of(scope).acknowledge(
             _acknowledgment(
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-                "<AWS::AccountId>:log-group:/aws/lambda/*]",
+                f"AwsSolutions-IAM5[Resource::{_as_nag_shows(stack.resolve(lambda_groups))}]",
                 "Creates the /aws/lambda/<name> groups of functions deployed elsewhere: "
                 "hundreds of names would pass the role policy's size limit; the handler "
                 "only creates missing groups and sets retention on those it created",
