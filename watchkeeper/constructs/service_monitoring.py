@@ -943,12 +943,15 @@ class ServiceMonitoring(Construct):
         shipped = (len(self.log_shipping.destinations)
                    if self.log_shipping is not None
                    and self.log_shipping.mode == "subscription-filters" else 0)
-        # Functions whose logs may not go to the service log group get a filter set, a
+        # Functions whose logs do not go to the service log group get a filter set, a
         # log group (created or referenced) and its subscription filters each.
-        own_groups = sum(
+        own_groups = sum(1 for t in self.functions if not _logs_to_service_group(self, t))
+        # With @aws-cdk/aws-lambda:useCdkManagedLogGroup, CDK's group of each function
+        # that names none is counted in the stack, and replaced (see _wire_function_logging).
+        replaced = sum(
             1 for t in self.functions
-            if not t.owned or self.service_log_group is None or t.logging_config is not None
-        )
+            if t.owned and not (t.logging_config or {}).get("logGroup")
+        ) if self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup") else 0
         added = (
             fixed
             + len(plans) + len(plans) // 90  # alarms, composite alarms of 100 children
@@ -957,7 +960,7 @@ class ServiceMonitoring(Construct):
             + 3 * len(self.state_machines)  # execution log group, delivery policy
             + shipped * len(self.log_groups)
         )
-        return SizeEstimate(self.stack.stack_name, self._resources_in_stack, added)
+        return SizeEstimate(self.stack.stack_name, self._resources_in_stack - replaced, added)
 
     def _decide_placement(self) -> None:
         """nested_stacks=None: nested stacks when the stack would pass a template limit."""
@@ -1401,6 +1404,17 @@ def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> 
         # A stream given as a reference to a Kinesis stream (Fn::GetAtt <Stream>.Arn).
         return "kinesis"
     return "sqs"
+
+
+def _logs_to_service_group(mon: ServiceMonitoring, target: FunctionTarget) -> bool:
+    """Whether the function's logs will go to the service log group (as
+    ``_wire_function_logging`` decides, from what is known before it runs)."""
+    if not target.owned or mon.service_log_group is None:
+        return False
+    config = target.logging_config
+    if not isinstance(config, dict):
+        return config is None
+    return not config.get("logGroup") and config.get("logFormat", "JSON") == "JSON"
 
 
 def _camel(snake: str) -> str:
