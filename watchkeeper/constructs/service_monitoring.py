@@ -424,7 +424,9 @@ class ServiceMonitoring(Construct):
         :param manage_log_group: for an imported function, create its
             ``/aws/lambda/<name>`` log group with this construct's settings instead of
             referencing the existing one. Deploy fails with "already exists" if the group
-            exists (Lambda creates it on first invocation). Default: False.
+            exists (Lambda creates it on first invocation). Default: False (referenced; a
+            missing group is created at deploy with the service's retention and never
+            deleted, an existing one is left as it is).
         :param alarms: ``{"<check>": AlarmSettings(...)}`` for this function's alarms
             (checks: see ``function.*`` in docs/alarms.md). Default: none.
         """
