@@ -362,7 +362,8 @@ def test_text_format_function_gets_its_own_group_with_text_tolerant_filters(app_
         logical_id
         for logical_id, r in template["Resources"].items()
         if r["Type"] == "AWS::Logs::LogGroup"
-        and r["Properties"]["LogGroupName"] == {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]}
+        and r["Properties"].get("LogGroupName")
+        == {"Fn::Join": ["", ["/aws/lambda/", {"Ref": fn_id}]]}
     ]
     filters = _filters_on(template, lambda g: g == {"Ref": group_id})
     names = sorted(f["MetricTransformations"][0]["MetricName"] for f in filters)
