@@ -346,7 +346,7 @@ def test_text_format_function_gets_its_own_group_with_text_tolerant_filters(app_
         logical_id
         for logical_id, r in template["Resources"].items()
         if r["Type"] == "AWS::Logs::LogGroup"
-        and r["Properties"]["LogGroupName"] == "/watchkeeper/orders/functions/legacy"
+        and r["Properties"].get("LogGroupName") == "/watchkeeper/orders/functions/legacy"
     ]
     config = template["Resources"][fn_id]["Properties"]["LoggingConfig"]
     assert config == {"LogFormat": "Text", "LogGroup": {"Ref": group_id}}

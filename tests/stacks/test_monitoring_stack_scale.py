@@ -105,7 +105,15 @@ def test_adding_a_function_moves_and_changes_no_other_functions_resource(fleets)
         if ".nested." not in name or "Shard" not in name:
             continue
         for logical_id, resource in template["Resources"].items():
-            assert a[name]["Resources"][logical_id] == resource, (name, logical_id)
+            after_resource = a[name]["Resources"][logical_id]
+            if resource["Type"] == "Custom::WatchkeeperLogGroups" and after_resource != resource:
+                # the shard's ensuring resource gains the new function's group, nothing else
+                names = after_resource["Properties"]["LogGroupNames"]
+                assert sorted(set(names) - set(resource["Properties"]["LogGroupNames"])) == [
+                    "/aws/lambda/fleet-prod-fn150b"]
+                assert f"Shard{new_shard:02d}" in name
+                continue
+            assert after_resource == resource, (name, logical_id)
         if a[name] != template:
             changed_templates.append(name)
     assert len(changed_templates) == 1 and f"Shard{new_shard:02d}" in changed_templates[0]
@@ -143,3 +151,21 @@ def test_in_stack_monitoring_of_a_large_service_with_nested_stacks(tmp_path):
         for r in t["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
     ]
     assert len(nested_alarms) == 150 * 3  # errors, throttles, duration
+
+
+def test_every_referenced_log_group_is_ensured_by_its_shard(fleets):
+    """Functions that never ran have no log group yet: one ensuring resource per shard
+    lists its groups, and every metric filter of the shard waits for it."""
+    before, _ = fleets
+    ensured: list[str] = []
+    for name, template in _templates(before).items():
+        resources = template["Resources"]
+        ensurers = [k for k, r in resources.items() if r["Type"] == "Custom::WatchkeeperLogGroups"]
+        filters = {k: r for k, r in resources.items() if r["Type"] == "AWS::Logs::MetricFilter"}
+        if not filters:
+            continue
+        assert len(ensurers) == 1, name
+        ensured += resources[ensurers[0]]["Properties"]["LogGroupNames"]
+        for logical_id, resource in filters.items():
+            assert ensurers[0] in resource.get("DependsOn", []), (name, logical_id)
+    assert sorted(ensured) == sorted(f"/aws/lambda/{n}" for n in _names(300))

@@ -223,6 +223,11 @@ def grant_anomaly_detectors_use_of_key(key: kms.IKey) -> list[iam.PolicyStatemen
     return added
 
 
+def retention_enum(days: int | None) -> logs.RetentionDays:
+    """The ``logs.RetentionDays`` of a validated number of days (None: never expire)."""
+    return logs.RetentionDays.INFINITE if days is None else _RETENTION_ENUM[days]
+
+
 def create_log_group(
     scope: Construct, construct_id: str, *, name: str, settings: LogGroupSettings, purpose: str
 ) -> logs.LogGroup:
@@ -238,11 +243,7 @@ def create_log_group(
             description=f"Masks credentials in {purpose} (watchkeeper)",
             identifiers=[logs.DataIdentifier(n) for n in settings.data_identifiers],
         )
-    retention = (
-        logs.RetentionDays.INFINITE
-        if settings.retention_days is None
-        else _RETENTION_ENUM[settings.retention_days]
-    )
+    retention = retention_enum(settings.retention_days)
     group = logs.LogGroup(
         scope,
         construct_id,
@@ -268,5 +269,6 @@ __all__ = [
     "create_log_group",
     "grant_anomaly_detectors_use_of_key",
     "retention_days_of",
+    "retention_enum",
     "validate_log_group_name",
 ]

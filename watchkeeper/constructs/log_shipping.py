@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -226,11 +226,13 @@ def ship_log_groups(
     service_name: str,
     log_groups: Sequence[logs.ILogGroup],
     settings: LogShippingSettings,
+    depends_on: Mapping[str, Construct] | None = None,
 ) -> list[logs.SubscriptionFilter]:
     """Subscribe every log group in ``log_groups`` to every destination of ``settings``.
 
     Filters are created in ``scope`` with ids ``<log group id>-Ship<n>`` and named
-    ``watchkeeper-<service>-<n>``.
+    ``watchkeeper-<service>-<n>``. ``depends_on``: by log group name, a construct the
+    group's filters must wait for (the resource that makes sure the group exists).
 
     :raises ValueError: when a log group would carry more than two subscription filters.
     """
@@ -246,17 +248,19 @@ def ship_log_groups(
                 f"{', '.join(existing)}); CloudWatch Logs allows "
                 f"{SUBSCRIPTION_FILTERS_PER_LOG_GROUP} per log group"
             )
+        prerequisite = (depends_on or {}).get(group.log_group_name)
         for index, destination in enumerate(settings.destinations, start=1):
-            created.append(
-                logs.SubscriptionFilter(
-                    scope,
-                    f"{group.node.id}-Ship{index}",
-                    log_group=group,
-                    destination=destination.destination,
-                    filter_pattern=_filter_pattern(settings.filter_pattern),
-                    filter_name=schema.subscription_filter_name(service_name, index),
-                )
+            subscription = logs.SubscriptionFilter(
+                scope,
+                f"{group.node.id}-Ship{index}",
+                log_group=group,
+                destination=destination.destination,
+                filter_pattern=_filter_pattern(settings.filter_pattern),
+                filter_name=schema.subscription_filter_name(service_name, index),
             )
+            if prerequisite is not None:
+                subscription.node.add_dependency(prerequisite)
+            created.append(subscription)
     return created
 
 

@@ -10,10 +10,13 @@ moved alarm or log group would be deleted, or fail with "already exists").
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
+
+from watchkeeper.limits import MAX_RESOURCES_PER_TEMPLATE, MAX_TEMPLATE_BYTES
 
 #: Nested stacks that per-function resources are spread over. A fixed number, so that a
 #: function's stack depends only on its own name. 16 shards hold about 800 functions at
@@ -79,4 +82,57 @@ class NestedStackPlacement:
             return existing
         return cdk.NestedStack(
             self._owner, construct_id, description=f"watchkeeper dashboard {page_name}"
+        )
+
+
+# -- Automatic placement (ServiceMonitoring(nested_stacks=None)) ---------------------------
+
+#: Bytes assumed per resource already in the user's stack (its template is not written
+#: yet when the placement is decided): generous, since a policy or a state machine
+#: definition can be large.
+EXISTING_RESOURCE_BYTES = 2_000
+#: Bytes assumed per resource watchkeeper adds (an indented alarm is about 1.4 KB).
+ADDED_RESOURCE_BYTES = 1_500
+#: Within this many resources (or bytes) of a template limit, on either side, the
+#: per-function alarms get ``DeletionPolicy: Retain``, so that the deploy which later
+#: moves them into (or out of) the nested stacks cannot delete them (see README, "Scale").
+RETAIN_MARGIN_RESOURCES = 100
+RETAIN_MARGIN_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    """What a stack's template will hold once the monitoring is added: an upper bound
+    computed before anything is built, from the resources already in the stack."""
+
+    stack_name: str
+    existing: int
+    added: int
+
+    @property
+    def resources(self) -> int:
+        return self.existing + self.added
+
+    @property
+    def bytes(self) -> int:
+        return self.existing * EXISTING_RESOURCE_BYTES + self.added * ADDED_RESOURCE_BYTES
+
+    @property
+    def over_limit(self) -> bool:
+        return self.resources > MAX_RESOURCES_PER_TEMPLATE or self.bytes > MAX_TEMPLATE_BYTES
+
+    @property
+    def near_limit(self) -> bool:
+        """Within the retain margin of a limit, on either side."""
+        return (
+            abs(self.resources - MAX_RESOURCES_PER_TEMPLATE) <= RETAIN_MARGIN_RESOURCES
+            or abs(self.bytes - MAX_TEMPLATE_BYTES) <= RETAIN_MARGIN_BYTES
+        )
+
+    def describe(self) -> str:
+        return (
+            f"stack {self.stack_name} would hold about {self.resources} resources "
+            f"({self.existing} already in it + {self.added} that watchkeeper adds) and "
+            f"{self.bytes // 1000} KB; CloudFormation allows {MAX_RESOURCES_PER_TEMPLATE} "
+            f"resources and {MAX_TEMPLATE_BYTES // 1_000_000} MB per template"
         )

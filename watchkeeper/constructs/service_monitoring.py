@@ -29,7 +29,7 @@ from constructs import Construct, IConstruct, Node
 
 from watchkeeper import schema
 from watchkeeper.constructs import resource_logging
-from watchkeeper.constructs.alarms.build import build_alarms
+from watchkeeper.constructs.alarms.build import build_alarms, plan_all
 from watchkeeper.constructs.alarms.core import WatchkeeperAlarm
 from watchkeeper.constructs.alarms.function_alarms import (
     validate_concurrency_threshold,
@@ -45,6 +45,7 @@ from watchkeeper.constructs.alarms.topic import (
 )
 from watchkeeper.constructs.app_changes import AppChangeLog
 from watchkeeper.constructs.cdk_modules import loaded_classes
+from watchkeeper.constructs.log_group_ensurer import PROVIDER_ID, LogGroupEnsurer
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -60,7 +61,11 @@ from watchkeeper.constructs.log_shipping import (
     ship_log_groups,
 )
 from watchkeeper.constructs.metric_filters import LogMetricFilters
-from watchkeeper.constructs.placement import NestedStackPlacement
+from watchkeeper.constructs.placement import (
+    RETAIN_MARGIN_RESOURCES,
+    NestedStackPlacement,
+    SizeEstimate,
+)
 from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
 from watchkeeper.constructs.targets import (
@@ -79,8 +84,9 @@ from watchkeeper.constructs.validation import (
     require_pattern,
 )
 from watchkeeper.dashboard_layout import Widget
-from watchkeeper.log_metrics import COMPACT_METRIC_NAMES
-from watchkeeper.queries import SavedQuery
+from watchkeeper.limits import MAX_RESOURCES_PER_TEMPLATE
+from watchkeeper.log_metrics import COMPACT_METRIC_NAMES, LOG_METRICS
+from watchkeeper.queries import CATALOGUE, SavedQuery
 
 if TYPE_CHECKING:
     # Imported where used (see cdk_modules): a service without APIs, queues, tables or
@@ -96,8 +102,13 @@ if TYPE_CHECKING:
 _CDK_INTERNAL_FUNCTION_ID = re.compile(
     r"^(SingletonLambda|AWS679f53fac002430cb0da5b7982bd2287|LogRetention|"
     r"BucketNotificationsHandler|CustomCDKBucketDeployment|framework-on|"
-    r"CustomResourceProvider|Custom::)"
+    r"CustomResourceProvider|Custom::|" + PROVIDER_ID + ")"
 )
+
+
+#: Resources one monitored target can add at most (a function: 10 alarms, 3 metric
+#: filters, its log group, 2 subscription filters), for the first, rough size estimate.
+_MOST_RESOURCES_PER_TARGET = 20
 
 
 @jsii.implements(cdk.IAspect)
@@ -150,9 +161,10 @@ class ServiceMonitoring(Construct):
     :param application_log_level: Lambda ApplicationLogLevel of owned functions
         (TRACE, DEBUG, INFO, WARN, ERROR, FATAL). Default: INFO.
     :param nested_stacks: put each function's alarms and per-function filters in one of
-        16 nested stacks (chosen by a stable hash, so adding a function moves nothing),
-        for a stack with more functions than its 500-resource limit leaves room for.
-        Default: False (everything in the enclosing stack).
+        16 nested stacks (chosen by a stable hash, so adding a function moves nothing).
+        True: always; False: never (synth fails with a clear error if the stack would
+        pass 500 resources or 1 MB); None: when the monitoring would take the enclosing
+        stack past either limit, with a warning that says so. Default: None (automatic).
     :param system_log_level: Lambda SystemLogLevel (DEBUG or INFO). Default: INFO,
         because the platform records that the timeout, out-of-memory and cold-start
         metrics read (``platform.report``, ``platform.initStart``) are INFO records; WARN
@@ -253,7 +265,7 @@ class ServiceMonitoring(Construct):
         application_log_level: str = "INFO",
         system_log_level: str = "INFO",
         move_cdk_managed_log_groups: bool = False,
-        nested_stacks: bool = False,
+        nested_stacks: bool | None = None,
         saved_queries: bool = True,
         extra_queries: Sequence[SavedQuery] | None = None,
         dashboards: bool = True,
@@ -422,9 +434,23 @@ class ServiceMonitoring(Construct):
         #: Where per-resource resources (alarms, filters) go; MonitoringStack shards them
         #: into nested stacks. None: this construct.
         self._placement: Callable[[Any], Construct] | None = None
+        if nested_stacks is not None and not isinstance(nested_stacks, bool):
+            raise ValueError(
+                f"nested_stacks={nested_stacks!r} must be True (always), False (never) or "
+                "None (when the stack would pass its limits)"
+            )
+        self.nested_stacks = nested_stacks
+        #: The placement was switched to nested stacks because of the stack's size.
+        self.nested_automatically = False
+        #: The size estimate that decided the placement (None: not estimated).
+        self.size_estimate: SizeEstimate | None = None
         if nested_stacks:
             placement = NestedStackPlacement(self)
             self._placement = placement.scope_for_target
+        #: Imported functions whose /aws/lambda/<name> group is referenced, not created.
+        self._referenced_targets: list[FunctionTarget] = []
+        #: Creates the referenced groups that do not exist yet, at deploy.
+        self.log_group_ensurer = LogGroupEnsurer(self, settings=self.log_settings)
         #: Where each dashboard page goes (by page name); None: under this construct.
         self._dashboard_placement: Callable[[str], Construct] | None = None
         # Every target by its construct path (unique in an app; reading it is one round trip
@@ -466,7 +492,9 @@ class ServiceMonitoring(Construct):
         :param manage_log_group: for an imported function, create its
             ``/aws/lambda/<name>`` log group with this construct's settings instead of
             referencing the existing one. Deploy fails with "already exists" if the group
-            exists (Lambda creates it on first invocation). Default: False.
+            exists (Lambda creates it on first invocation). Default: False (referenced; a
+            missing group is created at deploy with the service's retention and never
+            deleted, an existing one is left as it is).
         :param alarms: ``{"<check>": AlarmSettings(...)}`` for this function's alarms
             (checks: see ``function.*`` in docs/alarms.md). Default: none.
         """
@@ -555,7 +583,7 @@ class ServiceMonitoring(Construct):
             group_id = f"{target.key}-LogGroup"
             if manage_log_group:
                 group: logs.ILogGroup = create_log_group(
-                    self.scope_for(target),
+                    self.scope_for_log_group(target),
                     group_id,
                     name=target.log_group_name or "",
                     settings=self.log_settings,
@@ -565,6 +593,8 @@ class ServiceMonitoring(Construct):
                 group = logs.LogGroup.from_log_group_name(
                     self, group_id, target.log_group_name or ""
                 )
+                # It may not exist yet (a function that never ran): ensured at synth.
+                self._referenced_targets.append(target)
             self.log_groups.append(group)
         self._set_function_overrides(target, overrides)
         self.functions.append(target)
@@ -756,6 +786,15 @@ class ServiceMonitoring(Construct):
         """The construct under which resources that belong to one target are created."""
         return self._placement(target) if self._placement is not None else self
 
+    def scope_for_log_group(self, target: Any) -> Construct:
+        """Where a per-function log group is created: with its function's other resources
+        when the placement is fixed (nested_stacks=True, MonitoringStack), else in the
+        enclosing stack. A named, retained log group must never move between stacks
+        (it fails with "already exists"), and the automatic placement may switch."""
+        if self.nested_automatically:
+            return self
+        return self.scope_for(target)
+
     def _check_open(self, method: str) -> None:
         if self._finalized:
             raise RuntimeError(
@@ -904,15 +943,24 @@ class ServiceMonitoring(Construct):
             ((logs.CfnQueryDefinition,), "query_definitions"),
             (loaded_classes("aws_cloudwatch", "CfnDashboard"), "app_dashboards"),
         ) if classes]
+        resources: list[cdk.CfnResource] = []
         for node in nodes:
             if isinstance(node, cdk.Stack):
                 if node is not stack:
                     found["nested_stack_prefixes"].append(node.node.path + "/")
                 continue
+            # Counted for the size estimate (a Python-side isinstance: no round trip).
+            if isinstance(node, cdk.CfnResource):
+                resources.append(node)
             for classes, bucket in kinds:
                 if isinstance(node, classes):
                     found[bucket].append(node)
                     break
+        prefixes = found["nested_stack_prefixes"]
+        #: Resources in the enclosing stack's own template before the monitoring is built.
+        self._resources_in_stack = len(resources) if not prefixes else sum(
+            1 for r in resources if not any(r.node.path.startswith(p) for p in prefixes)
+        )
         return found
 
     def _discover(self, found: dict[str, list[Any]]) -> None:
@@ -949,6 +997,99 @@ class ServiceMonitoring(Construct):
             for node in found[kind]:
                 if wanted(node) is not None:
                     method(node)
+
+    def _estimate_size(self) -> SizeEstimate:
+        """An upper bound of the enclosing stack's template once the monitoring is built,
+        from what is known before anything is built: the resources already counted by
+        ``_scan`` and the registered targets. Cheap first: a rough bound per target; only
+        a stack that may come near a limit pays for planning its alarms."""
+        targets = (len(self.functions) + len(self.http_apis) + len(self.rest_apis)
+                   + len(self.queues) + len(self.tables) + len(self.state_machines))
+        queries = (len(CATALOGUE) + len(self.insights_settings.extra_queries)
+                   if self.insights_settings.saved_queries else 0)
+        # service filters, topic extras, service and security alarms, composite alarm,
+        # dashboards and their pages, the log-group ensurer, CDKMetadata: generous
+        fixed = 60 + queries + targets // 10
+        rough = SizeEstimate(self.stack.stack_name, self._resources_in_stack,
+                             fixed + _MOST_RESOURCES_PER_TARGET * targets)
+        if not (rough.over_limit or rough.near_limit):
+            return rough
+        # Every metric a filter could publish: plans for all of them are an upper bound.
+        plans = plan_all(self, published_log_metrics=frozenset(LOG_METRICS))
+        shipped = (len(self.log_shipping.destinations)
+                   if self.log_shipping is not None
+                   and self.log_shipping.mode == "subscription-filters" else 0)
+        # Functions whose logs do not go to the service log group get a filter set, a
+        # log group (created or referenced) and its subscription filters each.
+        own_groups = sum(1 for t in self.functions if not _logs_to_service_group(self, t))
+        added = (
+            fixed
+            + len(plans) + len(plans) // 90  # alarms, composite alarms of 100 children
+            + own_groups * (len(COMPACT_METRIC_NAMES) + 1 + shipped)
+            + 6 * (len(self.http_apis) + len(self.rest_apis))  # access logs, stage changes
+            + 3 * len(self.state_machines)  # execution log group, delivery policy
+            + shipped * len(self.log_groups)
+        )
+        return SizeEstimate(self.stack.stack_name, self._resources_in_stack, added)
+
+    def _decide_placement(self) -> None:
+        """nested_stacks=None: nested stacks when the stack would pass a template limit."""
+        if self.nested_stacks is not None or self._placement is not None:
+            return  # explicit, or placed by MonitoringStack
+        estimate = self.size_estimate = self._estimate_size()
+        if not estimate.over_limit:
+            return
+        self._placement = NestedStackPlacement(self).scope_for_target
+        self.nested_automatically = True
+        cdk.Annotations.of(self).add_warning_v2(
+            "watchkeeper:nested-stacks",
+            f"watchkeeper: {estimate.describe()}, so each function's alarms and metric "
+            "filters are placed in 16 nested stacks (nested_stacks=None, automatic); "
+            "per-function log groups stay in this stack. Alarms keep their names; moved "
+            "from this stack they survive only if its last deploy gave them DeletionPolicy "
+            f"Retain, which watchkeeper does within {RETAIN_MARGIN_RESOURCES} resources of "
+            "the limit: if this stack was deployed with watchkeeper's alarms and fewer than "
+            f"{MAX_RESOURCES_PER_TEMPLATE - RETAIN_MARGIN_RESOURCES} resources, deploy the "
+            "growth in two steps (README, 'Scale: hundreds of functions'). "
+            "nested_stacks=True keeps this placement whatever the size.",
+        )
+
+    def _protect_alarms_that_may_move(self) -> None:
+        """Near a limit, the automatic placement may move per-function alarms between this
+        stack and the nested stacks on a later deploy. Alarms have fixed names, so the new
+        stack takes the alarm over (PutMetricAlarm overwrites) and the old stack then
+        deletes it by name in its cleanup phase. A removed resource keeps the
+        DeletionPolicy of the template it was deployed with: Retain there makes the
+        cleanup leave the alarm alone. Applied only within the margin, because a retained
+        alarm also outlives the removal of its function."""
+        estimate = self.size_estimate
+        if estimate is None or not estimate.near_limit:
+            return
+        functions = {t.key for t in self.functions}
+        for alarm in self.alarm_details:
+            if alarm.resource_key in functions:
+                alarm.cfn.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+
+    def _check_stack_fits(self) -> None:
+        """nested_stacks=False: refuse a template CloudFormation would refuse, naming the
+        option (counted once everything is built, so the numbers are exact)."""
+        stack = self.stack
+        count = 1  # CDKMetadata, added when the template is written
+        nested = [n.node.path + "/" for n in stack.node.find_all()
+                  if isinstance(n, cdk.Stack) and n is not stack]
+        for node in stack.node.find_all():
+            if isinstance(node, cdk.CfnResource) and not any(
+                node.node.path.startswith(p) for p in nested
+            ):
+                count += 1
+        if count > MAX_RESOURCES_PER_TEMPLATE:
+            raise ValueError(
+                f"nested_stacks=False: stack {stack.stack_name} would hold {count} resources "
+                f"({self._resources_in_stack} of its own + {count - self._resources_in_stack}"
+                f" added by watchkeeper); CloudFormation allows {MAX_RESOURCES_PER_TEMPLATE} "
+                "per template. Use nested_stacks=None (automatic) or True, or monitor fewer "
+                "resources (exclude=[...])"
+            )
 
     def _apply_stack_facts(self, found: dict[str, list[Any]]) -> None:
         """Event sources, asynchronous invocation and dead-letter queues, from the stack."""
@@ -1116,11 +1257,11 @@ class ServiceMonitoring(Construct):
             display_name = self._service_log_group_display_name
         else:
             # Text (the service log group holds JSON only, which its filters read) or
-            # log_group_per_function. Created here, never in a nested shard: a named,
-            # retained log group must never move between stacks.
+            # log_group_per_function, where it never moves between stacks (a named,
+            # retained log group: scope_for_log_group).
             display_name = schema.function_log_group_name(self.qualified_name, target.key)
             group = create_log_group(
-                self, f"{target.key}-LogGroup", name=display_name,
+                self.scope_for_log_group(target), f"{target.key}-LogGroup", name=display_name,
                 settings=self.log_settings, purpose=f"the logs of {target.label}")
             self.log_groups.append(group)
         if not own_role:
@@ -1144,7 +1285,9 @@ class ServiceMonitoring(Construct):
             f"logs:CreateLogStream, logs:PutLogEvents on {display_name} (for {target.label})")
 
     def _lambda_log_group(self, target: FunctionTarget) -> logs.ILogGroup:
-        """The ``/aws/lambda/<name>`` group that Lambda writes to by default, referenced."""
+        """The ``/aws/lambda/<name>`` group that Lambda writes to by default, referenced,
+        and ensured before its filters (a function that never ran has none yet)."""
+        self._referenced_targets.append(target)
         return logs.LogGroup.from_log_group_name(
             self, f"{target.key}-LambdaLogGroup", f"/aws/lambda/{target.function_name}")
 
@@ -1215,6 +1358,8 @@ class ServiceMonitoring(Construct):
                     namespace=self.namespace,
                 )
             )
+        self._ensure_referenced_log_groups()
+        ensured = self.log_group_ensurer.by_log_group
         seen: set[str] = set()
         for target in self.functions:
             name = target.log_group_name
@@ -1225,16 +1370,25 @@ class ServiceMonitoring(Construct):
                 continue
             seen.add(group_key)
             json_logs = target.log_format == "JSON"
-            self.metric_filters.append(
-                LogMetricFilters(
-                    self.scope_for(target),
-                    f"{target.key}-LogMetrics",
-                    log_group_name=name,
-                    namespace=self.namespace,
-                    log_format="JSON" if json_logs else "UNKNOWN",
-                    metrics=COMPACT_METRIC_NAMES,
-                )
+            filters = LogMetricFilters(
+                self.scope_for(target),
+                f"{target.key}-LogMetrics",
+                log_group_name=name,
+                namespace=self.namespace,
+                log_format="JSON" if json_logs else "UNKNOWN",
+                metrics=COMPACT_METRIC_NAMES,
             )
+            if name in ensured:
+                filters.node.add_dependency(ensured[name])
+            self.metric_filters.append(filters)
+
+    def _ensure_referenced_log_groups(self) -> None:
+        """One ensuring resource per stack that holds filters on referenced groups."""
+        by_scope: dict[int, tuple[Construct, list[str]]] = {}
+        for target in self._referenced_targets:
+            scope = self.scope_for(target)
+            by_scope.setdefault(id(scope), (scope, []))[1].append(target.log_group_name or "")
+        self.log_group_ensurer.ensure(by_scope)
 
     def _access_log_group(self) -> logs.LogGroup:
         if self.api_access_log_group is None:
@@ -1384,6 +1538,7 @@ class ServiceMonitoring(Construct):
             service_name=self.qualified_name,
             log_groups=groups,
             settings=settings,
+            depends_on=self.log_group_ensurer.by_log_group,
         )
         owned = {t.label: t.function.function_arn for t in self.functions if t.owned}
         shipped_to = destination_arns(self.subscription_filters)
@@ -1433,6 +1588,7 @@ class ServiceMonitoring(Construct):
             self._discover(found)
         self._finalized = True
         self._apply_stack_facts(found)
+        self._decide_placement()
         self._wire_function_logging(found)
         self._build_metric_filters()
         self._switch_on_resource_logging()
@@ -1440,10 +1596,13 @@ class ServiceMonitoring(Construct):
             self.app_changes.record(kind, resource, detail)
         self._ship_logs()
         self._build_alarms()
+        self._protect_alarms_that_may_move()
         self._build_queries_and_dashboards()
         self._record_key_changes()
         self.app_changes.annotate(self)
         self._record_metadata()
+        if self.nested_stacks is False:
+            self._check_stack_fits()
 
     def _record_key_changes(self) -> None:
         """A KMS key of the app (``encryption_key``) gets statements for CloudWatch Logs."""
@@ -1659,6 +1818,20 @@ def _logging_change(current: dict[str, Any], config: dict[str, Any],
             label = camel[0].upper() + camel[1:]
             parts.append(f"{label} {current.get(camel) or 'unset'} -> {config[key]}")
     return "; ".join(parts)
+
+
+def _logs_to_service_group(mon: ServiceMonitoring, target: FunctionTarget) -> bool:
+    """Whether the function's logs will go to the service log group (as
+    ``_wire_function_logging`` decides, from what is known before it runs)."""
+    if not target.owned or mon.service_log_group is None:
+        return False
+    if (not mon.move_cdk_managed_log_groups
+            and mon.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup")):
+        return False  # the function keeps the group CDK gives it
+    config = target.logging_config
+    if not isinstance(config, dict):
+        return config is None
+    return not config.get("logGroup") and config.get("logFormat", "JSON") == "JSON"
 
 
 def _camel(snake: str) -> str:

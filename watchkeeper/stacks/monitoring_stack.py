@@ -2,7 +2,8 @@
 
 For teams whose functions are deployed by the Serverless Framework, SAM or another stack:
 the functions are found by name, their ``/aws/lambda/<name>`` log groups are referenced
-(never recreated), and everything else ServiceMonitoring builds is deployed here.
+(never recreated; created at deploy only if missing, for functions that never ran), and
+everything else ServiceMonitoring builds is deployed here.
 
 Scale: resources that belong to one function (its metric filters and alarms) go into
 nested stacks, chosen by a hash of the function's name. Placement therefore never depends

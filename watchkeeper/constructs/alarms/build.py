@@ -26,17 +26,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 
 
-def plan_all(mon: ServiceMonitoring) -> list[AlarmPlan]:
-    """Every alarm plan of ``mon``, in a stable order (no CDK objects created)."""
+def plan_all(
+    mon: ServiceMonitoring, published_log_metrics: frozenset[str] | None = None
+) -> list[AlarmPlan]:
+    """Every alarm plan of ``mon``, in a stable order (no CDK objects created).
+
+    :param published_log_metrics: the log metrics the filters publish. Default: those of
+        ``mon.metric_filters`` (the size estimate plans before any filter exists).
+    """
+    if published_log_metrics is None:
+        published_log_metrics = frozenset(
+            name for filters in mon.metric_filters for name in filters.metric_names
+        )
     ctx = PlanContext(
         service=mon.qualified_name,
         kind_overrides=mon.alarm_overrides,
         concurrency_limit=mon.concurrency_limit,
         duration_threshold_share=mon.duration_threshold_share,
         has_api=bool(mon.http_apis or mon.rest_apis),
-        published_log_metrics=frozenset(
-            name for filters in mon.metric_filters for name in filters.metric_names
-        ),
+        published_log_metrics=published_log_metrics,
     )
     plans: list[AlarmPlan] = []
     for f in mon.functions:
