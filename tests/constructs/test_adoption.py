@@ -310,7 +310,10 @@ def test_flag_on_keeps_the_cdk_managed_group_with_compact_filters(flagged):
     stack, fn, template = flagged["keep"]
     group_id = stack.resolve(fn.node.find_child("LogGroup").node.default_child.logical_id)
     group = template["Resources"][group_id]
-    assert group["Properties"]["RetentionInDays"] == 731  # CDK's, untouched
+    # CDK's settings, untouched: no field index policy, no detector, no data protection
+    assert group["Properties"] == {
+        "LogGroupName": {"Fn::Join": ["", ["/aws/lambda/", {"Ref": _id(stack, fn)}]]},
+        "RetentionInDays": 731}
     assert "LogGroup" not in template["Resources"][_id(stack, fn)]["Properties"]["LoggingConfig"]
     filters = sorted(
         r["Properties"]["MetricTransformations"][0]["MetricName"]
@@ -347,3 +350,19 @@ def test_move_cdk_managed_log_groups_must_be_a_bool():
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(ValueError, match="move_cdk_managed_log_groups='yes'"):
         ServiceMonitoring(stack, "M", service_name="svc", move_cdk_managed_log_groups="yes")
+
+
+def test_groups_kept_because_of_the_role_exist_before_their_filters(shop):
+    # A function of the app that never ran has no /aws/lambda group yet: the ensurer
+    # creates it (if missing) before the filters on it.
+    resources = shop["json"]["Resources"]
+    (ensurer_id, ensurer), = ((k, r) for k, r in resources.items()
+                              if r["Type"] == "Custom::WatchkeeperLogGroups")
+    assert ensurer["Properties"]["LogGroupNames"] == ["/aws/lambda/shop-legacy",
+                                                     "/aws/lambda/shop-reports"]
+    for name in ("/aws/lambda/shop-legacy", "/aws/lambda/shop-reports"):
+        filters = [r for r in resources.values() if r["Type"] == "AWS::Logs::MetricFilter"
+                   and r["Properties"]["LogGroupName"] == name
+                   and r["Properties"]["MetricTransformations"][0]["MetricNamespace"]
+                   == "Watchkeeper/shop"]
+        assert filters and all(ensurer_id in r["DependsOn"] for r in filters)

@@ -81,6 +81,9 @@ def synth() -> Synthesized:
         service_name="billing",
         log_group_per_function=True,
         log_anomaly_detection=True,
+        # cdk.json's useCdkManagedLogGroup gives each function a group of CDK's, which
+        # would be kept: move them into groups of watchkeeper's
+        move_cdk_managed_log_groups=True,
     )
     # referenced only: its log group belongs to another app, so it gets no detector
     billing_mon.monitor_function(
@@ -134,7 +137,11 @@ def test_detector_arn_lists_name_the_log_group_without_the_wildcard(synth) -> No
         (synth.shipping, REGION, ACCOUNT),
     )
     for template, region, account in cases:
-        groups = sorted(_of_type(template, "AWS::Logs::LogGroup"))
+        # the groups watchkeeper created for the service's logs (not CDK's groups of the
+        # functions, not the log group ensurer's own)
+        groups = sorted(
+            k for k, r in _of_type(template, "AWS::Logs::LogGroup").items()
+            if str(r["Properties"].get("LogGroupName", "")).startswith("/watchkeeper/"))
         detectors = _of_type(template, DETECTOR).values()
         named = sorted(
             item["Fn::Join"][1][-1]["Ref"]

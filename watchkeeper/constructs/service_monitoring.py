@@ -1197,7 +1197,11 @@ class ServiceMonitoring(Construct):
                 kept = fn.log_group
             elif cdk_managed is not None and not self.move_cdk_managed_log_groups:
                 # @aws-cdk/aws-lambda:useCdkManagedLogGroup: the app's flag made this group.
-                kept = cdk_managed
+                # Referenced, not handed on as a LogGroup: what watchkeeper adds to groups
+                # it created (field indexes, anomaly detectors) is not for the app's group.
+                # Its name is a Ref, so filters on it still wait for it.
+                kept = logs.LogGroup.from_log_group_name(
+                    self, f"{target.key}-AppLogGroup", cdk_managed.log_group_name)
             else:
                 # A Role child is the role CDK made for the function (with Lambda's basic
                 # execution policy): no need to look at it.
