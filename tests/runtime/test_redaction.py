@@ -221,8 +221,10 @@ def test_one_megabyte_hostile_message_is_redacted_quickly(name):
     text = HOSTILE_MEGABYTE[name]
     started = time.perf_counter()
     redact_text(text)
-    # Linear patterns take well under 0.5 s here; a backtracking one takes minutes.
-    assert time.perf_counter() - started < 2.0
+    # A guard against catastrophic backtracking, not a speed target (bench/bench_runtime.py
+    # measures speed): linear patterns take about a second on a busy 2-core machine, a
+    # backtracking one takes minutes. The bound leaves room for a loaded CI machine.
+    assert time.perf_counter() - started < 20.0
 
 
 def test_one_megabyte_message_with_secrets_is_fully_redacted(captured):
@@ -230,7 +232,7 @@ def test_one_megabyte_message_with_secrets_is_fully_redacted(captured):
     text = filler + "password=hunter2 " + filler + f"Bearer {JWT} " + filler
     started = time.perf_counter()
     captured.logger.info(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 20.0  # backtracking guard, as above
     output = captured.stream.getvalue()
     assert "hunter2" not in output and JWT not in output
     assert len(output) > 1_000_000
