@@ -44,7 +44,8 @@ lambda_.Function(
 test_cases = [stack]
 if PHASE == "after":
     monitoring = ServiceMonitoring(
-        stack, "Monitoring", service_name=SERVICE, removal_policy=cdk.RemovalPolicy.DESTROY
+        stack, "Monitoring", service_name=SERVICE, removal_policy=cdk.RemovalPolicy.DESTROY,
+        dashboards=False,
     )
 
 test = integ.IntegTest(app, "Adoption", test_cases=test_cases)

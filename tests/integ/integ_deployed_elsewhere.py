@@ -23,6 +23,7 @@ stack = MonitoringStack(
     service_name=SERVICE,
     function_names=[FUNCTION],
     removal_policy=cdk.RemovalPolicy.DESTROY,
+    dashboards=False,
 )
 leave_nothing_behind(stack)
 

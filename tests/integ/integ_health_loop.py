@@ -56,6 +56,7 @@ ServiceMonitoring(
     "Monitoring",
     service_name=SERVICE,
     removal_policy=cdk.RemovalPolicy.DESTROY,
+    dashboards=False,  # $3/dashboard-month each; the security loop deploys the real ones
     alarm_overrides={
         "function.errors": AlarmSettings(evaluation_periods=1, datapoints_to_alarm=1),
     },
