@@ -1,6 +1,8 @@
 # Two entry points (see README "Quick start"):
 #   make demo  - set up, synthesize the reference app, print what is monitored and its cost
 #   make test  - make sure Chromium is there, set up, run the whole test suite
+#   make integ - check the integration tests' snapshots offline (part of make test)
+#   make integ-deploy - run the integration tests in the account of your AWS credentials
 # Setup is idempotent: a local virtualenv (.venv) with the tested pins, and the pinned CDK CLI
 # in node_modules (never a global install). Only the tests need Chromium (the dashboard
 # preview's layout tests): `make test` uses the one on PATH, installs Debian's package when
@@ -14,7 +16,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 export CDK_DISABLE_VERSION_CHECK ?= true
 
-.PHONY: demo test setup chromium synth report lint bench clean
+.PHONY: demo test setup chromium synth report lint bench clean integ integ-update integ-deploy
 
 demo: setup synth report
 
@@ -41,6 +43,16 @@ synth:
 
 report:
 	$(BIN)/watchkeeper report cdk.out
+
+# tests/test_integ_snapshots.py runs the same check inside make test.
+integ: setup
+	$(BIN)/python tests/integ/snapshots.py
+
+integ-update: setup
+	$(BIN)/python tests/integ/snapshots.py --update
+
+integ-deploy: setup
+	bash scripts/integ-deploy
 
 lint: setup
 	$(BIN)/ruff check watchkeeper tests bench app.py
