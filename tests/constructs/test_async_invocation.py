@@ -79,18 +79,17 @@ def wired():
     l1_logs_fn = _cfn_fn(stack, "L1LogsFn")
     logs.CfnSubscriptionFilter(stack, "L1LogsSub", log_group_name="/app/audit",
                                filter_pattern="", destination_arn=l1_logs_fn.attr_arn)
-    # The app knows better than the stack, both ways.
-    mon.monitor_function(_fn(stack, "Declared"), asynchronous=True)
-    mon.monitor_function(_fn(stack, "Undeclared", retry_attempts=1,
-                             on_failure=destinations.SqsDestination(failures)),
-                         asynchronous=False)
     app.synth()
+    template = cdk.assertions.Template.from_stack(stack)
+    return {"mon": mon, "checks": _checks(mon), "template": template}
+
+
+def _checks(mon):
     checks: dict[str, set[str]] = {}
     for alarm in mon.alarm_details:
         # checks are "<kind>.<check>"
         checks.setdefault(alarm.resource_key, set()).add(alarm.check.split(".", 1)[1])
-    template = cdk.assertions.Template.from_stack(stack)
-    return {"mon": mon, "checks": checks, "template": template}
+    return checks
 
 
 @pytest.mark.parametrize("key", ["retryoff", "ageonly"])
@@ -108,9 +107,19 @@ def test_a_function_something_invokes_asynchronously_gets_async_alarms(wired, ke
     assert ASYNC_CHECKS <= wired["checks"][key]
 
 
-def test_the_asynchronous_option_overrides_discovery_both_ways(wired):
-    assert ASYNC_CHECKS <= wired["checks"]["declared"]
-    assert not ASYNC_CHECKS & wired["checks"]["undeclared"]
+def test_the_asynchronous_option_overrides_discovery_both_ways():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Declared", env=ENV)
+    mon = ServiceMonitoring(stack, "Monitoring", service_name="declared")
+    # Invoked by a caller the stack does not show (another account's topic, say).
+    mon.monitor_function(_fn(stack, "Declared"), asynchronous=True)
+    failures = sqs.Queue(stack, "Failures", enforce_ssl=True)
+    mon.monitor_function(_fn(stack, "Undeclared", on_failure=destinations.SqsDestination(
+        failures)), asynchronous=False)
+    app.synth()
+    checks = _checks(mon)
+    assert ASYNC_CHECKS <= checks["declared"]
+    assert not ASYNC_CHECKS & checks["undeclared"]
 
 
 def test_async_alarms_watch_the_function_by_name(wired):
