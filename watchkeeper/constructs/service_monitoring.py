@@ -1048,6 +1048,10 @@ class ServiceMonitoring(Construct):
         skipped by its path.
         """
         claimed = {id(t.cfn) for t in self.functions if t.cfn is not None}
+        stack = self.stack
+        # Logical ids that monitored resources reference (an L1 the app monitors through
+        # an import, e.g. Table.from_table_name(cfn.ref)): read only when an L1 is left.
+        referenced: set[str] | None = None
         for bucket, register in (
             ("cfn_functions", self._monitor_cfn_function),
             ("cfn_http_apis", self._monitor_cfn_api),
@@ -1060,8 +1064,28 @@ class ServiceMonitoring(Construct):
                 if id(node) in claimed:
                     continue
                 known = wanted(node)
-                if known is not None and known[1].rsplit("/", 1)[0] not in l2_paths:
+                if known is None or known[1].rsplit("/", 1)[0] in l2_paths:
+                    continue
+                if referenced is None:
+                    referenced = self._referenced_logical_ids()
+                if stack.resolve(node.logical_id) not in referenced:
                     register(node, known[1])
+
+    def _referenced_logical_ids(self) -> set[str]:
+        """Logical ids that the names, ids and ARNs of the monitored resources reference."""
+        stack = self.stack
+        values: list[Any] = [
+            *(t.function_name for t in self.functions),
+            *(t.api_id for t in self.http_apis),
+            *(t.queue_name for t in self.queues),
+            *(t.table_name for t in self.tables),
+            *(t.state_machine_arn for t in self.state_machines),
+        ]
+        found: set[str] = set()
+        for value in values:
+            if isinstance(value, str) and _is_token(value):
+                _collect_logical_ids(stack.resolve(value), found)
+        return found
 
     def _monitor_cfn_function(self, cfn: lambda_.CfnFunction, path: str) -> None:
         """A ``CfnFunction``: monitored by its name; its logging configuration is left as
@@ -2051,6 +2075,21 @@ def _referenced_target(resolved: Any, by_logical_id: dict[str, FunctionTarget]
             if found is not None:
                 return found
     return None
+
+
+def _collect_logical_ids(resolved: Any, found: set[str]) -> None:
+    """Every logical id a ``Ref`` or ``Fn::GetAtt`` in ``resolved`` names, into ``found``."""
+    if isinstance(resolved, dict):
+        if isinstance(resolved.get("Ref"), str):
+            found.add(resolved["Ref"])
+        getatt = resolved.get("Fn::GetAtt")
+        if isinstance(getatt, list) and getatt and isinstance(getatt[0], str):
+            found.add(getatt[0])
+        for value in resolved.values():
+            _collect_logical_ids(value, found)
+    elif isinstance(resolved, list):
+        for value in resolved:
+            _collect_logical_ids(value, found)
 
 
 def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> str:
