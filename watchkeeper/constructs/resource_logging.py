@@ -488,6 +488,7 @@ def enable_state_machine_logging(
     # On the state machine's own role, as aws-cdk-lib's StateMachine does when `logs` is
     # given: the log-delivery actions support no resource-level permissions.
     if role is None:
+        assert not isinstance(state_machine, sfn.CfnStateMachine)  # an L1 needs role=
         role = state_machine.role
     before = {
         policy.node.path: _wildcard_actions(policy)

@@ -1316,8 +1316,9 @@ class ServiceMonitoring(Construct):
         DeadLetterConfig (both reference the queue's ``Fn::GetAtt <queue>.Arn``)."""
         sources: list[tuple[Any, str | None, str]] = []
         for q in self.queues:
-            if isinstance(q.queue, cdk.CfnResource):
-                sources.append((q.queue.redrive_policy, None, q.label))
+            queue: Any = q.queue
+            if _written_as_l1(queue):  # a CfnQueue
+                sources.append((queue.redrive_policy, None, q.label))
         for t in self.functions:
             if t.has_dead_letter and not t.owned and t.cfn is not None:
                 sources.append((t.cfn.dead_letter_config, t.key, t.label))
@@ -1711,9 +1712,9 @@ class ServiceMonitoring(Construct):
             )
         state_machine_class = loaded_classes("aws_stepfunctions", "StateMachine")
         for target in self.state_machines:
-            machine = target.state_machine
+            machine: Any = target.state_machine
             role: tuple[iam.IRole, str] | None = None
-            if isinstance(machine, cdk.CfnResource):  # a CfnStateMachine written as an L1
+            if _written_as_l1(machine):  # a CfnStateMachine
                 if machine.logging_configuration is not None:
                     continue
                 role = self._role_of_cfn_state_machine(target)
@@ -2075,6 +2076,11 @@ def _referenced_target(resolved: Any, by_logical_id: dict[str, FunctionTarget]
             if found is not None:
                 return found
     return None
+
+
+def _written_as_l1(resource: Any) -> bool:
+    """A target's resource that the app wrote as an L1 (``Cfn*``), without an L2."""
+    return isinstance(resource, cdk.CfnResource)
 
 
 def _collect_logical_ids(resolved: Any, found: set[str]) -> None:
