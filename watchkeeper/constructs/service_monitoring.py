@@ -1042,12 +1042,13 @@ class ServiceMonitoring(Construct):
         """Resources written as L1s (``CfnFunction``, ``CfnApi``, ...) without an L2.
 
         The L1 below an L2 is found through the L2 and never counted twice: the default
-        children of the functions registered so far are known by identity (no round trip
-        to Node, which matters for stacks of hundreds of functions); any other L1 whose
-        parent is an L2 found by ``_scan`` (an excluded or CDK-internal function, too) is
-        skipped by its path.
+        children of the functions registered so far are known by their jsii object
+        reference (no round trip to Node, which matters for stacks of hundreds of
+        functions); any other L1 whose parent is an L2 found by ``_scan`` (an excluded or
+        CDK-internal function, too) is skipped by its path, and an L1 that a monitored
+        import references (``Table.from_table_name(cfn.ref)``) by its logical id.
         """
-        claimed = {id(t.cfn) for t in self.functions if t.cfn is not None}
+        claimed = {_object_key(t.cfn) for t in self.functions if t.cfn is not None}
         stack = self.stack
         # Logical ids that monitored resources reference (an L1 the app monitors through
         # an import, e.g. Table.from_table_name(cfn.ref)): read only when an L1 is left.
@@ -1061,7 +1062,7 @@ class ServiceMonitoring(Construct):
             ("cfn_state_machines", self._monitor_cfn_state_machine),
         ):
             for node in found[bucket]:
-                if id(node) in claimed:
+                if _object_key(node) in claimed:
                     continue
                 known = wanted(node)
                 if known is None or known[1].rsplit("/", 1)[0] in l2_paths:
@@ -2076,6 +2077,13 @@ def _referenced_target(resolved: Any, by_logical_id: dict[str, FunctionTarget]
             if found is not None:
                 return found
     return None
+
+
+def _object_key(obj: Any) -> Any:
+    """The same for every Python proxy of one Node object, read without a round trip:
+    jsii hands out a new proxy each time (``is`` fails), with the same object reference."""
+    ref = getattr(obj, "__jsii_ref__", None)
+    return ref.ref if ref is not None else id(obj)
 
 
 def _written_as_l1(resource: Any) -> bool:
