@@ -159,17 +159,42 @@ def _stages_of(api: Construct, api_id: str, stage_type: type, api_property: str)
     return found
 
 
+def _rest_api_id(api: Any) -> str:
+    """The id of a RestApi, or the Ref of a ``CfnRestApi`` written as an L1."""
+    return api.ref if isinstance(api, cdk.CfnResource) else api.rest_api_id
+
+
+def _http_api_id(api: Any) -> str:
+    """The id of an HttpApi, or the Ref of a ``CfnApi`` written as an L1."""
+    return api.ref if isinstance(api, cdk.CfnResource) else api.api_id
+
+
 def api_stages(api: Construct) -> list[Any]:
-    """The L1 stages (``CfnStage`` of either API Gateway module) of an HTTP or REST API."""
-    if isinstance(api, loaded_classes("aws_apigateway", "RestApiBase")):
+    """The L1 stages (``CfnStage`` of either API Gateway module) of an HTTP or REST API
+    (an L2, or a ``CfnRestApi`` / ``CfnApi`` written as an L1)."""
+    if isinstance(api, loaded_classes("aws_apigateway", "RestApiBase", "CfnRestApi")):
         from aws_cdk import aws_apigateway as apigw
 
-        return _stages_of(api, api.rest_api_id, apigw.CfnStage, "rest_api_id")
-    if isinstance(api, loaded_classes("aws_apigatewayv2", "HttpApi")):
+        return _stages_of(api, _rest_api_id(api), apigw.CfnStage, "rest_api_id")
+    if isinstance(api, loaded_classes("aws_apigatewayv2", "HttpApi", "CfnApi")):
         from aws_cdk import aws_apigatewayv2 as apigwv2
 
-        return _stages_of(api, api.api_id, apigwv2.CfnStage, "api_id")
+        return _stages_of(api, _http_api_id(api), apigwv2.CfnStage, "api_id")
     raise ValueError(f"api={api.node.path}: expected an aws_apigateway.RestApi or HttpApi")
+
+
+def deployment_stage_names(api: Any) -> list[str]:
+    """Literal names of the stages that ``CfnDeployment``s of a ``CfnRestApi`` create
+    themselves (``StageName``; such a stage has no ``CfnStage`` to set access logs on)."""
+    from aws_cdk import aws_apigateway as apigw
+
+    stack = cdk.Stack.of(api)
+    names = []
+    for deployment in _stages_of(api, _rest_api_id(api), apigw.CfnDeployment, "rest_api_id"):
+        name = stack.resolve(deployment.stage_name)
+        if isinstance(name, str):
+            names.append(name)
+    return names
 
 
 def stages_without_access_logs(api: Construct, stages: list[Any] | None = None) -> list[Any]:
@@ -210,9 +235,11 @@ def _access_logs_change(stage: Any, label: str, log_group: logs.ILogGroup) -> Re
 
 
 def enable_http_api_access_logging(
-    api: apigwv2.HttpApi, log_group: logs.ILogGroup, *, label: str | None = None
+    api: apigwv2.HttpApi | apigwv2.CfnApi, log_group: logs.ILogGroup, *,
+    label: str | None = None,
 ) -> list[ResourceChange]:
-    """JSON access logs to ``log_group`` on every stage of ``api`` that has none.
+    """JSON access logs to ``log_group`` on every stage of ``api`` (an HttpApi, or a
+    ``CfnApi`` written as an L1) that has none.
 
     HTTP APIs deliver access logs without the account's API Gateway CloudWatch role.
 
@@ -224,7 +251,7 @@ def enable_http_api_access_logging(
 
     label = label or api.node.path
     changed: list[ResourceChange] = []
-    for stage in _stages_of(api, api.api_id, apigwv2.CfnStage, "api_id"):
+    for stage in _stages_of(api, _http_api_id(api), apigwv2.CfnStage, "api_id"):
         if stage.access_log_settings is not None:
             continue
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
@@ -272,14 +299,15 @@ def _with_execution_logging(stage: apigw.CfnStage, level: str) -> bool:
 
 
 def enable_rest_api_access_logging(
-    api: apigw.RestApiBase,
+    api: apigw.RestApiBase | apigw.CfnRestApi,
     log_group: logs.ILogGroup,
     *,
     execution_logging_level: str | None = "ERROR",
     label: str | None = None,
     depends_on: IConstruct | None = None,
 ) -> list[ResourceChange]:
-    """JSON access logs to ``log_group`` on every stage of ``api`` that has none.
+    """JSON access logs to ``log_group`` on every stage of ``api`` (a RestApi, or a
+    ``CfnRestApi`` written as an L1) that has none.
 
     Both kinds of REST API logging need the account's API Gateway CloudWatch role: call
     this only when the account has it (see ``api_gateway_accounts``).
@@ -302,7 +330,7 @@ def enable_rest_api_access_logging(
         )
     label = label or api.node.path
     changed: list[ResourceChange] = []
-    for stage in _stages_of(api, api.rest_api_id, apigw.CfnStage, "rest_api_id"):
+    for stage in _stages_of(api, _rest_api_id(api), apigw.CfnStage, "rest_api_id"):
         touched = False
         if stage.access_log_setting is None:
             stage.access_log_setting = apigw.CfnStage.AccessLogSettingProperty(
@@ -392,14 +420,20 @@ def create_api_gateway_cloudwatch_role(scope: Construct, construct_id: str) -> A
 def enable_state_machine_logging(
     scope: Construct,
     construct_id: str,
-    state_machine: sfn.StateMachine,
+    state_machine: sfn.StateMachine | sfn.CfnStateMachine,
     log_group: logs.ILogGroup,
     *,
     level: str = "ALL",
     include_execution_data: bool = False,
     label: str | None = None,
+    role: iam.IRole | None = None,
+    role_label: str | None = None,
 ) -> list[ResourceChange]:
     """Send the state machine's execution history to ``log_group``, if it logs nowhere.
+
+    ``state_machine`` is a StateMachine, or a ``CfnStateMachine`` written as an L1: then
+    ``role`` is its role (imported from its RoleArn; the statement goes to a new policy
+    attached to it, which the state machine is made to wait for).
 
     Adds the log-delivery permissions to the state machine's role (its default policy,
     which the state machine already depends on: Step Functions checks the permission
@@ -419,7 +453,10 @@ def enable_state_machine_logging(
     from aws_cdk import aws_stepfunctions as sfn
 
     require_one_of(level, "level", STATE_MACHINE_LOG_LEVELS)
-    cfn = state_machine.node.default_child
+    written_as_l1 = isinstance(state_machine, sfn.CfnStateMachine)
+    cfn = state_machine if written_as_l1 else state_machine.node.default_child
+    if written_as_l1 and role is None:
+        raise ValueError(f"state_machine={state_machine.node.path}: an L1 needs role=")
     if not isinstance(cfn, sfn.CfnStateMachine):
         raise ValueError(
             f"state_machine={state_machine.node.path}: expected a state machine defined "
@@ -450,7 +487,9 @@ def enable_state_machine_logging(
     ]
     # On the state machine's own role, as aws-cdk-lib's StateMachine does when `logs` is
     # given: the log-delivery actions support no resource-level permissions.
-    role = state_machine.role
+    if role is None:
+        assert not isinstance(state_machine, sfn.CfnStateMachine)  # an L1 needs role=
+        role = state_machine.role
     before = {
         policy.node.path: _wildcard_actions(policy)
         for policy in role.node.children
@@ -474,6 +513,9 @@ def enable_state_machine_logging(
     )
     if policy is None:
         return changes
+    if written_as_l1:
+        # Step Functions checks the permission when the logging configuration is set.
+        cfn.node.add_dependency(policy)
     detail = f"{', '.join(STATE_MACHINE_LOG_DELIVERY_ACTIONS)} on * added to {policy.node.path}"
     if not before.get(policy.node.path):
         cdk.Validations.of(policy).acknowledge(
@@ -489,7 +531,7 @@ def enable_state_machine_logging(
             )
         )
         detail += f" (cdk-nag {NAG_RESOURCE_WILDCARD_FINDING.split('::', 1)[1]} acknowledged)"
-    changes.append((CHANGE_ROLE_STATEMENT, role.node.path, detail))
+    changes.append((CHANGE_ROLE_STATEMENT, role_label or role.node.path, detail))
     return changes
 
 
@@ -549,6 +591,7 @@ __all__ = [
     "add_access_log_metric_filters",
     "api_gateway_accounts",
     "create_api_gateway_cloudwatch_role",
+    "deployment_stage_names",
     "enable_http_api_access_logging",
     "enable_rest_api_access_logging",
     "enable_state_machine_logging",

@@ -484,6 +484,7 @@ class ServiceMonitoring(Construct):
         timeout: cdk.Duration | None = None,
         manage_log_group: bool = False,
         alarms: dict[str, AlarmSettings] | None = None,
+        asynchronous: bool | None = None,
     ) -> FunctionTarget:
         """Monitor a Lambda function: one defined in this app, or one imported by name/ARN.
 
@@ -497,10 +498,24 @@ class ServiceMonitoring(Construct):
             deleted, an existing one is left as it is).
         :param alarms: ``{"<check>": AlarmSettings(...)}`` for this function's alarms
             (checks: see ``function.*`` in docs/alarms.md). Default: none.
+        :param asynchronous: whether the function is invoked asynchronously, which gives
+            it the ``async_events_dropped`` and ``async_event_age`` alarms. Default: None,
+            found from the stack (an EventInvokeConfig with a destination; an S3
+            notification, SNS subscription, EventBridge rule, CloudWatch Logs subscription
+            filter or a permission for S3, SNS, EventBridge, CloudWatch Logs, SES, IoT or
+            CodeCommit to invoke it). Set it for callers the stack does not show.
         """
         self._check_open("monitor_function")
-        return self._monitor_function(function, None, timeout=timeout,
-                                      manage_log_group=manage_log_group, alarms=alarms)
+        if asynchronous is not None and not isinstance(asynchronous, bool):
+            raise ValueError(
+                f"asynchronous={asynchronous!r} must be True, False or None (found from "
+                "the stack)"
+            )
+        target = self._monitor_function(function, None, timeout=timeout,
+                                        manage_log_group=manage_log_group, alarms=alarms)
+        if asynchronous is not None:
+            target.asynchronous = asynchronous
+        return target
 
     def _monitor_function(
         self,
@@ -923,7 +938,8 @@ class ServiceMonitoring(Construct):
             "functions", "http_apis", "rest_apis", "queues", "tables", "state_machines",
             "event_source_mappings", "event_invoke_configs", "permissions",
             "metric_filters", "subscription_filters", "query_definitions", "app_dashboards",
-            "nested_stack_prefixes")}
+            "sns_subscriptions", "event_rules", "buckets", "plain_resources",
+            *_L1_BUCKETS, "nested_stack_prefixes")}
         stack = self.stack
         nodes = stack.node.find_all()
         # After find_all, every type in the tree has its module loaded (cdk_modules).
@@ -942,6 +958,18 @@ class ServiceMonitoring(Construct):
             ((logs.CfnSubscriptionFilter,), "subscription_filters"),
             ((logs.CfnQueryDefinition,), "query_definitions"),
             (loaded_classes("aws_cloudwatch", "CfnDashboard"), "app_dashboards"),
+            # What invokes a function asynchronously (with the permissions above).
+            ((sns.CfnSubscription,), "sns_subscriptions"),
+            (loaded_classes("aws_events", "CfnRule"), "event_rules"),
+            (loaded_classes("aws_s3", "CfnBucket"), "buckets"),
+            # L1s: those that are the default child of an L2 above are dropped in
+            # _discover (found through their L2), the others are monitored themselves.
+            ((lambda_.CfnFunction,), "cfn_functions"),
+            (loaded_classes("aws_apigatewayv2", "CfnApi"), "cfn_http_apis"),
+            (loaded_classes("aws_apigateway", "CfnRestApi"), "cfn_rest_apis"),
+            (loaded_classes("aws_sqs", "CfnQueue"), "cfn_queues"),
+            (loaded_classes("aws_dynamodb", "CfnTable", "CfnGlobalTable"), "cfn_tables"),
+            (loaded_classes("aws_stepfunctions", "CfnStateMachine"), "cfn_state_machines"),
         ) if classes]
         resources: list[cdk.CfnResource] = []
         for node in nodes:
@@ -952,6 +980,11 @@ class ServiceMonitoring(Construct):
             # Counted for the size estimate (a Python-side isinstance: no round trip).
             if isinstance(node, cdk.CfnResource):
                 resources.append(node)
+                # Custom resources (S3 bucket notifications among them) are plain
+                # CfnResources; their type is read later, only when it matters.
+                if type(node) is cdk.CfnResource:
+                    found["plain_resources"].append(node)
+                    continue
             for classes, bucket in kinds:
                 if isinstance(node, classes):
                     found[bucket].append(node)
@@ -965,6 +998,8 @@ class ServiceMonitoring(Construct):
 
     def _discover(self, found: dict[str, list[Any]]) -> None:
         own_prefix = self.node.path + "/"
+        # Paths of every L2 found: an L1 directly below one is its default child.
+        l2_paths: set[str] = set()
 
         def wanted(node: IConstruct) -> tuple[Node, str] | None:
             """(node, path) of the construct if it is to be monitored (each read is a
@@ -973,6 +1008,7 @@ class ServiceMonitoring(Construct):
             # discovered: the ones worth watching are registered where they are created.
             info = node.node
             path = info.path
+            l2_paths.add(path)
             keep = (not path.startswith(own_prefix)
                     and not self._is_excluded_path(path)
                     # in this stack, not in one of its nested stacks
@@ -997,6 +1033,154 @@ class ServiceMonitoring(Construct):
             for node in found[kind]:
                 if wanted(node) is not None:
                     method(node)
+        if any(found[bucket] for bucket in _L1_BUCKETS):
+            self._discover_l1(found, wanted, l2_paths)
+
+    def _discover_l1(self, found: dict[str, list[Any]],
+                     wanted: Callable[[IConstruct], tuple[Node, str] | None],
+                     l2_paths: set[str]) -> None:
+        """Resources written as L1s (``CfnFunction``, ``CfnApi``, ...) without an L2.
+
+        The L1 below an L2 is found through the L2 and never counted twice: the default
+        children of the functions registered so far are known by their jsii object
+        reference (no round trip to Node, which matters for stacks of hundreds of
+        functions); any other L1 whose parent is an L2 found by ``_scan`` (an excluded or
+        CDK-internal function, too) is skipped by its path, and an L1 that a monitored
+        import references (``Table.from_table_name(cfn.ref)``) by its logical id.
+        """
+        claimed = {_object_key(t.cfn) for t in self.functions if t.cfn is not None}
+        stack = self.stack
+        # Logical ids that monitored resources reference (an L1 the app monitors through
+        # an import, e.g. Table.from_table_name(cfn.ref)): read only when an L1 is left.
+        referenced: set[str] | None = None
+        for bucket, register in (
+            ("cfn_functions", self._monitor_cfn_function),
+            ("cfn_http_apis", self._monitor_cfn_api),
+            ("cfn_rest_apis", self._monitor_cfn_rest_api),
+            ("cfn_queues", self._monitor_cfn_queue),
+            ("cfn_tables", self._monitor_cfn_table),
+            ("cfn_state_machines", self._monitor_cfn_state_machine),
+        ):
+            for node in found[bucket]:
+                if _object_key(node) in claimed:
+                    continue
+                known = wanted(node)
+                if known is None or known[1].rsplit("/", 1)[0] in l2_paths:
+                    continue
+                if referenced is None:
+                    referenced = self._referenced_logical_ids()
+                if stack.resolve(node.logical_id) not in referenced:
+                    register(node, known[1])
+
+    def _referenced_logical_ids(self) -> set[str]:
+        """Logical ids that the names, ids and ARNs of the monitored resources reference."""
+        stack = self.stack
+        values: list[Any] = [
+            *(t.function_name for t in self.functions),
+            *(t.api_id for t in self.http_apis),
+            *(t.queue_name for t in self.queues),
+            *(t.table_name for t in self.tables),
+            *(t.state_machine_arn for t in self.state_machines),
+        ]
+        found: set[str] = set()
+        for value in values:
+            if isinstance(value, str) and _is_token(value):
+                _collect_logical_ids(stack.resolve(value), found)
+        return found
+
+    def _monitor_cfn_function(self, cfn: lambda_.CfnFunction, path: str) -> None:
+        """A ``CfnFunction``: monitored by its name; its logging configuration is left as
+        the app wrote it (its role is the app's to grant), and the compact metric filters
+        go on the group it logs to."""
+        props = cfn._cfn_properties
+        literal_name = _literal(cfn, props.get("functionName"))
+        config = _logging_config_dict(cfn, props.get("loggingConfig"))
+        target = FunctionTarget(
+            key=self._unique_key(literal_name or path.rsplit("/", 1)[-1]),
+            label=literal_name or path,
+            function_name=literal_name or cfn.ref,  # Ref: the function's name
+            function=cfn,
+            owned=False,
+            timeout_seconds=_int_or_none(props.get("timeout")) or 3,
+            reserved_concurrency=_int_or_none(props.get("reservedConcurrentExecutions")),
+            memory_mb=_int_or_none(props.get("memorySize")) or 128,
+            has_dead_letter=props.get("deadLetterConfig") is not None,
+            cfn=cfn,
+            logging_config=props.get("loggingConfig"),
+            log_format="JSON" if config.get("logFormat") == "JSON" else "Text",
+        )
+        app_group = config.get("logGroup")
+        if app_group:
+            group = logs.LogGroup.from_log_group_name(self, f"{target.key}-AppLogGroup",
+                                                      app_group)
+        else:
+            group = self._lambda_log_group(target)
+        target.log_group_name = group.log_group_name
+        self.log_groups.append(group)
+        self.functions.append(target)
+        self._targets_by_path[path] = target
+
+    def _monitor_cfn_api(self, cfn: Any, path: str) -> None:
+        """An ``apigatewayv2.CfnApi``: an HTTP API is monitored by its id (a Ref), on its
+        ``$default`` stage or its only stage; a WebSocket API is named in a note."""
+        props = cfn._cfn_properties
+        name = _literal(cfn, props.get("name"))
+        label = name or path
+        protocol = _literal(cfn, props.get("protocolType"))
+        if protocol == "WEBSOCKET":
+            self._note(f"WebSocket API {label}: not monitored (watchkeeper monitors HTTP "
+                       "and REST APIs)")
+            return
+        if protocol not in (None, "HTTP"):
+            self._note(f"API {label}: its protocol is known only at deploy time; not "
+                       "monitored (pass a literal ProtocolType)")
+            return
+        names = [_literal(s, s.stage_name) for s in resource_logging.api_stages(cfn)]
+        stage = "$default" if "$default" in names else (
+            names[0] if len(names) == 1 else None)
+        self._register(self.http_apis, path, HttpApiTarget(
+            key=self._unique_key(name or path.rsplit("/", 1)[-1]), label=label,
+            api_id=cfn.ref, api=cfn, stage=stage))
+
+    def _monitor_cfn_rest_api(self, cfn: Any, path: str) -> None:
+        """An ``apigateway.CfnRestApi``: monitored by its literal name (REST API metrics are
+        published per ApiName), on its only stage (a CfnStage or a CfnDeployment's
+        StageName) or all stages together."""
+        name = _literal(cfn, cfn.name)
+        if not name:
+            self._note(
+                f"REST API {path}: not monitored, its name is known only at deploy time "
+                "(from a token or the OpenAPI body) and CloudWatch publishes REST API "
+                "metrics per ApiName; give the CfnRestApi a literal Name, or call "
+                "monitor_rest_api(RestApi.from_rest_api_id(...), api_name=...)")
+            return
+        names = {_literal(s, s.stage_name) for s in resource_logging.api_stages(cfn)}
+        names |= set(resource_logging.deployment_stage_names(cfn))
+        stage = next(iter(names)) if len(names) == 1 else None
+        self._register(self.rest_apis, path, RestApiTarget(
+            key=self._unique_key(name), label=name, api_name=name, api=cfn, stage=stage))
+
+    def _monitor_cfn_queue(self, cfn: Any, path: str) -> None:
+        """An ``sqs.CfnQueue``; dead-letter queues are recognised from redrive policies at
+        synth (``_apply_stack_facts``)."""
+        name = _literal(cfn, cfn.queue_name)
+        self._register(self.queues, path, QueueTarget(
+            key=self._unique_key(name or path.rsplit("/", 1)[-1]), label=name or path,
+            queue_name=name or cfn.attr_queue_name, queue=cfn))
+
+    def _monitor_cfn_table(self, cfn: Any, path: str) -> None:
+        """A ``dynamodb.CfnTable`` or ``CfnGlobalTable`` (Ref: the table's name)."""
+        name = _literal(cfn, cfn.table_name)
+        self._register(self.tables, path, TableTarget(
+            key=self._unique_key(name or path.rsplit("/", 1)[-1]), label=name or path,
+            table_name=name or cfn.ref, table=cfn))
+
+    def _monitor_cfn_state_machine(self, cfn: Any, path: str) -> None:
+        """A ``stepfunctions.CfnStateMachine`` (its logging: ``_switch_on_resource_logging``)."""
+        name = _literal(cfn, cfn.state_machine_name)
+        self._register(self.state_machines, path, StateMachineTarget(
+            key=self._unique_key(name or path.rsplit("/", 1)[-1]), label=name or path,
+            state_machine_arn=cfn.ref, state_machine=cfn))  # Ref: the ARN
 
     def _estimate_size(self) -> SizeEstimate:
         """An upper bound of the enclosing stack's template once the monitoring is built,
@@ -1095,29 +1279,22 @@ class ServiceMonitoring(Construct):
         """Event sources, asynchronous invocation and dead-letter queues, from the stack."""
         stack = self.stack
         owned = [t for t in self.functions if t.owned]
+        # Functions defined in this stack (L2 or L1), by the logical id references name.
+        defined = [t for t in self.functions if t.cfn is not None]
         by_logical_id: dict[str, FunctionTarget] = {}
-        if owned and (found["event_source_mappings"] or found["event_invoke_configs"]
-                      or found["permissions"]):
-            for t in owned:
+        if defined and found["plain_resources"]:
+            # Custom resources are few; only S3 notifications say anything about functions.
+            found["plain_resources"] = [
+                r for r in found["plain_resources"]
+                if r.cfn_resource_type == "Custom::S3BucketNotifications"]
+        if defined and any(found[k] for k in _FUNCTION_FACT_BUCKETS):
+            for t in defined:
                 by_logical_id[stack.resolve(t.cfn.logical_id)] = t
-        for esm in found["event_source_mappings"]:
-            target = _referenced_target(stack.resolve(esm.function_name), by_logical_id)
-            if target is not None:
-                kind = _event_source_kind(esm, stack)
-                if kind not in target.event_sources:
-                    target.event_sources = (*target.event_sources, kind)
-        for config in found["event_invoke_configs"]:
-            target = _referenced_target(stack.resolve(config.function_name), by_logical_id)
-            if target is not None:
-                target.async_invoked = True
-        for permission in found["permissions"]:
-            principal = stack.resolve(permission.principal)
-            if not (isinstance(principal, str) and principal.split(".", 1)[0]
-                    in _ASYNC_PRINCIPALS):
-                continue
-            target = _referenced_target(stack.resolve(permission.function_name), by_logical_id)
-            if target is not None:
-                target.async_invoked = True
+        if by_logical_id:
+            self._apply_function_facts(found, by_logical_id)
+        for t in self.functions:
+            if t.asynchronous is not None:
+                t.async_invoked = t.asynchronous
         # Dead-letter queues: of queues (redrive policy) and of functions.
         queue_by_addr = {q.queue.node.addr: q for q in self.queues}
         for queue in found["queues"]:
@@ -1133,6 +1310,86 @@ class ServiceMonitoring(Construct):
             if dlq is not None and dlq.node.addr in queue_by_addr:
                 self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.key,
                                              target.label)
+        self._mark_l1_dead_letter_queues()
+
+    def _mark_l1_dead_letter_queues(self) -> None:
+        """Dead-letter queues named by L1s: a CfnQueue's RedrivePolicy, a CfnFunction's
+        DeadLetterConfig (both reference the queue's ``Fn::GetAtt <queue>.Arn``)."""
+        sources: list[tuple[Any, str | None, str]] = []
+        for q in self.queues:
+            queue: Any = q.queue
+            if _written_as_l1(queue):  # a CfnQueue
+                sources.append((queue.redrive_policy, None, q.label))
+        for t in self.functions:
+            if t.has_dead_letter and not t.owned and t.cfn is not None:
+                sources.append((t.cfn.dead_letter_config, t.key, t.label))
+        if not sources:
+            return
+        stack = self.stack
+        by_logical_id: dict[str, QueueTarget] = {}
+        for q in self.queues:
+            cfn: Any = q.queue if isinstance(q.queue, cdk.CfnResource) else (
+                q.queue.node.default_child)
+            if isinstance(cfn, cdk.CfnResource):
+                by_logical_id[stack.resolve(cfn.logical_id)] = q
+        for reference, source_key, source_label in sources:
+            resolved = stack.resolve(reference)
+            if not isinstance(resolved, dict):
+                continue
+            for key, value in resolved.items():
+                if key in ("deadLetterTargetArn", "TargetArn", "targetArn") and isinstance(
+                        value, dict) and "Fn::GetAtt" in value:
+                    dlq = by_logical_id.get(value["Fn::GetAtt"][0])
+                    if dlq is not None:
+                        self._mark_dead_letter_queue(dlq, source_key, source_label)
+
+    def _apply_function_facts(self, found: dict[str, list[Any]],
+                              by_logical_id: dict[str, FunctionTarget]) -> None:
+        """Event sources and asynchronous invocation of the stack's functions.
+
+        Asynchronous means something really invokes the function that way: an
+        EventInvokeConfig with a destination, an S3 notification, an SNS subscription, an
+        EventBridge rule target, a CloudWatch Logs subscription filter, or a permission for
+        one of ``_ASYNC_PRINCIPALS``. An EventInvokeConfig alone (``retry_attempts=0``,
+        ``max_event_age``) only configures what would happen if it were: a function called
+        only by API Gateway or a stream would get two alarms that can never fire.
+        """
+        stack = self.stack
+
+        def mark_async(resolved: Any) -> None:
+            target = _referenced_target(resolved, by_logical_id)
+            if target is not None:
+                target.async_invoked = True
+
+        for esm in found["event_source_mappings"]:
+            target = _referenced_target(stack.resolve(esm.function_name), by_logical_id)
+            if target is not None:
+                kind = _event_source_kind(esm, stack)
+                if kind not in target.event_sources:
+                    target.event_sources = (*target.event_sources, kind)
+        for config in found["event_invoke_configs"]:
+            destinations = stack.resolve(config.destination_config)
+            if isinstance(destinations, dict) and any(destinations.values()):
+                mark_async(stack.resolve(config.function_name))
+        for permission in found["permissions"]:
+            principal = stack.resolve(permission.principal)
+            if isinstance(principal, str) and principal.split(".", 1)[0] in _ASYNC_PRINCIPALS:
+                mark_async(stack.resolve(permission.function_name))
+        for subscription in found["sns_subscriptions"]:
+            if stack.resolve(subscription.protocol) == "lambda":
+                mark_async(stack.resolve(subscription.endpoint))
+        for rule in found["event_rules"]:
+            mark_async(stack.resolve(rule.targets))
+        for log_filter in found["subscription_filters"]:
+            mark_async(stack.resolve(log_filter.destination_arn))
+        for bucket in found["buckets"]:
+            configuration = stack.resolve(bucket.notification_configuration)
+            if isinstance(configuration, dict):
+                mark_async(configuration.get("LambdaConfigurations"))
+        for notifications in found["plain_resources"]:  # Custom::S3BucketNotifications
+            properties = stack.resolve(notifications._cfn_properties)
+            configuration = (properties or {}).get("NotificationConfiguration") or {}
+            mark_async(configuration.get("LambdaFunctionConfigurations"))
 
     def _build_alarms(self) -> None:
         self.alarm_details = build_alarms(self, self._topic_arn)
@@ -1418,15 +1675,21 @@ class ServiceMonitoring(Construct):
         if not self.enable_resource_logging:
             return
         api_targets: list[Any] = [*self.http_apis, *self.rest_apis]
-        http_api = loaded_classes("aws_apigatewayv2", "HttpApi")
-        api_classes = http_api + loaded_classes("aws_apigateway", "RestApiBase")
+        # L2s, and L1s written without one (CfnApi, CfnRestApi): both are the app's own.
+        http_api = loaded_classes("aws_apigatewayv2", "HttpApi", "CfnApi")
+        api_classes = http_api + loaded_classes("aws_apigateway", "RestApiBase", "CfnRestApi")
         changes = self._resource_changes
         for target in api_targets:
             api = target.api
             # An imported REST API is a RestApiBase too, but has no stage in this app.
             stages = resource_logging.api_stages(api) if isinstance(api, api_classes) else []
             if not stages:
-                self._note(f"API {target.label}: not defined in this app; logging unchanged")
+                if isinstance(api, cdk.CfnResource):
+                    self._note(f"API {target.label}: no CfnStage in this app (a stage made "
+                               "by a deployment's StageName); access logs unchanged")
+                else:
+                    self._note(f"API {target.label}: not defined in this app; logging "
+                               "unchanged")
                 continue
             if not resource_logging.stages_without_access_logs(api, stages) and (
                 isinstance(api, http_api) or self.rest_api_execution_logging is None
@@ -1450,13 +1713,21 @@ class ServiceMonitoring(Construct):
             )
         state_machine_class = loaded_classes("aws_stepfunctions", "StateMachine")
         for target in self.state_machines:
-            machine = target.state_machine
-            if not isinstance(machine, state_machine_class):
+            machine: Any = target.state_machine
+            role: tuple[iam.IRole, str] | None = None
+            if _written_as_l1(machine):  # a CfnStateMachine
+                if machine.logging_configuration is not None:
+                    continue
+                role = self._role_of_cfn_state_machine(target)
+                if role is None:
+                    continue
+            elif not isinstance(machine, state_machine_class):
                 self._note(f"state machine {target.label}: imported; logging unchanged")
                 continue
-            machine_l1: Any = machine.node.default_child
-            if machine_l1.logging_configuration is not None:
-                continue
+            else:
+                machine_l1: Any = machine.node.default_child
+                if machine_l1.logging_configuration is not None:
+                    continue
             group = create_log_group(
                 self,
                 f"{target.key}-StateMachineLogGroup",
@@ -1474,7 +1745,38 @@ class ServiceMonitoring(Construct):
                 level=self.state_machine_log_level,
                 include_execution_data=self.state_machine_include_execution_data,
                 label=target.label,
+                role=None if role is None else role[0],
+                role_label=None if role is None else role[1],
             )
+
+    def _role_of_cfn_state_machine(self, target: StateMachineTarget
+                                   ) -> tuple[iam.IRole, str] | None:
+        """The role of a ``CfnStateMachine`` and its construct path, when it is a role of
+        this stack (its RoleArn a ``Fn::GetAtt``), imported so that the log-delivery
+        statement can be attached; None (with a note) for a role from elsewhere, which is
+        never changed."""
+        machine: Any = target.state_machine
+        stack = self.stack
+        role_arn = machine.role_arn
+        resolved = stack.resolve(role_arn)
+        role_node = None
+        if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
+            role_id = resolved["Fn::GetAtt"][0]
+            role_node = next(
+                (n for n in stack.node.find_all()
+                 if isinstance(n, iam.CfnRole) and stack.resolve(n.logical_id) == role_id),
+                None)
+        if role_node is None:
+            self._note(
+                f"state machine {target.label}: its role is not defined in this stack, so "
+                "watchkeeper cannot allow it log delivery; logging unchanged (set its "
+                "LoggingConfiguration, with logs:*LogDelivery on * on its role)")
+            return None
+        # Imported by its ARN (a GetAtt) whether the app wrote a Role or a CfnRole: the
+        # statement then goes to a policy of watchkeeper's attached to the app's role.
+        role = iam.Role.from_role_arn(self, f"{target.key}-StateMachineRole", role_arn)
+        path = role_node.node.path
+        return role, path.removesuffix("/Resource")  # the Role L2 around its CfnRole
 
     def _api_gateway_cloudwatch_role(self, api: Any) -> tuple[bool, Any]:
         """Whether the account of ``api`` has API Gateway's CloudWatch Logs role, and the
@@ -1722,6 +2024,15 @@ def _literal(scope: IConstruct, value: Any) -> str | None:
     return resolved if isinstance(resolved, str) else None
 
 
+#: Buckets of ``_scan`` holding L1 resources that may have no L2.
+_L1_BUCKETS = ("cfn_functions", "cfn_http_apis", "cfn_rest_apis", "cfn_queues", "cfn_tables",
+               "cfn_state_machines")
+
+#: Buckets of ``_scan`` that say how a function is invoked.
+_FUNCTION_FACT_BUCKETS = ("event_source_mappings", "event_invoke_configs", "permissions",
+                          "sns_subscriptions", "event_rules", "subscription_filters",
+                          "buckets", "plain_resources")
+
 #: Services that invoke Lambda functions asynchronously (their permission principals).
 _ASYNC_PRINCIPALS = frozenset({"s3", "sns", "events", "logs", "ses", "iot", "codecommit"})
 
@@ -1766,6 +2077,33 @@ def _referenced_target(resolved: Any, by_logical_id: dict[str, FunctionTarget]
             if found is not None:
                 return found
     return None
+
+
+def _object_key(obj: Any) -> Any:
+    """The same for every Python proxy of one Node object, read without a round trip:
+    jsii hands out a new proxy each time (``is`` fails), with the same object reference."""
+    ref = getattr(obj, "__jsii_ref__", None)
+    return ref.ref if ref is not None else id(obj)
+
+
+def _written_as_l1(resource: Any) -> bool:
+    """A target's resource that the app wrote as an L1 (``Cfn*``), without an L2."""
+    return isinstance(resource, cdk.CfnResource)
+
+
+def _collect_logical_ids(resolved: Any, found: set[str]) -> None:
+    """Every logical id a ``Ref`` or ``Fn::GetAtt`` in ``resolved`` names, into ``found``."""
+    if isinstance(resolved, dict):
+        if isinstance(resolved.get("Ref"), str):
+            found.add(resolved["Ref"])
+        getatt = resolved.get("Fn::GetAtt")
+        if isinstance(getatt, list) and getatt and isinstance(getatt[0], str):
+            found.add(getatt[0])
+        for value in resolved.values():
+            _collect_logical_ids(value, found)
+    elif isinstance(resolved, list):
+        for value in resolved:
+            _collect_logical_ids(value, found)
 
 
 def _event_source_kind(esm: lambda_.CfnEventSourceMapping, stack: cdk.Stack) -> str:

@@ -63,8 +63,12 @@ class FunctionTarget:
     logging_config: Any = None
     #: Lambda log format once wired: "JSON" or "Text" (None: not known, e.g. imported).
     log_format: str | None = None
-    #: Invoked asynchronously (EventInvokeConfig, or an S3/SNS/EventBridge/... permission).
+    #: Invoked asynchronously: found from what the app wires (an EventInvokeConfig with a
+    #: destination; S3, SNS, EventBridge, CloudWatch Logs, SES, IoT or CodeCommit invoking
+    #: it), or as ``monitor_function(fn, asynchronous=...)`` says.
     async_invoked: bool = False
+    #: ``monitor_function(fn, asynchronous=...)``: overrides discovery (None: discover).
+    asynchronous: bool | None = None
     #: Per-resource alarm overrides (``monitor_function(fn, alarms=...)``), validated.
     alarm_overrides: dict[str, Any] = field(default_factory=dict)
 

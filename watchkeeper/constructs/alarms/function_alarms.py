@@ -9,8 +9,10 @@ Which checks a function gets:
   limit is watched once per service (``service.account_concurrency``);
 - iterator_age: when a Kinesis or DynamoDB stream event source mapping invokes it;
 - async_events_dropped / async_event_age: when it is invoked asynchronously (an
-  EventInvokeConfig, or a permission for S3, SNS, EventBridge, CloudWatch Logs, SES or
-  IoT to invoke it);
+  EventInvokeConfig with a destination, an S3 notification, SNS subscription, EventBridge
+  rule, CloudWatch Logs subscription filter, or a permission for S3, SNS, EventBridge,
+  CloudWatch Logs, SES, IoT or CodeCommit to invoke it; ``monitor_function(fn,
+  asynchronous=...)`` decides instead);
 - dead_letter_errors: when it has a dead-letter queue or topic;
 - traffic_anomaly: opt in per function (the API's traffic anomaly alarm is on by default).
 """
