@@ -254,6 +254,7 @@ def test_dashboards_and_queries_can_be_switched_off() -> None:
     mon = ServiceMonitoring(
         stack, "M", service_name="quiet", dashboards=False, saved_queries=False, field_indexes=False
     )
+    assert mon.service_log_group is not None  # read before synth: created
     template = app.synth().get_stack_by_name("Off").template
     assert resources(template, DB) == {} and resources(template, "AWS::Logs::QueryDefinition") == {}
     group = next(iter(resources(template, "AWS::Logs::LogGroup").values()))

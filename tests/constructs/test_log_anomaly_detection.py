@@ -70,6 +70,8 @@ def synth() -> Synthesized:
         service_name="orders",
         encryption_key=key,
         log_anomaly_detection=True,
+        # (cdk.json's flag would keep the function in CDK's group: no service log group)
+        move_cdk_managed_log_groups=True,
     )
 
     billing = cdk.Stack(app, "Billing", env=cdk.Environment(account=ACCOUNT, region=REGION))
@@ -104,6 +106,7 @@ def synth() -> Synthesized:
         service_name="shipping",
         encryption_key=imported,
         log_anomaly_detection=True,
+        move_cdk_managed_log_groups=True,
     )
 
     assembly = app.synth()

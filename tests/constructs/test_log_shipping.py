@@ -87,9 +87,11 @@ def test_referenced_log_groups_can_be_left_out():
         ship_referenced_log_groups=False,
     )
     mon.monitor_function(lambda_.Function.from_function_name(stack, "F", "other"))
+    group = mon.service_log_group  # read before synth: created (the app may write to it)
+    assert group is not None
     mon._finalize()
     names = [stack.resolve(f.node.default_child.log_group_name) for f in mon.subscription_filters]
-    assert names == [{"Ref": stack.get_logical_id(mon.service_log_group.node.default_child)}]
+    assert names == [{"Ref": stack.get_logical_id(group.node.default_child)}]
 
 
 def test_cross_account_arn_needs_no_role():

@@ -129,7 +129,6 @@ def test_every_name_is_built_from_the_qualified_name(two_stacks):
     assert (mon.stage, mon.qualified_name) == ("prod", "orders-prod")
     names = _physical_names(two_stacks["templates"]["prod"])
     expected = {
-        "/watchkeeper/orders-prod/functions",
         "/watchkeeper/orders-prod/api-access",
         "/aws/vendedlogs/states/orders-prod-fulfilment",
         "orders-prod-alarms",
@@ -196,7 +195,7 @@ def test_cdk_stages_qualify_the_names_without_any_option(two_cdk_stages):
     shared = _physical_names(dev_t) & _physical_names(prod_t)
     assert not shared, sorted(shared)
     assert (dev.monitoring.stage, prod.monitoring.stage) == ("dev", "prod")
-    assert "/watchkeeper/orders-prod/functions" in _physical_names(prod_t)
+    assert "/watchkeeper/orders-prod/api-access" in _physical_names(prod_t)
     assert "orders-dev-alarms" in _physical_names(dev_t)
     assert _namespaces(prod_t) == {"Watchkeeper/orders-prod"}
     assert lint_template(prod_t) == []

@@ -90,6 +90,9 @@ class DashboardInputs:
     extra_operations_widgets: tuple[Widget, ...] = ()
     extra_security_widgets: tuple[Widget, ...] = ()
     name_prefix: str | None = None
+    #: The log metrics the service's metric filters publish (panels are drawn only for
+    #: these); None: all of them.
+    log_metrics: frozenset[str] | None = None
     saved_query_names: tuple[str, ...] = field(
         default_factory=lambda: tuple(q.name for q in CATALOGUE)
     )
@@ -97,6 +100,10 @@ class DashboardInputs:
     @property
     def prefix(self) -> str:
         return self.name_prefix or self.service
+
+    def published(self, metrics: Sequence[str]) -> list[str]:
+        """Those of ``metrics`` that a metric filter of the service publishes."""
+        return [m for m in metrics if self.log_metrics is None or m in self.log_metrics]
 
 
 # --------------------------------------------------------------------------------------
@@ -248,16 +255,25 @@ def _query_ref(inputs: DashboardInputs, name: str) -> str:
 
 def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Section]]:
     """(widgets repeated on every page, sections) of the operations dashboard."""
+    queries = (
+        f"Saved queries to run next: {_query_ref(inputs, 'recent-errors')}, "
+        f"{_query_ref(inputs, 'trace-request')}, {_query_ref(inputs, 'slowest-invocations')}."
+        if inputs.log_groups else "The service has no function logs, so no saved queries."
+    )
     header = [
         _text(
             f"# {inputs.service}: operations\n"
             "Per function: traffic and error rate, duration percentiles against the timeout, "
-            "throttles and concurrency; then APIs, queues, tables and state machines. "
-            f"Saved queries to run next: {_query_ref(inputs, 'recent-errors')}, "
-            f"{_query_ref(inputs, 'trace-request')}, {_query_ref(inputs, 'slowest-invocations')}.",
+            f"throttles and concurrency; then APIs, queues, tables and state machines. {queries}",
         ),
         *split_alarm_widget("Alarms", inputs.operational_alarm_arns),
     ]
+    health_metrics = inputs.published((
+        schema.HealthMetric.ERRORS,
+        schema.HealthMetric.TIMEOUTS,
+        schema.HealthMetric.OUT_OF_MEMORY,
+        schema.HealthMetric.COLD_STARTS,
+    ))
     health = Section(
         "Health from logs",
         (
@@ -265,16 +281,11 @@ def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Sec
                 "Errors, timeouts, out-of-memory, cold starts (from the logs)",
                 [
                     [schema.metric_namespace(inputs.service), metric, {"stat": "Sum"}]
-                    for metric in (
-                        schema.HealthMetric.ERRORS,
-                        schema.HealthMetric.TIMEOUTS,
-                        schema.HealthMetric.OUT_OF_MEMORY,
-                        schema.HealthMetric.COLD_STARTS,
-                    )
+                    for metric in health_metrics
                 ],
                 width=GRID_WIDTH,
             ),
-        ),
+        ) if health_metrics else (),
     )
     sections = [
         health,
@@ -317,7 +328,7 @@ def security_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Secti
                 [[namespace, name, {"stat": "Sum", "label": name}]],
                 period=300,
             )
-            for name in schema.security_metric_names()
+            for name in _security_metrics(inputs)
         ),
     )
     sections = [
@@ -329,11 +340,27 @@ def security_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Secti
     return header, sections
 
 
+def _security_metrics(inputs: DashboardInputs) -> list[str]:
+    """The security metrics to draw: those published; else the combined count that the
+    compact filters of per-function groups publish, when it is (with the full set on the
+    service log group, the categories already show those events' kinds)."""
+    names = inputs.published(schema.security_metric_names())
+    if not names and inputs.log_metrics is not None and (
+            schema.SECURITY_EVENTS_METRIC in inputs.log_metrics):
+        names.append(schema.SECURITY_EVENTS_METRIC)
+    return names
+
+
 def plan_dashboards(inputs: DashboardInputs) -> dict[str, list[Page]]:
     """Both dashboards as pages within CloudWatch's limits, keyed 'operations'/'security'."""
     plans: dict[str, list[Page]] = {}
+    alarms = {OPERATIONS: inputs.operational_alarm_arns, SECURITY: inputs.security_alarm_arns}
     for kind, build in ((OPERATIONS, operations_sections), (SECURITY, security_sections)):
         header, sections = build(inputs)
+        if not alarms[kind] and not any(section.widgets for section in sections):
+            # Nothing to read (e.g. the security dashboard of a service without functions,
+            # whose security metrics come from function logs): no dashboard.
+            continue
         plans[kind] = paginate(f"{inputs.prefix}-{kind}", sections, repeat_on_every_page=header)
     return plans
 

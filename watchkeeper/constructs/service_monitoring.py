@@ -384,8 +384,10 @@ class ServiceMonitoring(Construct):
 
         #: Every log group created or referenced, service log group first.
         self.log_groups: list[logs.ILogGroup] = []
-        #: The log group every owned function writes to (None with log_group_per_function).
-        self.service_log_group: logs.LogGroup | None = None
+        # The service log group is created when first needed (a function is moved to it,
+        # or the app reads ``service_log_group``): a service without such functions gets
+        # no empty group, and no filters, queries or panels that would read it.
+        self._service_log_group: logs.LogGroup | None = None
         if not self.log_group_per_function:
             name = validate_log_group_name(
                 log_group_name
@@ -393,14 +395,6 @@ class ServiceMonitoring(Construct):
                 else schema.service_log_group_name(self.qualified_name),
                 "log_group_name",
             )
-            self.service_log_group = create_log_group(
-                self,
-                "ServiceLogGroup",
-                name=name,
-                settings=self.log_settings,
-                purpose=f"the logs of service {self.service_name}",
-            )
-            self.log_groups.append(self.service_log_group)
             self._service_log_group_display_name = name
         elif log_group_name is not None:
             raise ValueError(
@@ -796,6 +790,29 @@ class ServiceMonitoring(Construct):
     @property
     def stack(self) -> cdk.Stack:
         return cdk.Stack.of(self)
+
+    @property
+    def service_log_group(self) -> logs.LogGroup | None:
+        """The log group the service's functions write to (None with
+        ``log_group_per_function``). Created on first access, so a function of the app may
+        be given it as ``log_group=``; when nothing reads it before synth and no function
+        is moved to it, it is not created (and is None after synth)."""
+        if self._service_log_group is None and not self._finalized:
+            return self._create_service_log_group()
+        return self._service_log_group
+
+    def _create_service_log_group(self) -> logs.LogGroup | None:
+        if self._service_log_group is None and not self.log_group_per_function:
+            self._service_log_group = create_log_group(
+                self,
+                "ServiceLogGroup",
+                name=self._service_log_group_display_name,
+                settings=self.log_settings,
+                purpose=f"the logs of service {self.service_name}",
+            )
+            # "service log group first"
+            self.log_groups.insert(0, self._service_log_group)
+        return self._service_log_group
 
     def scope_for(self, target: Any) -> Construct:
         """The construct under which resources that belong to one target are created."""
@@ -1468,7 +1485,8 @@ class ServiceMonitoring(Construct):
                     group, display_name = destination
                     config["log_group"] = group.log_group_name
                     target.log_group_name = group.log_group_name
-                    target.in_service_log_group = group is service_group
+                    # (the service log group may have been created just now)
+                    target.in_service_log_group = group is self._service_log_group
                     target.log_group_display_name = display_name
                     moved.append(target)
                     self.app_changes.record(
@@ -1513,8 +1531,10 @@ class ServiceMonitoring(Construct):
             )
             return None
         group: logs.ILogGroup
-        if log_format == "JSON" and self.service_log_group is not None:
-            group = self.service_log_group
+        service_group = (
+            self._create_service_log_group() if log_format == "JSON" else None)
+        if service_group is not None:
+            group = service_group
             display_name = self._service_log_group_display_name
         else:
             # Text (the service log group holds JSON only, which its filters read) or
@@ -1983,7 +2003,7 @@ def _claim_names(mon: ServiceMonitoring, *, log_group_name: str | None, dashboar
     stack = mon.stack
     account, region = stack.account, stack.region
     claims = [("the names built from", mon.qualified_name)]
-    if mon.service_log_group is not None and log_group_name is not None:
+    if not mon.log_group_per_function and log_group_name is not None:
         # (the default name is built from the qualified name, claimed above)
         claims.append(("the log group", log_group_name))
     if dashboards:
@@ -2165,7 +2185,7 @@ def _logging_change(current: dict[str, Any], config: dict[str, Any],
 def _logs_to_service_group(mon: ServiceMonitoring, target: FunctionTarget) -> bool:
     """Whether the function's logs will go to the service log group (as
     ``_wire_function_logging`` decides, from what is known before it runs)."""
-    if not target.owned or mon.service_log_group is None:
+    if not target.owned or mon.log_group_per_function:
         return False
     if (not mon.move_cdk_managed_log_groups
             and mon.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup")):
