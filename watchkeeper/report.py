@@ -253,6 +253,8 @@ class MonitoredService:
     changes: tuple[tuple[str, str, str], ...] = ()
     #: the service's stage (its names are ``<service>-<stage>``); None without one
     stage: str | None = None
+    #: logical ids of what watchkeeper created in the template; None when not recorded
+    created: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,9 @@ class TemplateContents:
     #: both bill every GB they scan (:data:`watchkeeper.pricing.LOGS_DATA_PROTECTION_USD_PER_GB`)
     data_protected_log_groups: list[str] = field(default_factory=list)
     data_protection_account_policies: list[str] = field(default_factory=list)
+    #: the app's own resources of the counted types (names, else logical ids): not
+    #: created by watchkeeper, so neither counted nor priced
+    app_own: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in COUNTED_TYPES})
 
     def add(self, other: TemplateContents) -> None:
         for key, value in other.counts.items():
@@ -294,10 +299,25 @@ class TemplateContents:
         self.notes += other.notes
         self.data_protected_log_groups += other.data_protected_log_groups
         self.data_protection_account_policies += other.data_protection_account_policies
+        for key, values in other.app_own.items():
+            self.app_own[key] += values
 
 
-def _scan(template: Template) -> TemplateContents:
-    """Count one template and, under it, the nested stacks it deploys."""
+#: how a template's resources are attributed (see :func:`_scan`)
+_COUNT_ALL: Final = "all"
+_APP_OWN: Final = "app"
+
+
+def _scan(template: Template, inherited: str = _COUNT_ALL) -> TemplateContents:
+    """Count one template and, under it, the nested stacks it deploys.
+
+    Only what watchkeeper created is counted: the logical ids the template's services record
+    in ``Metadata.Watchkeeper`` ``created``, and everything in a nested template created
+    whole. The rest is the app's own (``app_own``). A template without any ``created`` list
+    (hand-written, or synthesized by an older watchkeeper) is attributed as ``inherited``
+    says: counted whole at the top, the app's own when its parent stack is attributed and
+    did not record its nested stack as created.
+    """
     contents = TemplateContents()
     resources = template.resources
     nested_path = template.template_file if template.parent is not None else None
@@ -306,9 +326,26 @@ def _scan(template: Template) -> TemplateContents:
     parameters = parameters if isinstance(parameters, dict) else {}
     contents.services = _monitored_services(template.body, where, contents.notes)
     nested = {child.logical_id: child for child in template.nested}
+    recorded = [s.created for s in contents.services if s.created is not None]
+    created: set[str] | None = {i for ids in recorded for i in ids} if recorded else None
+    if created is None and inherited == _APP_OWN:
+        created = set()
     for logical_id, resource in resources.items():
         resource_type = resource["Type"]
         properties = resource.get("Properties", {})
+        is_created = created is None or logical_id in created
+        if resource_type == NESTED_STACK_TYPE:
+            # A nested stack watchkeeper created holds only watchkeeper's resources.
+            child_mode = _COUNT_ALL if is_created else _APP_OWN
+            _add_nested(contents, template, logical_id, nested.get(logical_id), child_mode)
+            continue
+        if not is_created:
+            for key, counted_type in COUNTED_TYPES.items():
+                if resource_type == counted_type:
+                    prop = _NAME_PROPERTY.get(key)
+                    name = _name(properties.get(prop) if prop else None, logical_id)
+                    contents.app_own[key].append(name)
+            continue
         for key, counted_type in COUNTED_TYPES.items():
             if resource_type == counted_type:
                 contents.counts[key] += 1
@@ -324,8 +361,6 @@ def _scan(template: Template) -> TemplateContents:
             contents.alarms.append(_composite_alarm(located, properties, nested_path))
         elif resource_type == METRIC_FILTER_TYPE:
             contents.custom_metrics += _filter_metrics(located, properties)
-        elif resource_type == NESTED_STACK_TYPE:
-            _add_nested(contents, template, logical_id, nested.get(logical_id))
     return contents
 
 
@@ -344,7 +379,11 @@ def _add_data_protection(
 
 
 def _add_nested(
-    contents: TemplateContents, parent: Template, logical_id: str, child: Template | None
+    contents: TemplateContents,
+    parent: Template,
+    logical_id: str,
+    child: Template | None,
+    mode: str = _COUNT_ALL,
 ) -> None:
     if child is None:
         contents.nested_stacks.append(
@@ -355,7 +394,7 @@ def _add_nested(
             "that is not in the cloud assembly; its resources are not counted"
         )
         return
-    nested = _scan(child)
+    nested = _scan(child, mode)
     contents.nested_stacks.append(
         NestedStack(logical_id, child.template_file, parent.template_file, dict(nested.counts))
     )
@@ -548,6 +587,7 @@ def _monitored_services(
         kinds = [k for k in TemplateMetadata.MONITORED_KINDS if k in monitored]
         kinds += sorted(k for k in monitored if k not in TemplateMetadata.MONITORED_KINDS)
         changes = service.get(TemplateMetadata.CHANGES)
+        created = service.get(TemplateMetadata.CREATED)
         found.append(
             MonitoredService(
                 service=render(service.get(TemplateMetadata.SERVICE)) or "?",
@@ -562,6 +602,9 @@ def _monitored_services(
                     for c in (changes if isinstance(changes, list) else [])
                     if isinstance(c, dict)
                 ),
+                created=tuple(str(i) for i in created if isinstance(i, str))
+                if isinstance(created, list)
+                else None,
             )
         )
     return found
@@ -743,6 +786,11 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
                     for s in contents.services
                     for kind, resource, detail in s.changes
                 ],
+                # The app's own resources of the counted types: not counted, not priced.
+                "app_own": {
+                    "counts": {key: len(names) for key, names in contents.app_own.items()},
+                    "names": {key: list(names) for key, names in contents.app_own.items()},
+                },
                 "nested_stacks": [
                     {
                         "logical_id": n.logical_id,
@@ -851,8 +899,8 @@ def _clip(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def report_text(report: AssemblyReport) -> str:
-    """The human-readable report."""
+def report_text(report: AssemblyReport, show_app_own: bool = False) -> str:
+    """The human-readable report; ``show_app_own`` lists the app's own resources (``--all``)."""
     out: list[str] = []
     data = report_json(report)
     prices = f"{pricing.PRICES_REGION} list prices as of {pricing.PRICES_AS_OF}"
@@ -881,6 +929,7 @@ def report_text(report: AssemblyReport) -> str:
     for stack, stack_json in zip(report.stacks, data["stacks"], strict=True):
         out.append("")
         out += _stack_text(stack, stack_json)
+        out += _app_own_text(stack_json["app_own"], show_app_own)
     out.append("")
     out += _cost_text(data)
     return "\n".join(out) + "\n"
@@ -954,6 +1003,22 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _app_own_text(app_own: Mapping[str, Any], show: bool) -> list[str]:
+    total = sum(app_own["counts"].values())
+    if not total:
+        return []
+    if not show:
+        return [
+            f"  the app's own ({total}): not created by watchkeeper, not counted; "
+            "--all lists them"
+        ]
+    out = [f"  the app's own (not counted) ({total}):"]
+    for key, names in app_own["names"].items():
+        if names:
+            out.append(f"    {key.replace('_', ' ')} ({len(names)}): {', '.join(names)}")
+    return out
+
+
 def _cost_text(data: Mapping[str, Any]) -> list[str]:
     cost = data["cost"]
     out = [
@@ -1022,6 +1087,12 @@ def register(subparsers: Any) -> None:
     )
     add_cdk_out_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="show_app_own",
+        help="also list the app's own log groups, alarms, dashboards, ... (never counted)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -1031,5 +1102,5 @@ def run(args: argparse.Namespace) -> int:
         json.dump(report_json(report), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(report_text(report))
+        sys.stdout.write(report_text(report, show_app_own=args.show_app_own))
     return 0

@@ -544,6 +544,10 @@ class TemplateMetadata:
     MONITORED: Final = "monitored"
     #: what was changed on the app's own resources: ``[{kind, resource, detail}]``
     CHANGES: Final = "changes"
+    #: logical ids of the resources watchkeeper created in this template; a nested stack
+    #: listed here was created whole, with everything in its template. A report counts and
+    #: prices only these when any service of the template records the list.
+    CREATED: Final = "created"
     #: kinds of monitored resources, in the order reports list them
     MONITORED_KINDS: Final = (
         "functions",

@@ -128,6 +128,29 @@ class _FinalizeAtSynth:
         self._owner._finalize()
 
 
+@jsii.implements(cdk.IListProducer)
+class _CreatedResources:
+    """The logical ids of what a ServiceMonitoring created in its stack, at synth.
+
+    Every CloudFormation resource under it in its own stack, which includes the resource of
+    each nested stack it created (everything in those templates is watchkeeper's too); in
+    a MonitoringStack, every resource of the stack, since the stack is watchkeeper's.
+    """
+
+    def __init__(self, monitoring: ServiceMonitoring) -> None:
+        self._monitoring = monitoring
+
+    def produce(self, context: cdk.IResolveContext) -> list[str] | None:
+        stack = self._monitoring.stack
+        whole_stack = getattr(stack, "monitoring", None) is self._monitoring
+        root = stack if whole_stack else self._monitoring
+        return [
+            node.logical_id
+            for node in root.node.find_all()
+            if isinstance(node, cdk.CfnResource) and cdk.Stack.of(node) is stack
+        ]
+
+
 class ServiceMonitoring(Construct):
     """Logging and monitoring for one serverless service.
 
@@ -1901,6 +1924,10 @@ class ServiceMonitoring(Construct):
                     "state_machines": [t.state_machine_arn for t in self.state_machines],
                 },
                 schema.TemplateMetadata.CHANGES: self.app_changes.as_metadata(),
+                # Lazy: resources added after this point (and final logical ids) count too.
+                schema.TemplateMetadata.CREATED: cdk.Lazy.list(
+                    _CreatedResources(self), omit_empty=False
+                ),
             }
         )
         block["services"] = services
