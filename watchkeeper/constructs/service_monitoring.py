@@ -128,7 +128,7 @@ class _FinalizeAtSynth:
         self._owner._finalize()
 
 
-@jsii.implements(cdk.IListProducer)
+@jsii.implements(cdk.IStableListProducer)
 class _CreatedResources:
     """The logical ids of what a ServiceMonitoring created in its stack, at synth.
 
@@ -140,7 +140,7 @@ class _CreatedResources:
     def __init__(self, monitoring: ServiceMonitoring) -> None:
         self._monitoring = monitoring
 
-    def produce(self, context: cdk.IResolveContext) -> list[str] | None:
+    def produce(self) -> list[str] | None:
         stack = self._monitoring.stack
         whole_stack = getattr(stack, "monitoring", None) is self._monitoring
         root = stack if whole_stack else self._monitoring
