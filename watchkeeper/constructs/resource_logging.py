@@ -15,7 +15,7 @@ destination and format, a state machine that already logs keeps its configuratio
   excluded by default so payloads do not leak into logs.
 
 The ``enable_*`` functions return every change they made to the app's resources as
-``(kind, resource label, detail)`` tuples (kinds: ``CHANGE_KINDS``).
+``(kind, resource label, detail)`` tuples (kinds: ``app_changes.CHANGE_KINDS``).
 
 The access log record's keys come from ``schema.AccessLogField``.
 """
@@ -52,13 +52,6 @@ CHANGE_API_ACCESS_LOGS = "api-access-logs"
 CHANGE_API_STAGE_SETTINGS = "api-stage-settings"
 CHANGE_STATE_MACHINE_LOGGING = "state-machine-logging"
 CHANGE_ROLE_STATEMENT = "role-statement"
-#: The kinds this module makes (``app_changes.CHANGE_KINDS`` describes every kind).
-CHANGE_KINDS: tuple[str, ...] = (
-    CHANGE_API_ACCESS_LOGS,
-    CHANGE_API_STAGE_SETTINGS,
-    CHANGE_STATE_MACHINE_LOGGING,
-    CHANGE_ROLE_STATEMENT,
-)
 #: One change: (kind, the resource's label, what was changed).
 ResourceChange = tuple[str, str, str]
 
@@ -575,7 +568,6 @@ __all__ = [
     "API_GATEWAY_CLOUDWATCH_POLICY",
     "CHANGE_API_ACCESS_LOGS",
     "CHANGE_API_STAGE_SETTINGS",
-    "CHANGE_KINDS",
     "CHANGE_ROLE_STATEMENT",
     "CHANGE_STATE_MACHINE_LOGGING",
     "HTTP_API_ACCESS_LOG_VARIABLES",

@@ -396,7 +396,7 @@ class ServiceMonitoring(Construct):
         #: Why a monitored resource's logging was left as it was.
         self.resource_logging_notes: list[str] = []
         #: Every change made to a resource of the app, as (kind, resource label, detail):
-        #: kinds are ``resource_logging.CHANGE_KINDS``. Filled at synth.
+        #: kinds are ``app_changes.CHANGE_KINDS``. Filled at synth.
         self._resource_changes: list[resource_logging.ResourceChange] = []
         #: The ``AWS::ApiGateway::Account`` created with rest_api_cloudwatch_role="create".
         self.api_gateway_account: Any = None
@@ -1477,6 +1477,7 @@ class ServiceMonitoring(Construct):
             children = fn.node.children
             cdk_managed = next((c for c in children if isinstance(c, logs.LogGroup)), None)
             kept: logs.ILogGroup | None = None
+            moved_to: str | None = None  # the group's name, when watchkeeper moves it
             if app_group:
                 if service_ref is not None and stack.resolve(app_group) == service_ref:
                     # The app points the function at the service log group itself.
@@ -1512,30 +1513,23 @@ class ServiceMonitoring(Construct):
                     target.in_service_log_group = group is self._service_log_group
                     target.log_group_display_name = display_name
                     moved.append(target)
-                    self.app_changes.record(
-                        "logging-config", target.label,
-                        _logging_change(current, config, display_name))
+                    moved_to = display_name
                 else:
                     kept = self._lambda_log_group(target)
             if kept is not None:
                 target.log_group_name = kept.log_group_name
                 self.log_groups.append(kept)
-            if "log_group" not in config or kept is not None:
-                self._record_format_change(target, current, config)
+            # One change record per function: its new destination, format and levels
+            # (a function that keeps its destination may still get JSON and levels).
+            change = _logging_change(current, config, moved_to)
+            if change:
+                self.app_changes.record("logging-config", target.label, change)
             # A plain dict in jsii's camelCase: the struct class would be type-checked
             # field by field on the Python side, once per function.
             untyped: Any = cfn  # the property is typed as the struct; a dict is accepted
             untyped.logging_config = {_camel(k): v for k, v in config.items()}
         if moved:
             self._warn_about_app_monitoring_of(moved, found)
-
-    def _record_format_change(self, target: FunctionTarget, current: dict[str, Any],
-                              config: dict[str, Any]) -> None:
-        """A function that keeps its destination may still get the JSON format and levels."""
-        change = _logging_change(current, {k: v for k, v in config.items() if k != "log_group"},
-                                 None)
-        if change:
-            self.app_changes.record("logging-config", target.label, change)
 
     def _choose_destination(self, target: FunctionTarget, log_format: str, own_role: bool
                             ) -> tuple[logs.ILogGroup, str] | None:
