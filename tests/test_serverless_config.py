@@ -57,7 +57,8 @@ def test_unresolvable_name_is_reported_with_file_line_and_variable():
     message = str(error.value)
     assert message.startswith(f"{FIXTURES / 'unresolvable.yml'}:7: ")
     assert "cannot resolve ${ssm:/payments/charge-name} in functions.charge.name" in message
-    assert "'ssm' values are only known when the Serverless Framework deploys" in message
+    assert "SSM parameters are only known when the Serverless Framework deploys" in message
+    assert "function_names=" in message  # the fix
     assert error.value.line == 7
 
 
@@ -76,7 +77,8 @@ def test_env_variable_without_value_is_reported():
         ServerlessConfigError,
         match=(
             r"env-and-list.yml:5: cannot resolve \$\{env:DEPLOY_STAGE\} in provider.stage: "
-            r"env:DEPLOY_STAGE has no value"
+            r"environment variable DEPLOY_STAGE is not set; fix: set DEPLOY_STAGE in the "
+            r"environment"
         ),
     ):
         read_serverless_config(FIXTURES / "env-and-list.yml", env={})

@@ -2,39 +2,80 @@
 
 For monitoring functions that the Serverless Framework deploys: watchkeeper needs their
 deployed names, which follow the framework's rule ``<service>-<stage>-<function key>``
-unless a function sets ``name:``. Variables are resolved where the answer is known at
-synth time:
+unless a function sets ``name:``. Only the values that decide those names are read, the
+way the framework (v3/v4) reads them:
 
-- ``${self:<path>}`` (any value in the file, e.g. ``${self:custom.prefix}``),
-- ``${opt:stage}`` / ``${opt:region}`` (the ``stage`` / ``region`` arguments),
-- ``${sls:stage}`` (the resolved stage), ``${param:<name>}`` (the ``params`` argument),
-- ``${env:<NAME>}`` (the ``env`` argument, default the process environment),
-- fallbacks: ``${opt:stage, 'dev'}``, ``${env:X, self:provider.stage}``; nesting works.
+- ``${self:<path>}`` (any value, also inside included files, which see the whole
+  configuration as the framework does); ``${self:service}`` also with the v1/v2 object form
+  ``service: {name: ...}``;
+- ``${opt:stage}`` / ``${sls:stage}`` (the ``stage`` argument: ``--stage``),
+  ``${opt:region}`` / ``${aws:region}`` (the ``region`` argument: the region the monitoring
+  is deployed to, which is where the functions must be), ``${aws:accountId}``;
+- ``${env:<NAME>}`` (the ``env`` argument, default the process environment);
+- ``${param:<name>}``: the ``params`` argument (``--param``), then ``stages.<stage>.params``
+  and ``stages.default.params`` (v4), ``params.<stage>`` and ``params.default`` (v3);
+- ``${file(path)}`` and ``${file(path):a.b}`` for YAML and JSON files (other extensions
+  are read as text), paths relative to the service directory (the directory of
+  serverless.yml; the framework resolves every ``file()`` path from there, also in
+  included files), nested; ``functions:`` as a list of mappings and ``${file(...)}``
+  entries, merged as the framework merges them;
+- fallbacks (``${opt:stage, 'dev'}``, ``${env:X, self:provider.stage}``) exactly where
+  the framework takes them: when a source has no value. A source whose value is only known
+  when the framework runs (``${ssm:...}``, ``${cf:...}``, ``${file(x.js)}``...) is an
+  error, never skipped for its fallback;
+- YAML as the framework's parser reads it: ``<<:`` merge keys, a tab after a value,
+  YAML 1.2 scalars (``yes`` is a string).
 
-Sources only known at deploy time (``${ssm:...}``, ``${file(...)}``, ``${cf:...}``,
-``${s3:...}``, ``${aws:...}``...) and variables without a value are reported with the
-file, line and variable, when the value is one watchkeeper needs. Other sections
-(environment variables, resources) are not resolved and never cause an error.
+Every value that cannot be resolved is reported with the file, line, variable and fix.
+Other sections (environment variables, resources, events) are never read.
 
 Standard library and PyYAML only (no aws-cdk-lib).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import yaml
 
 #: The Serverless Framework's default stage.
 DEFAULT_STAGE = "dev"
+#: Longest service name watchkeeper accepts (``schema.SERVICE_NAME_RE``).
+MAX_SERVICE_NAME_LENGTH = 40
+_HASH_LENGTH = 6
 
-_VARIABLE_RE = re.compile(r"\$\{([^${}]*)\}")
-_QUOTED_RE = re.compile(r"""^(['"])(.*)\1$""", re.S)
+#: The fix named whenever a value cannot be known at synth time.
+FUNCTION_NAMES_FIX = (
+    "give the deployed names instead: MonitoringStack(function_names=[...]) "
+    "(watchkeeper cdk-app: --function-name NAME)"
+)
+
+_LAMBDA_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SCRIPT_EXTENSIONS = (".js", ".cjs", ".mjs", ".ts")
+_YAML_EXTENSIONS = (".yml", ".yaml")
+_JSON_EXTENSIONS = (".json", ".tfstate")
+_TYPE_START = set("abcdefghijklmnopqrstuvwxyz")
+_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.")
+_RUN_TIME_SOURCES = {
+    "ssm": "SSM parameters",
+    "cf": "CloudFormation outputs",
+    "s3": "S3 objects",
+    "aws": "AWS account values",
+    "sls": "framework values",
+    "git": "git values",
+    "strToBool": "converted values",
+}
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
 
 
 class ServerlessConfigError(ValueError):
@@ -43,6 +84,7 @@ class ServerlessConfigError(ValueError):
     def __init__(self, path: str, line: int | None, message: str) -> None:
         self.path = path
         self.line = line
+        self.reason = message
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
 
@@ -55,12 +97,14 @@ class ServerlessFunction:
     key: str
     #: Deployed function name.
     name: str
-    #: Line of the function's key in the file.
+    #: Line of the function's key in ``file``.
     line: int
     #: Timeout in seconds, when the file gives it (function or provider level).
     timeout_seconds: int | None = None
     #: Memory size in MB, when the file gives it (function or provider level).
     memory_mb: int | None = None
+    #: The file that defines the function (serverless.yml or a file it includes).
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,194 +114,740 @@ class ServerlessService:
     path: str
     service: str
     stage: str
-    #: ``provider.region`` or the ``region`` argument; None when neither is given.
+    #: The ``region`` argument, else ``provider.region`` when it resolves; else None.
     region: str | None
     functions: tuple[ServerlessFunction, ...]
+    #: What was deliberately not monitored or not read (plugins that add functions,
+    #: functions the framework does not deploy), one sentence each.
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def function_names(self) -> list[str]:
         return [f.name for f in self.functions]
 
 
-class _Unresolved(Exception):
-    def __init__(self, variable: str, reason: str) -> None:
-        super().__init__(variable)
-        self.variable = variable
+def monitoring_service_name(service: str) -> str:
+    """A Serverless service name mapped into watchkeeper's ``service_name`` form.
+
+    Lower case; every run of characters other than ``a-z0-9`` becomes one ``-``; no ``-``
+    at either end (``SERVICE-NAME`` -> ``service-name``, ``Orders_API`` -> ``orders-api``).
+    A result longer than 40 characters keeps its first 33 and ends with ``-`` and 6 hex
+    digits of the SHA-256 of the service name as written, so two long names that share
+    their start still map to different names, and the same name always maps the same way.
+
+    :raises ValueError: when the name has no letter or digit.
+    """
+    mapped = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-")
+    if not mapped:
+        raise ValueError(
+            f"service_name: the Serverless service {service!r} has no letter or digit; "
+            "pass service_name="
+        )
+    if len(mapped) <= MAX_SERVICE_NAME_LENGTH:
+        return mapped
+    digest = hashlib.sha256(service.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
+    head = mapped[: MAX_SERVICE_NAME_LENGTH - _HASH_LENGTH - 1].rstrip("-")
+    return f"{head}-{digest}"
+
+
+# --------------------------------------------------------------------------------------
+# Variable syntax (the framework's: ${type(params):address, fallback, 'literal'})
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    #: ``self``, ``file``, ... ; None for a literal fallback.
+    kind: str | None
+    literal: Any = None
+    params: tuple[_Template, ...] | None = None
+    address: _Template | None = None
+
+
+@dataclass(frozen=True)
+class _Variable:
+    text: str
+    sources: tuple[_Source, ...]
+
+
+_Template = tuple[Union[str, _Variable], ...]
+
+
+def _render(template: _Template) -> str:
+    return "".join(part if isinstance(part, str) else part.text for part in template)
+
+
+class _SyntaxError(Exception):
+    pass
+
+
+class _Parser:
+    """Parses the framework's variable syntax; ``${Foo}``, ``${AWS::Region}`` stay text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def template(self) -> _Template:
+        parts, _ = self._template(0, stop="")
+        return parts
+
+    def _template(self, index: int, stop: str) -> tuple[_Template, int]:
+        """Text and variables from ``index`` until an unnested character of ``stop``."""
+        text = self.text
+        parts: list[str | _Variable] = []
+        literal: list[str] = []
+        while index < len(text):
+            char = text[index]
+            if char in stop:
+                break
+            if char == "$" and text.startswith("${", index):
+                variable, end = self._variable(index)
+                if variable is not None:
+                    if literal:
+                        parts.append("".join(literal))
+                        literal = []
+                    parts.append(variable)
+                else:
+                    literal.append(text[index:end])
+                index = end
+                continue
+            literal.append(char)
+            index += 1
+        if literal:
+            parts.append("".join(literal))
+        return tuple(parts), index
+
+    def _foreign_end(self, index: int) -> int:
+        """End of a ``${...}`` that is not a framework variable (CloudFormation's)."""
+        depth = 0
+        while index < len(self.text):
+            if self.text.startswith("${", index):
+                depth += 1
+                index += 2
+                continue
+            if self.text[index] == "}":
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+            index += 1
+        return len(self.text)
+
+    def _variable(self, start: int) -> tuple[_Variable | None, int]:
+        text = self.text
+        index = start + 2
+        if index >= len(text) or text[index] not in _TYPE_START:
+            return None, self._foreign_end(start)
+        scan = index
+        while scan < len(text) and text[scan] in _TYPE_CHARS:
+            scan += 1
+        if scan >= len(text) or text[scan] not in ":(":
+            # ${foo} or ${foo bar}: not a variable for the framework either
+            return None, self._foreign_end(start)
+        sources: list[_Source] = []
+        while True:
+            while index < len(text) and text[index] == " ":
+                index += 1
+            source, index = self._source(index)
+            sources.append(source)
+            while index < len(text) and text[index] == " ":
+                index += 1
+            if index >= len(text):
+                raise _SyntaxError(f"missing '}}' closing {text[start:]}")
+            if text[index] == "}":
+                return _Variable(text[start : index + 1], tuple(sources)), index + 1
+            if text[index] == ",":
+                if source.kind is None and isinstance(source.literal, str):
+                    raise _SyntaxError(
+                        f"a quoted fallback must be the last one in {text[start:]}"
+                    )
+                index += 1
+                continue
+            raise _SyntaxError(f"unexpected {text[index]!r} in {text[start:]}")
+
+    def _quoted(self, index: int) -> tuple[str, int]:
+        text = self.text
+        quote = text[index]
+        end = index + 1
+        while end < len(text) and text[end] != quote:
+            end += 2 if quote == '"' and text[end] == "\\" else 1
+        if end >= len(text):
+            raise _SyntaxError(f"unterminated string in {text[index:]}")
+        raw = text[index : end + 1]
+        value = raw[1:-1] if quote == "'" else json.loads(raw)
+        return value, end + 1
+
+    def _source(self, index: int) -> tuple[_Source, int]:
+        text = self.text
+        if index < len(text) and text[index] in "'\"":
+            value, index = self._quoted(index)
+            return _Source(None, literal=value), index
+        start = index
+        while index < len(text) and text[index] in _TYPE_CHARS:
+            index += 1
+        word = text[start:index]
+        if index < len(text) and text[index] in ":(" and word and word[0] in _TYPE_START:
+            params: tuple[_Template, ...] | None = None
+            if text[index] == "(":
+                params, index = self._params(index + 1)
+            address: _Template | None = None
+            if index < len(text) and text[index] == ":":
+                index += 1
+                while index < len(text) and text[index] == " ":
+                    index += 1
+                if index < len(text) and text[index] in "'\"":
+                    value, index = self._quoted(index)
+                    address = (value,)
+                else:
+                    parts, index = self._template(index, stop=",}")
+                    address = _strip(parts)
+            return _Source(word, params=params, address=address), index
+        literal = word.strip()
+        if literal in ("true", "false"):
+            return _Source(None, literal=literal == "true"), index
+        if literal == "null":
+            return _Source(None, literal=None), index
+        try:
+            number = float(literal)
+        except ValueError:
+            raise _SyntaxError(f"invalid variable source {literal!r} in {text}") from None
+        return _Source(None, literal=int(number) if number.is_integer() else number), index
+
+    def _params(self, index: int) -> tuple[tuple[_Template, ...], int]:
+        text = self.text
+        params: list[_Template] = []
+        while True:
+            while index < len(text) and text[index] == " ":
+                index += 1
+            if index < len(text) and text[index] in "'\"":
+                value, index = self._quoted(index)
+                params.append((value,))
+                while index < len(text) and text[index] == " ":
+                    index += 1
+            else:
+                parts, index = self._template(index, stop=",)}")
+                parts = _strip(parts)
+                if parts:
+                    params.append(parts)
+            if index >= len(text) or text[index] == "}":
+                raise _SyntaxError(f"missing ')' in {text}")
+            if text[index] == ")":
+                return tuple(params), index + 1
+            index += 1  # ","
+
+
+def _strip(parts: _Template) -> _Template:
+    items = list(parts)
+    if items and isinstance(items[0], str):
+        items[0] = items[0].lstrip()
+    if items and isinstance(items[-1], str):
+        items[-1] = items[-1].rstrip()
+    return tuple(p for p in items if p != "")
+
+
+# --------------------------------------------------------------------------------------
+# YAML as the framework reads it
+# --------------------------------------------------------------------------------------
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """js-yaml accepts a tab as the space between tokens (``key: value<TAB>``, ``key:<TAB>
+    value``, JSON indented with tabs); PyYAML only accepts it inside scalars. Tabs as block
+    indentation stay refused, as js-yaml refuses them."""
+
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\uFEFF":
+            self.forward()
+        while True:
+            while self.peek() == " " or (self.peek() == "\t" and self._tab_is_separation()):
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                    self.forward()
+            if self.scan_line_break():
+                if not self.flow_level:
+                    self.allow_simple_key = True
+            else:
+                return
+
+    def _tab_is_separation(self) -> bool:
+        if self.flow_level:
+            return True
+        line_start = self.buffer.rfind("\n", 0, self.pointer) + 1
+        return bool(self.buffer[line_start : self.pointer].strip(" \t"))
+
+
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_NULL_RE = re.compile(r"(?:~|null|Null|NULL|)")
+_BOOL_RE = re.compile(r"(?:true|True|TRUE|false|False|FALSE)")
+_INT_RE = re.compile(r"[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)")
+_FLOAT_RE = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+    r"|\.(?:nan|NaN|NAN)"
+)
+
+
+def _plain_scalar(text: str) -> Any:
+    """A plain scalar by YAML 1.2's core schema (js-yaml's): ``yes``/``on`` stay strings."""
+    if _NULL_RE.fullmatch(text):
+        return None
+    if _BOOL_RE.fullmatch(text):
+        return text.lower() == "true"
+    if _INT_RE.fullmatch(text):
+        return int(text, 0) if text.lstrip("+-").startswith(("0o", "0x")) else int(text)
+    if _FLOAT_RE.fullmatch(text):
+        return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    return text
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ServerlessConfigError(
+            str(path),
+            line,
+            f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8",
+        ) from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ServerlessConfigError(str(path), None, "file not found") from None
+    except IsADirectoryError:
+        raise ServerlessConfigError(str(path), None, "is a directory, not a file") from None
+    except OSError as error:
+        raise ServerlessConfigError(str(path), None, f"cannot be read: {error.strerror}") from None
+
+
+def _compose(path: Path, text: str) -> yaml.Node | None:
+    loader = _LenientLoader(text)
+    loader.name = str(path)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ServerlessConfigError(str(path), line, f"invalid YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise ServerlessConfigError(str(path), None, f"invalid YAML: {error}") from None
+    finally:
+        loader.dispose()
+
+
+def _compose_json(path: Path, text: str) -> yaml.Node | None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ServerlessConfigError(str(path), error.lineno, f"invalid JSON: {error.msg}") from None
+    # JSON is YAML's flow style: composing it keeps the lines for error messages.
+    return _compose(path, text)
+
+
+# --------------------------------------------------------------------------------------
+# Resolution
+# --------------------------------------------------------------------------------------
+
+
+class _NoValue(Exception):
+    """A source without a value: the framework then takes the next fallback."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(reason)
         self.reason = reason
+        self.fix = fix
 
 
-class _Reader:
+class _Refused(Exception):
+    """A source whose value only the framework can know: never replaced by a fallback."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.fix = fix
+
+
+def _where(node: yaml.Node) -> tuple[str, int]:
+    return node.start_mark.name, node.start_mark.line + 1
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(value, yaml.SequenceNode):
+        return "a list"
+    return type(value).__name__
+
+
+class _Resolver:
     def __init__(
         self,
-        path: str,
+        path: Path,
         root: yaml.MappingNode,
         *,
         stage: str | None,
         region: str | None,
+        account: str | None,
         env: Mapping[str, str],
-        params: Mapping[str, str],
+        params: Mapping[str, Any],
     ) -> None:
         self.path = path
+        self.service_dir = path.parent.resolve()
         self.root = root
-        self.opt = {"stage": stage, "region": region}
+        self.opt_stage = stage
+        self.region = region
+        self.account = account
         self.env = env
-        self.params = params
+        self.cli_params = params
+        self._files: dict[Path, Any] = {}
+        self._entries: dict[int, list[tuple[str, yaml.Node, yaml.Node]]] = {}
+        self._active: set[int] = set()
         self._stage: str | None = None
-        self._resolving: set[str] = set()
 
     # -- tree access ------------------------------------------------------------------
 
-    def child(self, node: yaml.Node | None, key: str) -> yaml.Node | None:
-        if not isinstance(node, yaml.MappingNode):
-            return None
+    def entries(
+        self, node: yaml.MappingNode, where: str
+    ) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        """Key, key node and value node of a mapping, ``<<:`` merges applied as js-yaml
+        applies them (keys written in the mapping win, then the first merged mapping)."""
+        cached = self._entries.get(id(node))
+        if cached is not None:
+            return cached
+        own: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        merged: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value_node
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        file, line = _where(source)
+                        raise ServerlessConfigError(
+                            file, line, f"'<<:' in {where} must merge a mapping or a list of them"
+                        )
+                    for key, merged_key, merged_value in self.entries(source, where):
+                        merged.setdefault(key, (merged_key, merged_value))
+                continue
+            key = str(key_node.value)
+            if key in own:
+                file, line = _where(key_node)
+                first = own[key][0].start_mark.line + 1
+                label = (
+                    f"function '{key}'"
+                    if where == "functions"
+                    else f"'{key}' in {where or 'the top level'}"
+                )
+                raise ServerlessConfigError(
+                    file, line, f"{label} is defined twice (first on line {first})"
+                )
+            own[key] = (key_node, value_node)
+        result = [(k, kn, vn) for k, (kn, vn) in own.items()]
+        result += [(k, kn, vn) for k, (kn, vn) in merged.items() if k not in own]
+        self._entries[id(node)] = result
+        return result
+
+    def get(self, value: Any, key: str, where: str) -> Any:
+        """The resolved value of ``key`` in a mapping value; None when absent."""
+        if isinstance(value, yaml.MappingNode):
+            for entry_key, _, value_node in self.entries(value, where):
+                if entry_key == key:
+                    return self.value(value_node, f"{where}.{key}" if where else key)
+            return None
+        if isinstance(value, yaml.SequenceNode) and key.isdigit():
+            index = int(key)
+            if index < len(value.value):
+                return self.value(value.value[index], f"{where}.{key}")
+            return None
+        if isinstance(value, Mapping):  # JSON-like values from params
+            return value.get(key)
         return None
 
-    def at(self, dotted: str) -> yaml.Node | None:
-        node: yaml.Node | None = self.root
-        for part in dotted.split("."):
-            if isinstance(node, yaml.SequenceNode) and part.isdigit():
-                index = int(part)
-                node = node.value[index] if index < len(node.value) else None
+    def at(self, dotted: str) -> Any:
+        value: Any = self.root
+        where = ""
+        for part in dotted.split(".") if dotted else []:
+            if where == "" and part == "service":
+                value = self.service_value()
             else:
-                node = self.child(node, part)
-            if node is None:
+                value = self.get(value, part, where)
+            where = f"{where}.{part}" if where else part
+            if value is None:
                 return None
-        return node
+        return value
 
-    def line(self, node: yaml.Node | None) -> int | None:
-        return node.start_mark.line + 1 if node is not None else None
+    def service_value(self) -> Any:
+        value = self.get(self.root, "service", "")
+        if isinstance(value, yaml.MappingNode):  # v1/v2: service: {name: ...}
+            return self.get(value, "name", "service")
+        return value
 
-    # -- resolution -------------------------------------------------------------------
+    # -- values -----------------------------------------------------------------------
+
+    def value(self, node: yaml.Node, where: str) -> Any:
+        """A node's value: a mapping/list node as is, a scalar resolved (str, int, ...)."""
+        if not isinstance(node, yaml.ScalarNode):
+            return node
+        if not node.tag.startswith(_YAML_TAG_PREFIX):
+            file, line = _where(node)
+            raise ServerlessConfigError(
+                file,
+                line,
+                f"{where} is {node.tag} {node.value!r}, a CloudFormation function that only "
+                f"CloudFormation resolves; {FUNCTION_NAMES_FIX}",
+            )
+        if node.style is None:
+            plain = _plain_scalar(node.value)
+            if not isinstance(plain, str):
+                return plain
+        if "${" not in node.value:
+            return node.value
+        if id(node) in self._active:
+            file, line = _where(node)
+            raise ServerlessConfigError(
+                file, line, f"cannot resolve {node.value} in {where}: it refers to itself"
+            )
+        self._active.add(id(node))
+        try:
+            try:
+                template = _Parser(node.value).template()
+            except _SyntaxError as error:
+                file, line = _where(node)
+                raise ServerlessConfigError(
+                    file, line, f"invalid variable in {where}: {error}"
+                ) from None
+            result = self.template(template, node, where)
+        finally:
+            self._active.discard(id(node))
+        if isinstance(result, yaml.ScalarNode):
+            return self.value(result, where)
+        return result
+
+    def template(self, template: _Template, node: yaml.Node, where: str) -> Any:
+        if len(template) == 1 and isinstance(template[0], _Variable):
+            return self.variable(template[0], node, where)
+        pieces = []
+        for part in template:
+            if isinstance(part, str):
+                pieces.append(part)
+                continue
+            value = self.variable(part, node, where)
+            if isinstance(value, yaml.Node) or isinstance(value, (list, dict)):
+                file, line = _where(node)
+                raise ServerlessConfigError(
+                    file,
+                    line,
+                    f"cannot resolve {part.text} in {where}: it is {_kind_of(value)}, and a "
+                    "value inside a longer string must be a single value",
+                )
+            pieces.append(_as_text(value))
+        return "".join(pieces)
+
+    def variable(self, variable: _Variable, node: yaml.Node, where: str) -> Any:
+        reasons: list[str] = []
+        fixes: list[str] = []
+        for source in variable.sources:
+            if source.kind is None:
+                if source.literal is not None:
+                    return source.literal
+                reasons.append("the fallback is null")
+                continue
+            try:
+                value = self.source(source, node, where)
+            except _NoValue as missing:
+                reasons.append(missing.reason)
+                fixes.append(missing.fix)
+                continue
+            except _Refused as refused:
+                file, line = _where(node)
+                raise ServerlessConfigError(
+                    file,
+                    line,
+                    f"cannot resolve {variable.text} in {where}: {refused.reason}; {refused.fix}",
+                ) from None
+            return value
+        file, line = _where(node)
+        fix = " or ".join(dict.fromkeys(f for f in fixes if f)) or "give a value"
+        raise ServerlessConfigError(
+            file,
+            line,
+            f"cannot resolve {variable.text} in {where}: {'; '.join(reasons)}; fix: {fix}",
+        )
+
+    def _text_of(self, template: _Template, node: yaml.Node, where: str) -> str:
+        value = self.template(template, node, where)
+        if isinstance(value, yaml.Node):
+            raise _Refused(
+                f"{_render(template)} is {_kind_of(value)}", "use a single value there"
+            )
+        return _as_text(value)
+
+    def source(self, source: _Source, node: yaml.Node, where: str) -> Any:
+        kind = source.kind
+        address = self._text_of(source.address, node, where) if source.address else ""
+        reference = f"{kind}:{address}"
+        if kind == "self":
+            value = self.at(address)
+            if value is None:
+                raise _NoValue(
+                    f"{reference} is not set in the configuration",
+                    f"set {address or 'it'} in {self.path.name}",
+                )
+            return value
+        if kind == "opt":
+            if address == "stage":
+                if self.opt_stage is None:
+                    raise _NoValue("no stage was given (--stage)", "give stage=")
+                return self.opt_stage
+            if address == "region":
+                return self.need_region(reference)
+            raise _Refused(
+                f"the command-line option --{address} is only known when the framework runs",
+                FUNCTION_NAMES_FIX,
+            )
+        if kind == "sls" and address == "stage":
+            return self.stage()
+        if kind == "aws" and address == "region":
+            return self.need_region(reference)
+        if kind == "aws" and address == "accountId":
+            if self.account is None:
+                raise _Refused(
+                    f"{reference} needs the account, and none is known",
+                    "deploy the monitoring stack with env=cdk.Environment(account=...) "
+                    "(watchkeeper cdk-app: --account or CDK_DEFAULT_ACCOUNT)",
+                )
+            return self.account
+        if kind == "env":
+            value = self.env.get(address)
+            if value is None:
+                raise _NoValue(
+                    f"environment variable {address} is not set",
+                    f"set {address} in the environment that synthesizes",
+                )
+            return value
+        if kind == "param":
+            return self.param(address)
+        if kind == "file":
+            return self.file(source, address, node, where)
+        label = _RUN_TIME_SOURCES.get(kind or "", f"values of the '{kind}' source (a plugin's)")
+        raise _Refused(
+            f"{label} are only known when the Serverless Framework deploys", FUNCTION_NAMES_FIX
+        )
+
+    def need_region(self, reference: str) -> str:
+        if self.region is None:
+            raise _Refused(
+                f"{reference} needs the region, and the monitoring stack has none",
+                "deploy the monitoring stack with env=cdk.Environment(region=...) "
+                "(watchkeeper cdk-app: --region or CDK_DEFAULT_REGION), the region the "
+                "functions are deployed to",
+            )
+        return self.region
 
     def stage(self) -> str:
         if self._stage is None:
-            given = self.opt["stage"]
-            if given is not None:
-                self._stage = given
+            if self.opt_stage is not None:
+                self._stage = self.opt_stage
             else:
-                node = self.at("provider.stage")
-                self._stage = self.text(node, "provider.stage") if node is not None else None
-                self._stage = self._stage or DEFAULT_STAGE
+                provider = self.get(self.root, "provider", "")
+                value = self.get(provider, "stage", "provider")
+                if isinstance(value, yaml.Node):
+                    file, line = _where(value)
+                    raise ServerlessConfigError(
+                        file, line, f"provider.stage is {_kind_of(value)}, not a stage name"
+                    )
+                self._stage = _as_text(value) if value not in (None, "") else DEFAULT_STAGE
         return self._stage
 
-    def scalar(self, node: yaml.Node, where: str) -> Any:
-        """The resolved value of a scalar node (str, or int/float/bool for plain YAML)."""
-        if not isinstance(node, yaml.ScalarNode):
-            raise ServerlessConfigError(
-                self.path, self.line(node), f"{where} must be a single value"
-            )
-        if node.tag.endswith((":int", ":float", ":bool")) or (
-            node.style is None and re.fullmatch(r"-?\d+", node.value)
-        ):
-            return yaml.safe_load(node.value)
-        try:
-            return self.substitute(node.value)
-        except _Unresolved as error:
-            raise ServerlessConfigError(
-                self.path,
-                self.line(node),
-                f"cannot resolve {error.variable} in {where}: {error.reason}",
-            ) from None
-
-    def text(self, node: yaml.Node, where: str) -> str:
-        value = self.scalar(node, where)
-        return str(value)
-
-    def substitute(self, text: str) -> Any:
-        """Replace variables innermost first; a whole-value variable keeps its type."""
-        while True:
-            match = _VARIABLE_RE.search(text)
-            if match is None:
-                return text
-            value = self.variable(match.group(0), match.group(1))
-            if match.span() == (0, len(text)) and not isinstance(value, str):
-                return value
-            text = text[: match.start()] + str(value) + text[match.end() :]
-
-    def variable(self, whole: str, body: str) -> Any:
-        alternatives = [a.strip() for a in _split_alternatives(body)]
-        reasons = []
-        for alternative in alternatives:
-            quoted = _QUOTED_RE.match(alternative)
-            if quoted:
-                return quoted.group(2)
-            if re.fullmatch(r"-?\d+(\.\d+)?", alternative):
-                return yaml.safe_load(alternative)
-            try:
-                value = self.source(alternative)
-            except _Unresolved as error:
-                reasons.append(error.reason)
-                continue
+    def param(self, name: str) -> Any:
+        if name in self.cli_params and self.cli_params[name] is not None:
+            return self.cli_params[name]
+        stage = self.stage()
+        for section in (f"stages.{stage}.params", f"params.{stage}"):
+            value = self.get(self.at(section), name, section)
             if value is not None:
                 return value
-            reasons.append(f"{alternative} has no value")
-        raise _Unresolved(whole, "; ".join(reasons))
-
-    def source(self, reference: str) -> Any:
-        kind, _, address = reference.partition(":")
-        kind = kind.strip()
-        address = address.strip()
-        if kind == "self":
-            if reference in self._resolving:
-                raise _Unresolved(reference, f"{reference} refers to itself")
-            node = self.at(address) if address else self.root
-            if node is None:
-                return None
-            self._resolving.add(reference)
-            try:
-                return self.scalar(node, address) if isinstance(node, yaml.ScalarNode) else None
-            except ServerlessConfigError as error:
-                raise _Unresolved(reference, str(error).split(": ", 1)[1]) from None
-            finally:
-                self._resolving.discard(reference)
-        if kind == "opt":
-            if address not in self.opt:
-                raise _Unresolved(
-                    reference, f"only opt:stage and opt:region are known, not {reference}"
-                )
-            return self.opt[address]
-        if kind == "sls" and address == "stage":
-            return self.stage()
-        if kind == "env":
-            return self.env.get(address)
-        if kind == "param":
-            return self.params.get(address)
-        name = kind.split("(", 1)[0] or reference
-        raise _Unresolved(
-            reference,
-            f"'{name}' values are only known when the Serverless Framework deploys; give a "
-            "literal value, a fallback (${x, 'value'}) or function_names= instead",
+        for section in ("stages.default.params", "params.default"):
+            value = self.get(self.at(section), name, section)
+            if value is not None:
+                return value
+        raise _NoValue(
+            f"param {name} is not set for stage {stage}",
+            f"give params={{{name!r}: ...}} (watchkeeper cdk-app: --param {name}=VALUE) or set "
+            f"it under stages.{stage}.params or stages.default.params",
         )
 
+    def file(self, source: _Source, address: str, node: yaml.Node, where: str) -> Any:
+        if not source.params:
+            raise _Refused("file() names no path", "write ${file(./path.yml)}")
+        relative = self._text_of(source.params[0], node, where)
+        path = (self.service_dir / relative).resolve()
+        described = f"file({relative})"
+        if path.suffix in _SCRIPT_EXTENSIONS:
+            if not path.exists():
+                raise _NoValue(f"{described} does not exist", "")
+            raise _Refused(
+                f"{described} is JavaScript, which only the Serverless Framework runs",
+                FUNCTION_NAMES_FIX,
+            )
+        content = self.load(path)
+        if content is None:
+            includer = Path(node.start_mark.name).parent.resolve()
+            hint = ""
+            if includer != self.service_dir and (includer / relative).exists():
+                hint = (
+                    f" (the framework reads file() paths from the service directory, not "
+                    f"from the including file's directory {includer})"
+                )
+            raise _NoValue(
+                f"{described} does not exist in {self.service_dir}{hint}",
+                "write the path relative to the directory of serverless.yml",
+            )
+        value: Any = content
+        walked = ""
+        for part in address.split(".") if address else []:
+            value = self.get(value, part, walked)
+            walked = f"{walked}.{part}" if walked else part
+            if value is None:
+                raise _NoValue(
+                    f"{described} has no {address}", f"set {address} in {relative}"
+                )
+        return value
 
-def _split_alternatives(body: str) -> list[str]:
-    """Split ``a, 'b, c', d`` at top-level commas (commas inside quotes stay)."""
-    parts, current, quote = [], [], None
-    for char in body:
-        if quote:
-            current.append(char)
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-            current.append(char)
-        elif char == ",":
-            parts.append("".join(current))
-            current = []
+    def load(self, path: Path) -> Any:
+        if path in self._files:
+            return self._files[path]
+        if not path.is_file():
+            self._files[path] = None
+            return None
+        text = _decode(path, _read_bytes(path))
+        content: Any
+        if path.suffix in _YAML_EXTENSIONS:
+            content = _compose(path, text)
+        elif path.suffix in _JSON_EXTENSIONS:
+            content = _compose_json(path, text)
         else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
+            content = text  # the framework reads any other file as text
+        if isinstance(content, yaml.ScalarNode):
+            content = self.value(content, path.name)
+        self._files[path] = content
+        return content
 
 
-def _int_or_none(reader: _Reader, node: yaml.Node | None, where: str) -> int | None:
-    if node is None:
-        return None
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _int_or_none(resolver: _Resolver, body: Any, key: str, where: str) -> int | None:
     try:
-        value = reader.scalar(node, where)
+        value = resolver.get(body, key, where)
     except ServerlessConfigError:
         return None  # useful for alarms, never required
     if isinstance(value, bool):
@@ -269,133 +859,245 @@ def _int_or_none(reader: _Reader, node: yaml.Node | None, where: str) -> int | N
     return None
 
 
+# --------------------------------------------------------------------------------------
+# Functions
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class _Definition:
+    key: str
+    key_node: yaml.Node
+    bodies: list[Any]
+
+
+def _function_definitions(
+    resolver: _Resolver, functions: Any, functions_node: yaml.Node | None
+) -> Iterator[_Definition]:
+    """Functions as the framework merges them: a mapping, or a list of mappings (and
+    ``${file(...)}`` entries) merged in order, a key in two entries merged deeply."""
+    if isinstance(functions, yaml.MappingNode):
+        for key, key_node, body in resolver.entries(functions, "functions"):
+            yield _Definition(key, key_node, [body])
+        return
+    if not isinstance(functions, yaml.SequenceNode):
+        file, line = _where(functions_node) if functions_node is not None else (
+            str(resolver.path),
+            None,
+        )
+        raise ServerlessConfigError(
+            file, line, f"functions: is {_kind_of(functions)}, expected a mapping or a list"
+        )
+    merged: dict[str, _Definition] = {}
+    for index, item in enumerate(functions.value):
+        value = resolver.value(item, f"functions.{index}")
+        if value is None or value == "":
+            continue  # the framework skips empty entries
+        if not isinstance(value, yaml.MappingNode):
+            file, line = _where(item)
+            raise ServerlessConfigError(
+                file, line, f"functions entry {index} is {_kind_of(value)}, expected a mapping"
+            )
+        for key, key_node, body in resolver.entries(value, "functions"):
+            if key in merged:
+                merged[key].bodies.append(body)
+            else:
+                merged[key] = _Definition(key, key_node, [body])
+    yield from merged.values()
+
+
+def _function_field(resolver: _Resolver, bodies: list[Any], name: str, where: str) -> Any:
+    """The last value a merged body gives ``name`` (later list entries win)."""
+    result = None
+    for body in bodies:
+        value = resolver.get(body, name, where)
+        if value is not None:
+            result = value
+    return result
+
+
 def read_serverless_config(
     path: str | os.PathLike[str],
     *,
     stage: str | None = None,
     region: str | None = None,
+    account: str | None = None,
     env: Mapping[str, str] | None = None,
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> ServerlessService:
     """Read ``path`` and return the service, stage, region and deployed function names.
 
     :param stage: the stage deployed (``sls deploy --stage``). Default: ``provider.stage``,
         else ``dev``.
-    :param region: the region deployed (``--region``). Default: ``provider.region``.
+    :param region: the region the functions are deployed to (``--region``): the value of
+        ``${opt:region}`` and ``${aws:region}``, ahead of any fallback. Default: none (a name
+        that needs the region is then an error naming the fix).
+    :param account: the value of ``${aws:accountId}``. Default: none.
     :param env: values for ``${env:...}``. Default: the process environment.
-    :param params: values for ``${param:...}``. Default: none.
+    :param params: values for ``${param:...}`` (``--param``), ahead of the file's stage
+        params. Default: none.
     :raises ServerlessConfigError: (a ValueError) for a missing or malformed file, no
         functions, a name it cannot resolve, or two functions with the same name.
     """
+    main = Path(path)
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ServerlessConfigError(file, None, "file not found") from None
-    except OSError as error:
-        raise ServerlessConfigError(file, None, f"cannot be read: {error.strerror}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ServerlessConfigError(file, line, f"invalid YAML: {error.problem}") from None
+    text = _decode(main, _read_bytes(main))
+    root = _compose(main, text)
     if not isinstance(root, yaml.MappingNode):
         raise ServerlessConfigError(file, 1, "expected a mapping with service: and functions:")
-
-    reader = _Reader(
-        file,
+    # Errors name the file as the caller gave it.
+    root_name = root.start_mark.name
+    resolver = _Resolver(
+        main,
         root,
         stage=stage,
         region=region,
+        account=account,
         env=os.environ if env is None else env,
         params=params or {},
     )
-    service_node = reader.child(root, "service")
-    if isinstance(service_node, yaml.MappingNode):  # framework v1: service: {name: ...}
-        service_node = reader.child(service_node, "name")
-    if service_node is None:
-        raise ServerlessConfigError(file, 1, "no 'service:' name")
-    service = reader.text(service_node, "service")
-    resolved_stage = reader.stage()
-    region_node = reader.at("provider.region")
-    resolved_region = region or (
-        reader.text(region_node, "provider.region") if region_node is not None else None
+    service_value = resolver.service_value()
+    if service_value is None:
+        raise ServerlessConfigError(root_name, 1, "no 'service:' name")
+    if isinstance(service_value, yaml.Node):
+        where_file, line = _where(service_value)
+        raise ServerlessConfigError(
+            where_file, line, f"service: is {_kind_of(service_value)}, not a name"
+        )
+    service = _as_text(service_value)
+    resolved_stage = resolver.stage()
+    resolved_region = region
+    if resolved_region is None:
+        try:
+            provider_region = resolver.at("provider.region")
+        except ServerlessConfigError:
+            provider_region = None  # not needed for any name
+        if isinstance(provider_region, str):
+            resolved_region = provider_region
+    provider = resolver.get(root, "provider", "")
+    provider_timeout = _int_or_none(resolver, provider, "timeout", "provider")
+    provider_memory = _int_or_none(resolver, provider, "memorySize", "provider")
+
+    functions_node = next(
+        (value for key, _, value in resolver.entries(root, "") if key == "functions"), None
     )
-    provider_timeout = _int_or_none(reader, reader.at("provider.timeout"), "provider.timeout")
-    provider_memory = _int_or_none(reader, reader.at("provider.memorySize"), "provider.memorySize")
+    functions_value = resolver.get(root, "functions", "")
+    if functions_value is None:
+        line = functions_node.start_mark.line + 1 if functions_node is not None else None
+        raise ServerlessConfigError(root_name, line, "no functions under 'functions:'")
 
-    functions_node = reader.child(root, "functions")
-    entries: list[tuple[yaml.Node, yaml.Node]] = []
-    if isinstance(functions_node, yaml.MappingNode):
-        entries = list(functions_node.value)
-    elif isinstance(functions_node, yaml.SequenceNode):  # a list of mappings
-        for item in functions_node.value:
-            if isinstance(item, yaml.MappingNode):
-                entries.extend(item.value)
-    if not entries:
-        line = reader.line(functions_node) if functions_node is not None else None
-        raise ServerlessConfigError(file, line, "no functions under 'functions:'")
-
+    notes: list[str] = []
     functions: list[ServerlessFunction] = []
-    seen_keys: dict[str, int] = {}
     seen_names: dict[str, ServerlessFunction] = {}
-    for key_node, body in entries:
-        key = str(key_node.value)
-        line = reader.line(key_node) or 0
-        if key in seen_keys:
-            raise ServerlessConfigError(
-                file, line, f"function '{key}' is defined twice (first on line {seen_keys[key]})"
+    for definition in _function_definitions(resolver, functions_value, functions_node):
+        key = definition.key
+        key_file, line = _where(definition.key_node)
+        where = f"functions.{key}"
+        bodies = [resolver.value(body, where) for body in definition.bodies]
+        bodies = [body for body in bodies if body is not None]
+        if not bodies:
+            # The framework drops a function without a body (setFunctionNames).
+            notes.append(
+                f"{key_file}:{line}: function '{key}' has an empty body, which the "
+                "Serverless Framework does not deploy: not monitored"
             )
-        seen_keys[key] = line
-        name_node = reader.child(body, "name")
-        if name_node is not None:
-            name = reader.text(name_node, f"functions.{key}.name")
-        else:
+            continue
+        for body, node in zip(bodies, definition.bodies):
+            if not isinstance(body, yaml.MappingNode):
+                body_file, body_line = _where(node)
+                raise ServerlessConfigError(
+                    body_file,
+                    body_line,
+                    f"function '{key}' is {_kind_of(body)}, expected a mapping (handler:, ...)",
+                )
+        name_value = _function_field(resolver, bodies, "name", where)
+        if isinstance(name_value, yaml.Node):
+            name_file, name_line = _where(name_value)
+            raise ServerlessConfigError(
+                name_file, name_line, f"{where}.name is {_kind_of(name_value)}, not a name"
+            )
+        if name_value in (None, "", False, 0):
             name = f"{service}-{resolved_stage}-{key}"
+        else:
+            name = _as_text(name_value)
+        timeouts = [_int_or_none(resolver, body, "timeout", where) for body in bodies]
+        memories = [_int_or_none(resolver, body, "memorySize", where) for body in bodies]
         function = ServerlessFunction(
             key=key,
             name=name,
             line=line,
-            timeout_seconds=_int_or_none(
-                reader, reader.child(body, "timeout"), f"functions.{key}.timeout"
-            )
-            or provider_timeout,
-            memory_mb=_int_or_none(
-                reader, reader.child(body, "memorySize"), f"functions.{key}.memorySize"
-            )
-            or provider_memory,
+            timeout_seconds=next((t for t in reversed(timeouts) if t), None) or provider_timeout,
+            memory_mb=next((m for m in reversed(memories) if m), None) or provider_memory,
+            file=key_file,
         )
         if name in seen_names:
             first = seen_names[name]
             raise ServerlessConfigError(
-                file,
+                key_file,
                 line,
                 f"functions '{first.key}' (line {first.line}) and '{key}' are both deployed as "
                 f"'{name}'",
             )
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        if not _LAMBDA_NAME_RE.fullmatch(name):
             raise ServerlessConfigError(
-                file,
+                key_file,
                 line,
                 f"function '{key}' would be named '{name}', which is not a valid Lambda name "
                 "(1-64 letters, digits, '-' and '_')",
             )
         seen_names[name] = function
         functions.append(function)
+    notes.extend(_plugin_notes(resolver))
+    if not functions:
+        raise ServerlessConfigError(
+            root_name, None, "no deployed functions under 'functions:' (every body is empty)"
+        )
     return ServerlessService(
         path=file,
         service=service,
         stage=resolved_stage,
         region=resolved_region,
         functions=tuple(functions),
+        notes=tuple(notes),
     )
+
+
+def _plugin_notes(resolver: _Resolver) -> list[str]:
+    """Plugins may add functions the file does not list: named, never guessed."""
+    try:
+        plugins = resolver.get(resolver.root, "plugins", "")
+        if isinstance(plugins, yaml.MappingNode):  # plugins: {modules: [...], localPath: ...}
+            plugins = resolver.get(plugins, "modules", "plugins")
+        names: list[str] = []
+        if isinstance(plugins, yaml.SequenceNode):
+            for index, item in enumerate(plugins.value):
+                value = resolver.value(item, f"plugins.{index}")
+                if isinstance(value, str):
+                    names.append(value)
+        has_constructs = resolver.get(resolver.root, "constructs", "") is not None
+    except ServerlessConfigError:
+        return ["plugins: could not be read; functions that plugins add are not monitored"]
+    notes = []
+    if names:
+        lift = " (Lift constructs: deploy functions of their own)" if has_constructs else ""
+        notes.append(
+            f"plugins {', '.join(names)}{lift}: functions a plugin adds are not read and not "
+            "monitored; add them with function_names= (watchkeeper cdk-app: --function-name)"
+        )
+    elif has_constructs:
+        notes.append(
+            "constructs: (serverless-lift) are not read: the functions they deploy are not "
+            "monitored; add them with function_names= (watchkeeper cdk-app: --function-name)"
+        )
+    return notes
 
 
 __all__ = [
     "DEFAULT_STAGE",
+    "FUNCTION_NAMES_FIX",
+    "MAX_SERVICE_NAME_LENGTH",
     "ServerlessConfigError",
     "ServerlessFunction",
     "ServerlessService",
+    "monitoring_service_name",
     "read_serverless_config",
 ]
