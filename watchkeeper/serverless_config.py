@@ -41,7 +41,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -170,7 +170,7 @@ class _Variable:
     sources: tuple[_Source, ...]
 
 
-_Template = tuple[Union[str, _Variable], ...]
+_Template = tuple[str | _Variable, ...]
 
 
 def _render(template: _Template) -> str:
@@ -965,14 +965,20 @@ def read_serverless_config(
         )
     service = _as_text(service_value)
     resolved_stage = resolver.stage()
-    resolved_region = region
-    if resolved_region is None:
-        try:
-            provider_region = resolver.at("provider.region")
-        except ServerlessConfigError:
-            provider_region = None  # not needed for any name
-        if isinstance(provider_region, str):
-            resolved_region = provider_region
+    notes: list[str] = []
+    try:
+        provider_region = resolver.at("provider.region")
+    except ServerlessConfigError:
+        provider_region = None  # needed for no name
+    if not isinstance(provider_region, str):
+        provider_region = None
+    resolved_region = region or provider_region
+    if region and provider_region and provider_region != region:
+        notes.append(
+            f"provider.region is {provider_region}, the monitoring's region {region}: the "
+            f"framework deploys the functions to {provider_region} unless `--region {region}` "
+            "is given, and alarms only see their own region"
+        )
     provider = resolver.get(root, "provider", "")
     provider_timeout = _int_or_none(resolver, provider, "timeout", "provider")
     provider_memory = _int_or_none(resolver, provider, "memorySize", "provider")
@@ -982,18 +988,18 @@ def read_serverless_config(
     )
     functions_value = resolver.get(root, "functions", "")
     if functions_value is None:
-        line = functions_node.start_mark.line + 1 if functions_node is not None else None
-        raise ServerlessConfigError(root_name, line, "no functions under 'functions:'")
+        functions_line = functions_node.start_mark.line + 1 if functions_node else None
+        raise ServerlessConfigError(root_name, functions_line, "no functions under 'functions:'")
 
-    notes: list[str] = []
     functions: list[ServerlessFunction] = []
     seen_names: dict[str, ServerlessFunction] = {}
     for definition in _function_definitions(resolver, functions_value, functions_node):
         key = definition.key
         key_file, line = _where(definition.key_node)
         where = f"functions.{key}"
-        bodies = [resolver.value(body, where) for body in definition.bodies]
-        bodies = [body for body in bodies if body is not None]
+        resolved = [(resolver.value(node, where), node) for node in definition.bodies]
+        resolved = [(body, node) for body, node in resolved if body is not None]
+        bodies = [body for body, _ in resolved]
         if not bodies:
             # The framework drops a function without a body (setFunctionNames).
             notes.append(
@@ -1001,7 +1007,7 @@ def read_serverless_config(
                 "Serverless Framework does not deploy: not monitored"
             )
             continue
-        for body, node in zip(bodies, definition.bodies):
+        for body, node in resolved:
             if not isinstance(body, yaml.MappingNode):
                 body_file, body_line = _where(node)
                 raise ServerlessConfigError(

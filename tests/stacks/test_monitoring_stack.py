@@ -99,12 +99,12 @@ def test_shard_of_is_stable_and_spread():
             r"function_timeouts names \['b'\]",
         ),
         ({"function_names": ["a"], "discover": True}, r"discover= does not apply"),
-        ({"function_names": ["a"], "serverless_yml": "serverless.yml"}, r"either function_names"),
+        ({"function_names": ["a"], "service_name": None}, r"service_name= is required with"),
     ],
 )
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        MonitoringStack(cdk.App(), "M", service_name="svc", **kwargs)
+        MonitoringStack(cdk.App(), "M", **{"service_name": "svc", **kwargs})
 
 
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "serverless"
@@ -136,4 +136,84 @@ def test_serverless_yml_problems_name_the_file():
     with pytest.raises(ValueError, match=r"unresolvable\.yml"):
         MonitoringStack(
             cdk.App(), "M", service_name="svc", serverless_yml=str(FIXTURES / "unresolvable.yml")
+        )
+
+
+SHAPES = FIXTURES / "shapes"
+
+
+@pytest.fixture(scope="module")
+def from_serverless_yml():
+    """No service_name: it comes from the file; region and account from the stack's env."""
+    app = cdk.App()
+    stack = MonitoringStack(
+        app,
+        "Geo",
+        serverless_yml=str(SHAPES / "opt-region" / "serverless.yml"),
+        function_names=["geo-us-east-1-plugin-worker"],
+        env=cdk.Environment(account="123456789012", region="us-east-1"),
+    )
+    return stack, Template.from_stack(stack)
+
+
+def test_service_name_defaults_to_the_serverless_service(from_serverless_yml):
+    stack, template = from_serverless_yml
+    assert stack.monitoring.service_name == "geo"
+    assert stack.monitoring.stage == "prod"
+    assert template.to_json()["Description"] == (
+        "watchkeeper monitoring for service geo (functions by name)"
+    )
+
+
+def test_the_stacks_region_resolves_opt_region_and_function_names_add_to_the_file(
+    from_serverless_yml,
+):
+    stack, _ = from_serverless_yml
+    assert [t.label for t in stack.monitoring.functions] == [
+        "geo-us-east-1-locate",
+        "geo-us-east-1-route",
+        "geo-us-east-1-plugin-worker",
+    ]
+
+
+def test_serverless_template_passes_cfn_lint(from_serverless_yml):
+    assert lint_template(from_serverless_yml[1].to_json()) == []
+
+
+def test_a_service_name_outside_the_allowed_form_is_mapped(tmp_path):
+    path = tmp_path / "serverless.yml"
+    path.write_text("service: SERVICE-NAME\nfunctions:\n  a:\n    handler: h.a\n")
+    stack = MonitoringStack(cdk.App(), "M", serverless_yml=str(path))
+    assert stack.monitoring.service_name == "service-name"
+    assert [t.label for t in stack.monitoring.functions] == ["SERVICE-NAME-dev-a"]
+
+
+def test_notes_of_the_file_are_synth_warnings():
+    from aws_cdk.assertions import Annotations, Match
+
+    stack = MonitoringStack(
+        cdk.App(), "Drafts", serverless_yml=str(SHAPES / "empty-body" / "serverless.yml")
+    )
+    Annotations.from_stack(stack).has_warning(
+        "/Drafts",
+        Match.string_like_regexp(
+            "function 'unfinished' has an empty body, which the Serverless Framework does not "
+            "deploy: not monitored"
+        ),
+    )
+
+
+def test_serverless_params_and_a_name_given_twice():
+    path = str(SHAPES / "params-option" / "serverless.yml")
+    stack = MonitoringStack(
+        cdk.App(), "Ledger", serverless_yml=path, serverless_params={"team": "payments"}
+    )
+    assert [t.label for t in stack.monitoring.functions] == ["finance-payments-ledger-post"]
+    with pytest.raises(
+        ValueError,
+        match=r"function_names contains 'finance-core-ledger-post', which .*serverless.yml "
+        r"already names",
+    ):
+        MonitoringStack(
+            cdk.App(), "L", serverless_yml=path, function_names=["finance-core-ledger-post"]
         )

@@ -16,7 +16,7 @@ alarms, saved queries, dashboards) stay in this stack.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -47,11 +47,19 @@ def _monitoring_option_names() -> frozenset[str]:
 class MonitoringStack(cdk.Stack):
     """A stack that monitors the functions of one service, found by name.
 
-    :param service_name: required; the service's name (``[a-z0-9-]``).
-    :param function_names: names of the deployed functions. Default: none (then
-        ``serverless_yml`` must be given).
+    :param service_name: the service's name (``[a-z0-9-]``, 1-40). Default with
+        ``serverless_yml``: the file's service, lower-cased, every other run of characters
+        a ``-``, a name past 40 characters cut to 33 plus ``-`` and 6 hex digits of its
+        SHA-256 (``serverless_config.monitoring_service_name``); required otherwise.
+    :param function_names: names of the deployed functions; with ``serverless_yml``,
+        functions monitored besides the file's (e.g. those a plugin adds). Default: none
+        (then ``serverless_yml`` must be given).
     :param serverless_yml: path of a Serverless Framework ``serverless.yml`` whose
-        functions are monitored (service, stage and naming rules applied). Default: none.
+        functions are monitored (service, stage and naming rules applied; ``${opt:region}``
+        and ``${aws:region}`` are this stack's region, ``${aws:accountId}`` its account).
+        Default: none.
+    :param serverless_params: values of ``${param:...}`` (``sls deploy --param``), ahead of
+        the file's stage params. Default: none.
     :param stage: the stage of the monitored service. With ``serverless_yml`` it is the
         Serverless stage (function names ``<service>-<stage>-<key>``), and the stage the
         monitoring's names are qualified with too (``ServiceMonitoring(stage=)``, mapped
@@ -72,9 +80,10 @@ class MonitoringStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        service_name: str,
+        service_name: str | None = None,
         function_names: Sequence[str] | None = None,
         serverless_yml: str | None = None,
+        serverless_params: Mapping[str, str] | None = None,
         stage: str | None = None,
         function_timeouts: dict[str, int] | None = None,
         alarm_emails: Sequence[str] | None = None,
@@ -95,9 +104,7 @@ class MonitoringStack(cdk.Stack):
                     f"{reserved}= does not apply to MonitoringStack: its functions are given "
                     "by name"
                 )
-        kwargs.setdefault(
-            "description", f"watchkeeper monitoring for service {service_name} (functions by name)"
-        )
+        description_given = "description" in kwargs
         # Compact JSON: these templates grow with the number of functions, and
         # CloudFormation takes at most 1 MB per template.
         kwargs.setdefault("suppress_template_indentation", True)
@@ -105,9 +112,22 @@ class MonitoringStack(cdk.Stack):
         # ... for the nested stacks too (they read the setting from context).
         self.node.set_context("@aws-cdk/core:suppressTemplateIndentation", True)
         self.shard_count = validate_shard_count(shard_count)
-        names, file_timeouts, monitoring_stage = self._function_names(
-            function_names, serverless_yml, stage
+        names, file_timeouts, monitoring_stage, service = self._function_names(
+            function_names, serverless_yml, stage, serverless_params
         )
+        if service_name is None:
+            if service is None:
+                raise ValueError(
+                    "service_name= is required with function_names (it defaults to the "
+                    "service of serverless_yml)"
+                )
+            from watchkeeper.serverless_config import monitoring_service_name
+
+            service_name = monitoring_service_name(service)
+        if not description_given:
+            self.template_options.description = (
+                f"watchkeeper monitoring for service {service_name} (functions by name)"
+            )
         # Timeouts given in serverless.yml, overridden by function_timeouts.
         timeouts = {**file_timeouts, **(function_timeouts or {})}
         unknown = sorted(set(timeouts) - set(names))
@@ -142,18 +162,34 @@ class MonitoringStack(cdk.Stack):
         """The nested stacks of per-function resources created so far, in shard order."""
         return self._placement.shards
 
-    @staticmethod
     def _function_names(
-        function_names: Sequence[str] | None, serverless_yml: str | None, stage: str | None
-    ) -> tuple[list[str], dict[str, int], str | None]:
-        """Function names, timeouts from the file, and the stage to qualify names with."""
-        if function_names is not None and serverless_yml is not None:
-            raise ValueError("give either function_names or serverless_yml, not both")
+        self,
+        function_names: Sequence[str] | None,
+        serverless_yml: str | None,
+        stage: str | None,
+        serverless_params: Mapping[str, str] | None,
+    ) -> tuple[list[str], dict[str, int], str | None, str | None]:
+        """Function names, timeouts from the file, the stage to qualify names with, and
+        the Serverless service (None without a file)."""
+        if isinstance(function_names, str):
+            raise ValueError(f"function_names={function_names!r} must be a list of names")
+        service: str | None = None
         if serverless_yml is not None:
             from watchkeeper.serverless_config import read_serverless_config
 
-            config = read_serverless_config(serverless_yml, stage=stage)
-            names = [f.name for f in config.functions]
+            # The functions are where the monitoring is: the stack's region is --region.
+            config = read_serverless_config(
+                serverless_yml,
+                stage=stage,
+                region=None if cdk.Token.is_unresolved(self.region) else self.region,
+                account=None if cdk.Token.is_unresolved(self.account) else self.account,
+                params=serverless_params,
+            )
+            for note in config.notes:
+                cdk.Annotations.of(self).add_warning_v2("watchkeeper:serverless-note", note)
+            service = config.service
+            file_names = {f.name for f in config.functions}
+            names = [f.name for f in config.functions] + list(function_names or ())
             file_timeouts = {
                 f.name: f.timeout_seconds for f in config.functions if f.timeout_seconds
             }
@@ -166,8 +202,7 @@ class MonitoringStack(cdk.Stack):
                 )
         elif function_names is not None:
             file_timeouts = {}
-            if isinstance(function_names, str):
-                raise ValueError(f"function_names={function_names!r} must be a list of names")
+            file_names = set()
             names = list(function_names)
         else:
             raise ValueError("MonitoringStack needs function_names=[...] or serverless_yml=PATH")
@@ -185,6 +220,11 @@ class MonitoringStack(cdk.Stack):
                     "characters of letters, digits, '-' and '_'"
                 )
             if name in seen:
+                if name in file_names:  # the reader refuses duplicates within the file
+                    raise ValueError(
+                        f"function_names contains {name!r}, which {serverless_yml} already "
+                        "names (function_names adds functions the file does not name)"
+                    )
                 raise ValueError(f"function_names contains {name!r} twice")
             seen.add(name)
-        return names, file_timeouts, stage
+        return names, file_timeouts, stage, service
