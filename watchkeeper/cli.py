@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "watchkeeper.incident",
     "watchkeeper.preview",
     "watchkeeper.check",
+    "watchkeeper.cdk_app_command",
 )
 
 
