@@ -64,11 +64,13 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     try:
         assert main(_readme_app_command()[1:]) == 0
-        yield outdir
     finally:
+        # Restored before the tests run: a CDK_OUTDIR left set changes what later tests
+        # of this module see (a --output is then refused).
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
+    yield outdir
 
 
 def test_the_app_writes_one_monitoring_stack_where_the_cli_asks(synthesized: Path):
