@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.runtime.credential_corpus import CREDENTIALS
 from watchkeeper.runtime import (
     REDACTED,
     get_logger,
@@ -66,6 +67,9 @@ EMBEDDED_SECRETS = [
     ("sess-77aa", "Cookie: sess-77aa", "secret"),
     ("abc123sid", "session_id=abc123sid", "secret"),
 ]
+
+# Every format of the credential corpus (issue 18), in the same checks.
+EMBEDDED_SECRETS += [(c.secret, c.text, c.kind) for c in CREDENTIALS]
 
 
 @pytest.mark.parametrize(("secret", "text", "kind"), EMBEDDED_SECRETS)

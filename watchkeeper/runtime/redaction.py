@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import json
 import re
 import threading
 import unicodedata
@@ -91,7 +92,6 @@ AWS_KEY_LABEL_PARTS: Final = ("accesskey", "awskey")
 
 # Key names added with `add_sensitive_keys`, normalised.
 _user_key_parts: tuple[str, ...] = ()
-_key_parts: tuple[str, ...] = SENSITIVE_KEY_PARTS + FOREIGN_SENSITIVE_KEY_PARTS
 # key -> 0 ordinary, 1 sensitive, 2 may hold an unlabelled AWS secret key
 _key_cache: dict[str, int] = {}
 _KEY_CACHE_LIMIT: Final = 4096
@@ -109,6 +109,13 @@ def normalise_key(key: str) -> str:
             c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
         )
     return _NOT_WORD.sub("", text)
+
+
+# Compared in normalised form, as keys are (Japanese kana and Korean syllables change).
+_BUILT_IN_KEY_PARTS: Final = tuple(
+    normalise_key(p) for p in SENSITIVE_KEY_PARTS + FOREIGN_SENSITIVE_KEY_PARTS
+)
+_key_parts: tuple[str, ...] = _BUILT_IN_KEY_PARTS
 
 
 def _key_class(key: str) -> int:
@@ -137,7 +144,10 @@ def is_sensitive_key(key: object) -> bool:
 # --------------------------------------------------------------------------------------
 
 # A separator between a credential's name and its value: `=`, `:`, `": "`, ` = '`...
-_ASSIGN: Final = r"""["']?[ \t]{0,8}[:=][ \t]{0,8}["']?"""
+# Quotes may be escaped (`\"`), up to twice, for JSON held in a JSON string.
+_ASSIGN: Final = r"""(?:\\{0,3}["'])?[ \t]{0,8}[:=][ \t]{0,8}(?:\\{0,3}["'])?"""
+# A value runs to whitespace, a quote (escaped or not), `,`, `;` or `&`.
+_VALUE: Final = r"""(?:[^\s"',;&\\]|\\(?![\\"']))++"""
 
 _PEM_BEGIN: Final = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END: Final = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
@@ -205,11 +215,38 @@ _URL_PASSWORD: Final = re.compile(
     r"[^\s/?#\"'<>\\]{1,256}(?=@)"
 )
 
-# Names of credentials in `name=value` text, beside the English ones: the same foreign
-# words as FOREIGN_SENSITIVE_KEY_PARTS, with and without their accents.
-_FOREIGN_LABELS: Final = (
-    r"passw(?:ö|oe)rd|passwort|kennwort|wachtwoord|mot[_-]?de[_-]?passe|contrase(?:ñ|n)a"
-    r"|senha|salasana|l(?:ö|o|oe)senord|passord|adgangskode|пароль|密码|パスワード|비밀번호"
+# Names of credentials in `name=value` text, beside the English ones: the foreign words
+# of FOREIGN_SENSITIVE_KEY_PARTS as written (accents, separators), without accents, and
+# as JSON escapes them (`passw\u00f6rd`).
+_FOREIGN_WORDS: Final = (
+    "passwörd",
+    "passwoerd",
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "contraseña",
+    "contrasena",
+    "senha",
+    "salasana",
+    "lösenord",
+    "losenord",
+    "passord",
+    "adgangskode",
+    "пароль",
+    "密码",
+    "パスワード",
+    "비밀번호",
+)
+
+
+def _spellings(word: str) -> list[str]:
+    escaped = json.dumps(word)[1:-1]
+    return [word] if escaped == word else [word, escaped]
+
+
+_FOREIGN_LABELS: Final = "|".join(
+    [r"mot[_-]?de[_-]?passe"]
+    + [re.escape(s) for word in _FOREIGN_WORDS for s in _spellings(word)]
 )
 _ENGLISH_LABELS: Final = (
     r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|authorization|cookie"
@@ -222,7 +259,8 @@ def _assignment_pattern(user_labels: Iterable[str]) -> re.Pattern[str]:
     return re.compile(
         r"((?i:" + labels + r")[A-Za-z0-9_.-]{0,24}+"
         + _ASSIGN
-        + r")(?!\[REDACTED|Bearer\b|Basic\b)[^\s\"',;&]++"
+        + r")(?!\[REDACTED|Bearer\b|Basic\b)"
+        + _VALUE
     )
 
 
@@ -447,8 +485,8 @@ _GATE_MARKERS: Final = (
     r"|secret|token|api[_-]?key|authorization|cookie|session|private|credential"
     r"|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack\.com|_live_|_test_|whsec_|aiza|npm_"
     r"|sg\.|(?:ac|sk)[0-9a-f]{32}|accountkey|sharedaccesskey|://[^\s/?#@]{0,512}@"
-    r"|kennwort|wachtwoord|contrase|senha|salasana|senord|adgangskode|пароль|密码|パスワード"
-    r"|비밀번호"
+    + "|"
+    + _FOREIGN_LABELS.lower()
 )
 
 
@@ -496,7 +534,7 @@ def add_sensitive_keys(*names: str) -> None:
             added.append(normalised)
     with _rules_lock:
         _user_key_parts = _user_key_parts + tuple(added)
-        _key_parts = SENSITIVE_KEY_PARTS + FOREIGN_SENSITIVE_KEY_PARTS + _user_key_parts
+        _key_parts = _BUILT_IN_KEY_PARTS + _user_key_parts
         labels = [re.escape(part) for part in _user_key_parts]
         _assignment = _assignment_pattern(labels)
         _maybe_credential = _gate_pattern(labels)
@@ -539,7 +577,7 @@ def reset_user_rules() -> None:
     global _user_key_parts, _key_parts, _assignment, _maybe_credential, _user_patterns
     with _rules_lock:
         _user_key_parts = ()
-        _key_parts = SENSITIVE_KEY_PARTS + FOREIGN_SENSITIVE_KEY_PARTS
+        _key_parts = _BUILT_IN_KEY_PARTS
         _assignment = _assignment_pattern(())
         _maybe_credential = _gate_pattern(())
         _user_patterns = ()
