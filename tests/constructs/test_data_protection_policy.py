@@ -40,7 +40,8 @@ ACME = logs.CustomDataIdentifier("AcmeKey", r"acme_[a-f0-9]{32}")
 
 def _service_group(template: Template) -> dict:
     groups = template.find_resources(
-        "AWS::Logs::LogGroup", {"Properties": {"LogGroupName": Match.string_like_regexp("functions")}}
+        "AWS::Logs::LogGroup",
+        {"Properties": {"LogGroupName": Match.string_like_regexp("functions")}},
     )
     (group,) = groups.values()
     return group["Properties"]["DataProtectionPolicy"]
@@ -71,7 +72,8 @@ def stacks():
 def test_policy_carries_the_custom_identifiers_in_its_configuration(stacks):
     policy = _service_group(stacks["default"])
     assert policy["Configuration"]["CustomDataIdentifier"] == [
-        {"Name": name, "Regex": regex} for name, regex in WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS.items()
+        {"Name": name, "Regex": regex}
+        for name, regex in WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS.items()
     ]
 
 

@@ -52,8 +52,8 @@ _RETENTION_ENUM: dict[int, logs.RetentionDays] = {
 }
 
 #: Managed data identifiers masked by default: credentials and card numbers, which never
-#: belong in logs. Personal data (email, IP address) is left to the application: sourceIp is a security
-#: field.
+#: belong in logs. Personal data (email, IP address) is left to the application: sourceIp
+#: is a security field.
 DEFAULT_MANAGED_DATA_IDENTIFIERS: tuple[str, ...] = (
     "AwsSecretKey",
     "OpenSshPrivateKey",

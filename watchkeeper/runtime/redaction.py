@@ -168,9 +168,7 @@ _BASIC: Final = re.compile(
 _AWS_ACCESS_KEY_ID: Final = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")
 _AWS_SECRET_KEY: Final = re.compile(
     r"((?i:secret[_-]?access[_-]?key|secret[_-]?key|aws[_-]?secret|aws[_-]?key|access[_-]?key)"
-    r"[A-Za-z0-9_.-]{0,20}+"
-    + _ASSIGN
-    + r")[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+    r"[A-Za-z0-9_.-]{0,20}+" + _ASSIGN + r")[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
 )
 # An AWS secret access key is 40 characters of base64 (30 random bytes). Alone, that
 # shape is also a SHA-1 in hex or a long identifier, so it counts as a secret only in
@@ -245,8 +243,7 @@ def _spellings(word: str) -> list[str]:
 
 
 _FOREIGN_LABELS: Final = "|".join(
-    [r"mot[_-]?de[_-]?passe"]
-    + [re.escape(s) for word in _FOREIGN_WORDS for s in _spellings(word)]
+    [r"mot[_-]?de[_-]?passe"] + [re.escape(s) for word in _FOREIGN_WORDS for s in _spellings(word)]
 )
 _ENGLISH_LABELS: Final = (
     r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|authorization|cookie"
@@ -257,7 +254,9 @@ _ENGLISH_LABELS: Final = (
 def _assignment_pattern(user_labels: Iterable[str]) -> re.Pattern[str]:
     labels = "|".join((_ENGLISH_LABELS, _FOREIGN_LABELS, *user_labels))
     return re.compile(
-        r"((?i:" + labels + r")[A-Za-z0-9_.-]{0,24}+"
+        r"((?i:"
+        + labels
+        + r")[A-Za-z0-9_.-]{0,24}+"
         + _ASSIGN
         + r")(?!\[REDACTED|Bearer\b|Basic\b)"
         + _VALUE
