@@ -217,6 +217,12 @@ HOSTILE_MEGABYTE = {
     "bearer": "Bearer " * 142_000,
     "basic": "Basic " + "A" * 1_000_000,
     "access key prefixes": "AKIA" * 250_000,
+    "url schemes": "postgres://" * 90_000,
+    "url userinfo": "https://" + "a:" * 500_000 + "@",
+    "url at signs": "x://a:" + "@" * 1_000_000,
+    "key ids beside base64": ("AKIAIOSFODNN7EXAMPLE " + "Aa1" * 13 + "A ") * 16_000,
+    "token prefixes": "ghp_ xoxb- glpat- sk_live_ AIza npm_ SG. " * 24_000,
+    "escaped quotes": 'password\\": \\"' * 70_000,
 }
 
 
