@@ -108,3 +108,30 @@ def _any():
     from aws_cdk.assertions import Match
 
     return Match.any_value()
+
+
+def test_user_rules_example_redacted_and_forgot_them(executed):
+    from watchkeeper.runtime import is_sensitive_key
+
+    namespace, _ = executed
+    assert namespace["masked_mapping"] == {"payer": {"IBAN": "[REDACTED]"}}
+    assert "[REDACTED:acme-key]" in namespace["masked_text"]
+    assert not is_sensitive_key("iban")  # reset_user_rules() ran
+
+
+def test_data_identifiers_example_is_accepted():
+    import aws_cdk as cdk
+
+    from watchkeeper.constructs.log_groups import LogGroupSettings
+
+    namespace: dict = {}
+    (block,) = [b for b in _blocks("python") if "CustomDataIdentifier" in b]
+    exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102
+    settings = LogGroupSettings.build(
+        retention=365,
+        encryption_key=None,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        data_protection=True,
+        data_identifiers=namespace["data_identifiers"],
+    )
+    assert ("AcmeKey", r"acme_[0-9a-f]{32}") in settings.custom_data_identifiers

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.runtime.credential_corpus import CREDENTIALS
 from watchkeeper.runtime import (
     REDACTED,
     get_logger,
@@ -66,6 +67,9 @@ EMBEDDED_SECRETS = [
     ("sess-77aa", "Cookie: sess-77aa", "secret"),
     ("abc123sid", "session_id=abc123sid", "secret"),
 ]
+
+# Every format of the credential corpus (issue 18), in the same checks.
+EMBEDDED_SECRETS += [(c.secret, c.text, c.kind) for c in CREDENTIALS]
 
 
 @pytest.mark.parametrize(("secret", "text", "kind"), EMBEDDED_SECRETS)
@@ -213,6 +217,12 @@ HOSTILE_MEGABYTE = {
     "bearer": "Bearer " * 142_000,
     "basic": "Basic " + "A" * 1_000_000,
     "access key prefixes": "AKIA" * 250_000,
+    "url schemes": "postgres://" * 90_000,
+    "url userinfo": "https://" + "a:" * 500_000 + "@",
+    "url at signs": "x://a:" + "@" * 1_000_000,
+    "key ids beside base64": ("AKIAIOSFODNN7EXAMPLE " + "Aa1" * 13 + "A ") * 16_000,
+    "token prefixes": "ghp_ xoxb- glpat- sk_live_ AIza npm_ SG. " * 24_000,
+    "escaped quotes": 'password\\": \\"' * 70_000,
 }
 
 

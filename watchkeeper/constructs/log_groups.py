@@ -16,6 +16,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from watchkeeper.constructs.custom_data_identifiers import (
+    MAX_CUSTOM_DATA_IDENTIFIERS,
+    WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS,
+    validate_custom_identifier,
+)
 from watchkeeper.limits import ALLOWED_RETENTION_DAYS, LOG_GROUP_NAME_RE
 
 #: One year: long enough for most incident investigations and audit look-backs.
@@ -46,14 +51,24 @@ _RETENTION_ENUM: dict[int, logs.RetentionDays] = {
     3653: logs.RetentionDays.TEN_YEARS,
 }
 
-#: Data identifiers masked by default: credentials, which never belong in logs. Personal
-#: data (email, IP address) is left to the application: sourceIp is a security field.
-DEFAULT_DATA_IDENTIFIERS: tuple[str, ...] = (
+#: Managed data identifiers masked by default: credentials and card numbers, which never
+#: belong in logs. Personal data (email, IP address) is left to the application: sourceIp
+#: is a security field.
+DEFAULT_MANAGED_DATA_IDENTIFIERS: tuple[str, ...] = (
     "AwsSecretKey",
     "OpenSshPrivateKey",
     "PgpPrivateKey",
     "PkcsPrivateKey",
     "PuttyPrivateKey",
+    "CreditCardNumber",
+)
+#: Data identifiers masked by default: the managed ones above, then watchkeeper's custom
+#: data identifiers for the credential formats no managed identifier covers (GitHub,
+#: GitLab, npm, Slack, Stripe, Google, SendGrid, Twilio, Azure keys, URL passwords, AWS
+#: access key ids, JWTs, bearer tokens). Names of either kind may be listed.
+DEFAULT_DATA_IDENTIFIERS: tuple[str, ...] = (
+    *DEFAULT_MANAGED_DATA_IDENTIFIERS,
+    *WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS,
 )
 
 
@@ -100,6 +115,7 @@ class LogGroupSettings:
     - ``removal_policy``: default RETAIN, because logs are evidence.
     - ``data_protection``: mask credentials with a data protection policy; default True.
     - ``data_identifiers``: identifier names masked; default DEFAULT_DATA_IDENTIFIERS.
+    - ``custom_data_identifiers``: (name, regex) of the custom ones among them.
     """
 
     retention_days: int | None = DEFAULT_RETENTION_DAYS
@@ -107,6 +123,9 @@ class LogGroupSettings:
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     data_protection: bool = True
     data_identifiers: tuple[str, ...] = DEFAULT_DATA_IDENTIFIERS
+    custom_data_identifiers: tuple[tuple[str, str], ...] = tuple(
+        WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS.items()
+    )
     _granted_keys: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
@@ -126,8 +145,36 @@ class LogGroupSettings:
                 "(RETAIN is the default; DESTROY, SNAPSHOT, RETAIN_ON_UPDATE_OR_DELETE)"
             )
         names: list[str] = []
+        custom: dict[str, str] = {}
         known = {n for n in dir(logs.DataIdentifier) if n.isupper()}
         for ident in data_identifiers:
+            if isinstance(ident, logs.CustomDataIdentifier):
+                name, regex = validate_custom_identifier(
+                    ident.name, ident.regex, "data_identifiers"
+                )
+                if name.upper().replace("-", "_") in known:
+                    raise ValueError(
+                        f"data_identifiers contains a custom data identifier named {name!r}, "
+                        "the name of a managed one: CloudWatch Logs requires another name"
+                    )
+                if custom.get(name, regex) != regex or (
+                    name in WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS
+                    and WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS[name] != regex
+                ):
+                    raise ValueError(
+                        f"data_identifiers names custom data identifier {name!r} twice with "
+                        "different regexes (or reuses a watchkeeper identifier's name): give "
+                        "each its own name"
+                    )
+                custom[name] = regex
+                if name not in names:
+                    names.append(name)
+                continue
+            if isinstance(ident, str) and ident in WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS:
+                custom[ident] = WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS[ident]
+                if ident not in names:
+                    names.append(ident)
+                continue
             name = ident.name if isinstance(ident, logs.DataIdentifier) else ident
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name):
                 raise ValueError(
@@ -138,11 +185,20 @@ class LogGroupSettings:
                 ident, logs.DataIdentifier
             ):
                 raise ValueError(
-                    f"data_identifiers contains {name!r}, which is not a CloudWatch Logs "
-                    "managed data identifier (see aws_logs.DataIdentifier for the list)"
+                    f"data_identifiers contains {name!r}, which is neither a CloudWatch Logs "
+                    "managed data identifier (see aws_logs.DataIdentifier for the list) nor "
+                    "one of watchkeeper's custom ones (WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS); "
+                    "pass logs.CustomDataIdentifier(name, regex) for a pattern of your own"
                 )
             if name not in names:
                 names.append(name)
+        if len(custom) > MAX_CUSTOM_DATA_IDENTIFIERS:
+            raise ValueError(
+                f"data_identifiers has {len(custom)} custom data identifiers "
+                f"({', '.join(custom)}): a CloudWatch Logs data protection policy takes at "
+                f"most {MAX_CUSTOM_DATA_IDENTIFIERS}; combine patterns with '|' or drop some "
+                "of watchkeeper's"
+            )
         if data_protection and not names:
             raise ValueError(
                 "data_identifiers=[] with data_protection=True: name at least one identifier, "
@@ -154,6 +210,7 @@ class LogGroupSettings:
             removal_policy=removal_policy,
             data_protection=bool(data_protection),
             data_identifiers=tuple(names),
+            custom_data_identifiers=tuple(custom.items()),
         )
 
 
@@ -228,6 +285,17 @@ def retention_enum(days: int | None) -> logs.RetentionDays:
     return logs.RetentionDays.INFINITE if days is None else _RETENTION_ENUM[days]
 
 
+def data_identifiers_of(settings: LogGroupSettings) -> list[logs.DataIdentifier]:
+    """The policy's identifiers: managed by name, custom with their regex."""
+    custom = dict(settings.custom_data_identifiers)
+    return [
+        logs.CustomDataIdentifier(name, custom[name])
+        if name in custom
+        else logs.DataIdentifier(name)
+        for name in settings.data_identifiers
+    ]
+
+
 def create_log_group(
     scope: Construct, construct_id: str, *, name: str, settings: LogGroupSettings, purpose: str
 ) -> logs.LogGroup:
@@ -241,7 +309,7 @@ def create_log_group(
         policy = logs.DataProtectionPolicy(
             name="watchkeeper-credentials",
             description=f"Masks credentials in {purpose} (watchkeeper)",
-            identifiers=[logs.DataIdentifier(n) for n in settings.data_identifiers],
+            identifiers=data_identifiers_of(settings),
         )
     retention = retention_enum(settings.retention_days)
     group = logs.LogGroup(
@@ -264,9 +332,11 @@ def create_log_group(
 __all__ = [
     "ALLOWED_RETENTION_DAYS",
     "DEFAULT_DATA_IDENTIFIERS",
+    "DEFAULT_MANAGED_DATA_IDENTIFIERS",
     "DEFAULT_RETENTION_DAYS",
     "LogGroupSettings",
     "create_log_group",
+    "data_identifiers_of",
     "grant_anomaly_detectors_use_of_key",
     "retention_days_of",
     "retention_enum",

@@ -179,8 +179,10 @@ class ServiceMonitoring(Construct):
     :param removal_policy: what happens to created log groups when removed from the
         stack. Default: ``RemovalPolicy.RETAIN`` (logs are evidence).
     :param data_protection: mask credentials with a data protection policy. Default: True.
-    :param data_identifiers: managed data identifiers to mask. Default: AWS secret keys
-        and private keys (OpenSSH, PGP, PKCS, PuTTY).
+    :param data_identifiers: data identifiers to mask: managed names, watchkeeper's custom
+        ones by name, ``logs.CustomDataIdentifier`` of your own (at most 10 custom).
+        Default: ``DEFAULT_DATA_IDENTIFIERS`` (AWS secret keys, private keys, and
+        watchkeeper's 7 custom identifiers for service tokens and URL passwords).
     :param application_log_level: Lambda ApplicationLogLevel of owned functions
         (TRACE, DEBUG, INFO, WARN, ERROR, FATAL). Default: INFO.
     :param nested_stacks: put each function's alarms and per-function filters in one of

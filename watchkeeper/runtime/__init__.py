@@ -15,7 +15,15 @@ from watchkeeper.runtime.context import (
 )
 from watchkeeper.runtime.formatter import StructuredFormatter, to_json
 from watchkeeper.runtime.logger import StructuredHandler, get_logger
-from watchkeeper.runtime.redaction import REDACTED, is_sensitive_key, redact, redact_text
+from watchkeeper.runtime.redaction import (
+    REDACTED,
+    add_sensitive_keys,
+    add_value_pattern,
+    is_sensitive_key,
+    redact,
+    redact_text,
+    reset_user_rules,
+)
 from watchkeeper.runtime.security import FIELD_ALIASES, event_value, security_event
 
 __all__ = [
@@ -24,6 +32,8 @@ __all__ = [
     "InvocationContext",
     "StructuredFormatter",
     "StructuredHandler",
+    "add_sensitive_keys",
+    "add_value_pattern",
     "bind_lambda_context",
     "clear_lambda_context",
     "current_context",
@@ -33,6 +43,7 @@ __all__ = [
     "is_sensitive_key",
     "redact",
     "redact_text",
+    "reset_user_rules",
     "security_event",
     "to_json",
 ]

@@ -19,10 +19,10 @@ from typing import Any, Final
 
 from watchkeeper.runtime.context import current_context, current_trace_id
 from watchkeeper.runtime.redaction import (
-    REDACTED,
-    _redact,
     _safe_str,
-    is_sensitive_key,
+    aws_key_ids_seen,
+    redact_aws_secrets_beside_key_ids,
+    redact_field_value,
     redact_text,
 )
 from watchkeeper.schema import Field, split_event
@@ -113,22 +113,21 @@ def redact_field(key: str, value: Any) -> Any:
     """The value of top-level field ``key`` as it may be written."""
     if key in _TRUSTED_FIELDS:
         return value
-    if type(value) is str and key != Field.EVENT:
-        return REDACTED if is_sensitive_key(key) else redact_text(value)
     if key == Field.EVENT and isinstance(value, str):
         # `authn_token_created:joe` would read as `token...: value`; only params are data.
         name, params = split_event(value)
         if not params or redact_text(value) == value:
             return value
         return f"{name}:{','.join(redact_text(p) for p in params)}"
-    if is_sensitive_key(key):
-        return REDACTED
-    return _redact(value, 0, set())
+    return redact_field_value(key, value)
 
 
 def redact_record(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of a whole record with every field passed through :func:`redact_field`."""
-    return {key: redact_field(key, value) for key, value in data.items()}
+    seen = aws_key_ids_seen()
+    redacted = {key: redact_field(key, value) for key, value in data.items()}
+    redact_aws_secrets_beside_key_ids(redacted, seen)
+    return redacted
 
 
 class StructuredFormatter(logging.Formatter):
@@ -165,6 +164,7 @@ class StructuredFormatter(logging.Formatter):
             Field.MESSAGE: redact_text(message),
             Field.LOGGER: record.name,
         }
+        key_ids_seen = aws_key_ids_seen()
         invocation = current_context()
         request_id = invocation.request_id or getattr(record, "aws_request_id", None)
         if request_id:
@@ -180,6 +180,8 @@ class StructuredFormatter(logging.Formatter):
             if key in LOG_RECORD_ATTRIBUTES or key in _BASE_FIELDS:
                 continue
             data[key] = redact_field(key, value)
+        # An access key id in one field makes a 40-character base64 value beside it a secret.
+        redact_aws_secrets_beside_key_ids(data, key_ids_seen)
         exc_info = record.exc_info
         if exc_info and exc_info[0] is not None:
             data[Field.ERROR_TYPE] = exc_info[0].__name__

@@ -4,11 +4,16 @@ Two rules, applied to every record by the formatter (so ``logger.info(..., extra
 covered too, not only :func:`~watchkeeper.runtime.security_event`):
 
 * **Sensitive keys.** A mapping value whose key names a credential is replaced whole,
-  at any depth. Keys are compared case-insensitively with separators ignored, so
-  ``apiKey``, ``api-key`` and ``API_KEY`` are the same key.
-* **Credential-shaped values.** Inside every string (messages included) bearer tokens,
-  Basic credentials, AWS access key ids and secret keys, PEM private key blocks, JWTs,
-  ``password=...``-style assignments and Luhn-valid card numbers are replaced.
+  at any depth. Keys are compared case-insensitively with separators and accents ignored,
+  so ``apiKey``, ``api-key`` and ``API_KEY`` are the same key, and so are ``Passwörd`` and
+  ``password``.
+* **Credential-shaped values.** Inside every string (messages, nested values, JSON held in
+  strings, URLs) the credential formats of :data:`REDACTION_KINDS` are replaced by
+  ``[REDACTED:<kind>]``: each by its documented shape (prefix, length, alphabet; the Luhn
+  check for card numbers), so that request ids, hashes, ARNs and order ids stay.
+
+Users add key names with :func:`add_sensitive_keys` and value patterns of their own with
+:func:`add_value_pattern`.
 
 Every pattern is linear: bounded or possessive quantifiers, anchored on a literal, so a
 large or hostile message cannot make redaction slow (see the tests with 1 MB inputs).
@@ -19,8 +24,11 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import json
 import re
-from collections.abc import Callable
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 #: What replaces a value whose key is sensitive.
@@ -36,8 +44,8 @@ def redacted(kind: str) -> str:
 # Sensitive keys
 # --------------------------------------------------------------------------------------
 
-#: A key is sensitive when its normalised form (lower case, letters and digits only)
-#: contains one of these ...
+#: A key is sensitive when its normalised form (lower case, accents removed, letters and
+#: digits only) contains one of these ...
 SENSITIVE_KEY_PARTS: Final = (
     "password",
     "passwd",
@@ -53,28 +61,82 @@ SENSITIVE_KEY_PARTS: Final = (
     "privatekey",
     "credential",
 )
+#: ... or one of these words for "password" in other languages, each chosen because it
+#: means nothing else (normalised: ``contraseña`` is ``contrasena``, ``mot_de_passe`` is
+#: ``motdepasse``). Left out as ambiguous: Italian/Turkish ``parola`` (also "word"),
+#: Polish ``haslo`` and Czech ``heslo`` (also "slogan", "keyword"), Turkish ``sifre``
+#: (also "cipher", "code"), Spanish ``clave`` (also "key" in general).
+FOREIGN_SENSITIVE_KEY_PARTS: Final = (
+    "passwort",  # German
+    "kennwort",  # German
+    "wachtwoord",  # Dutch
+    "motdepasse",  # French
+    "contrasena",  # Spanish
+    "senha",  # Portuguese
+    "salasana",  # Finnish
+    "losenord",  # Swedish (lösenord)
+    "passord",  # Norwegian
+    "adgangskode",  # Danish
+    "пароль",  # Russian, Ukrainian
+    "密码",  # Chinese
+    "パスワード",  # Japanese
+    "비밀번호",  # Korean
+)
 #: ... or is one of these (too short or too common to match inside other words).
 SENSITIVE_KEYS: Final = frozenset(
     {"pwd", "session", "sessionkey", "cc", "ccnumber", "ccnum", "cvv", "cvc", "cvv2", "pin"}
 )
+#: Keys whose value is checked for an AWS secret access key without its usual label
+#: (``{"awsKey": "wJalr..."}``, ``access_key=...``): see :func:`_redact_aws_secret`.
+AWS_KEY_LABEL_PARTS: Final = ("accesskey", "awskey")
 
-_key_cache: dict[str, bool] = {}
+# Key names added with `add_sensitive_keys`, normalised.
+_user_key_parts: tuple[str, ...] = ()
+# key -> 0 ordinary, 1 sensitive, 2 may hold an unlabelled AWS secret key
+_key_cache: dict[str, int] = {}
 _KEY_CACHE_LIMIT: Final = 4096
-_NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
+_NOT_WORD: Final = re.compile(r"[\W_]+")
+_KEY_ORDINARY: Final = 0
+_KEY_SENSITIVE: Final = 1
+_KEY_AWS_LABEL: Final = 2
+
+
+def normalise_key(key: str) -> str:
+    """``key`` lower-cased, accents removed, letters and digits only (any script)."""
+    text = key.lower()
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+    return _NOT_WORD.sub("", text)
+
+
+# Compared in normalised form, as keys are (Japanese kana and Korean syllables change).
+_BUILT_IN_KEY_PARTS: Final = tuple(
+    normalise_key(p) for p in SENSITIVE_KEY_PARTS + FOREIGN_SENSITIVE_KEY_PARTS
+)
+_key_parts: tuple[str, ...] = _BUILT_IN_KEY_PARTS
+
+
+def _key_class(key: str) -> int:
+    known = _key_cache.get(key)
+    if known is not None:
+        return known
+    normalised = normalise_key(key)
+    if normalised in SENSITIVE_KEYS or any(p in normalised for p in _key_parts):
+        kind = _KEY_SENSITIVE
+    elif any(p in normalised for p in AWS_KEY_LABEL_PARTS):
+        kind = _KEY_AWS_LABEL
+    else:
+        kind = _KEY_ORDINARY
+    if len(_key_cache) < _KEY_CACHE_LIMIT:
+        _key_cache[key] = kind
+    return kind
 
 
 def is_sensitive_key(key: object) -> bool:
     """Whether a value stored under ``key`` is a credential (``apiKey``, ``X-Api-Key``...)."""
-    if not isinstance(key, str):
-        return False
-    known = _key_cache.get(key)
-    if known is not None:
-        return known
-    normalised = _NOT_ALNUM.sub("", key.lower())
-    sensitive = normalised in SENSITIVE_KEYS or any(p in normalised for p in SENSITIVE_KEY_PARTS)
-    if len(_key_cache) < _KEY_CACHE_LIMIT:
-        _key_cache[key] = sensitive
-    return sensitive
+    return isinstance(key, str) and _key_class(key) == _KEY_SENSITIVE
 
 
 # --------------------------------------------------------------------------------------
@@ -82,7 +144,10 @@ def is_sensitive_key(key: object) -> bool:
 # --------------------------------------------------------------------------------------
 
 # A separator between a credential's name and its value: `=`, `:`, `": "`, ` = '`...
-_ASSIGN: Final = r"""["']?[ \t]{0,8}[:=][ \t]{0,8}["']?"""
+# Quotes may be escaped (`\"`), up to twice, for JSON held in a JSON string.
+_ASSIGN: Final = r"""(?:\\{0,3}["'])?[ \t]{0,8}[:=][ \t]{0,8}(?:\\{0,3}["'])?"""
+# A value runs to whitespace, a quote (escaped or not), `,`, `;` or `&`.
+_VALUE: Final = r"""(?:[^\s"',;&\\]|\\(?![\\"']))++"""
 
 _PEM_BEGIN: Final = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END: Final = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
@@ -92,22 +157,113 @@ _PEM_BODY: Final = re.compile(r"[A-Za-z0-9+/=\s\\]*+")
 _PEM_MAX_CHARS: Final = 16384
 
 _JWT: Final = re.compile(r"\beyJ[A-Za-z0-9_-]{6,}+\.[A-Za-z0-9_-]{6,}+\.[A-Za-z0-9_-]*+")
-_BEARER: Final = re.compile(r"\b(Bearer[ \t]++)[A-Za-z0-9._~+/-]{8,}+=*+", re.IGNORECASE)
+# The token must end where the run of token characters ends: "Bearer password=x" is not a
+# bearer token ("password=") but an assignment, left to the `secret` rule.
+_BEARER: Final = re.compile(
+    r"\b(Bearer[ \t]++)[A-Za-z0-9._~+/-]{8,}+=*+(?![A-Za-z0-9._~+/-])", re.IGNORECASE
+)
 _BASIC: Final = re.compile(
     r"\b(Basic[ \t]++)([A-Za-z0-9+/]{8,}+={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE
 )
 _AWS_ACCESS_KEY_ID: Final = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")
 _AWS_SECRET_KEY: Final = re.compile(
-    r"((?i:secret[_-]?access[_-]?key|secret[_-]?key|aws[_-]?secret)[A-Za-z0-9_.-]{0,20}+"
-    + _ASSIGN
-    + r")[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+    r"((?i:secret[_-]?access[_-]?key|secret[_-]?key|aws[_-]?secret|aws[_-]?key|access[_-]?key)"
+    r"[A-Za-z0-9_.-]{0,20}+" + _ASSIGN + r")[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
 )
-_ASSIGNMENT: Final = re.compile(
-    r"((?i:password|passwd|passphrase|pwd|secret|token|api[_-]?key|authorization|cookie"
-    r"|session[_-]?id|private[_-]?key|credential)[A-Za-z0-9_.-]{0,24}+"
-    + _ASSIGN
-    + r")(?!\[REDACTED|Bearer\b|Basic\b)[^\s\"',;&]++"
+# An AWS secret access key is 40 characters of base64 (30 random bytes). Alone, that
+# shape is also a SHA-1 in hex or a long identifier, so it counts as a secret only in
+# context (see `_redact_aws_secret`) and only when it mixes upper case, lower case and a
+# digit, `/` or `+`, as random base64 nearly always does and hex hashes never do.
+_AWS_SECRET_CANDIDATE: Final = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+#: An unlabelled AWS secret key is redacted within this many characters of an access
+#: key id in the same string.
+AWS_SECRET_PROXIMITY: Final = 256
+_UPPER: Final = re.compile(r"[A-Z]")
+_LOWER: Final = re.compile(r"[a-z]")
+_DIGIT_OR_SYMBOL: Final = re.compile(r"[0-9/+]")
+
+# Service tokens, by the shapes their issuers document. A lookbehind keeps each from
+# starting inside a longer word; lengths are minimums (a longer token is still hidden).
+_GITHUB_TOKEN: Final = re.compile(
+    r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}+|github_pat_[A-Za-z0-9_]{22,}+)"
 )
+_GITLAB_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_.-]{20,}+")
+_SLACK_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9])xox[abeoprs]-[A-Za-z0-9-]{10,}+")
+_SLACK_WEBHOOK: Final = re.compile(
+    r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]{20,}+"
+)
+# Secret and restricted keys, live and test, and webhook signing secrets; publishable
+# keys (`pk_`) are public by design.
+_STRIPE_KEY: Final = re.compile(
+    r"(?<![A-Za-z0-9])(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,}+|whsec_[0-9A-Za-z]{24,}+)"
+)
+_GOOGLE_API_KEY: Final = re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35,}+")
+_NPM_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}+")
+_SENDGRID_KEY: Final = re.compile(r"(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43,}+")
+# Account SIDs (AC) and API key SIDs (SK): two capitals and 32 lower-case hex digits.
+_TWILIO_SID: Final = re.compile(r"(?<![A-Za-z0-9])(?:AC|SK)[0-9a-f]{32}(?![A-Za-z0-9])")
+# Azure storage / Service Bus / Event Hubs connection strings: the key after its name.
+_AZURE_KEY: Final = re.compile(
+    r"((?i:AccountKey|SharedAccessKey)[ \t]{0,8}=[ \t]{0,8})[A-Za-z0-9+/]{20,}+={0,2}"
+)
+# scheme://user:password@host -> only the password goes; scheme, user, host, path stay.
+# The password runs to the last `@` before the host (unencoded `@` in passwords happen).
+_URL_PASSWORD: Final = re.compile(
+    r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,31}+://[^\s:/?#@\"'<>\\]{0,256}+:)"
+    r"[^\s/?#\"'<>\\]{1,256}(?=@)"
+)
+
+# Names of credentials in `name=value` text, beside the English ones: the foreign words
+# of FOREIGN_SENSITIVE_KEY_PARTS as written (accents, separators), without accents, and
+# as JSON escapes them (`passw\u00f6rd`).
+_FOREIGN_WORDS: Final = (
+    "passwörd",
+    "passwoerd",
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "contraseña",
+    "contrasena",
+    "senha",
+    "salasana",
+    "lösenord",
+    "losenord",
+    "passord",
+    "adgangskode",
+    "пароль",
+    "密码",
+    "パスワード",
+    "비밀번호",
+)
+
+
+def _spellings(word: str) -> list[str]:
+    escaped = json.dumps(word)[1:-1]
+    return [word] if escaped == word else [word, escaped]
+
+
+_FOREIGN_LABELS: Final = "|".join(
+    [r"mot[_-]?de[_-]?passe"] + [re.escape(s) for word in _FOREIGN_WORDS for s in _spellings(word)]
+)
+_ENGLISH_LABELS: Final = (
+    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|authorization|cookie"
+    r"|session[_-]?id|private[_-]?key|credential"
+)
+
+
+def _assignment_pattern(user_labels: Iterable[str]) -> re.Pattern[str]:
+    labels = "|".join((_ENGLISH_LABELS, _FOREIGN_LABELS, *user_labels))
+    return re.compile(
+        r"((?i:"
+        + labels
+        + r")[A-Za-z0-9_.-]{0,24}+"
+        + _ASSIGN
+        + r")(?!\[REDACTED|Bearer\b|Basic\b)"
+        + _VALUE
+    )
+
+
+_assignment: re.Pattern[str] = _assignment_pattern(())
 # A run of digit groups separated by single spaces or dashes ("4111 1111 1111 1111").
 # Possessive, so linear; the callback finds the card numbers inside the run.
 _CARD: Final = re.compile(r"(?<![0-9])[0-9]++(?:[ -][0-9]++)*+")
@@ -217,31 +373,223 @@ def _sub(
     return apply
 
 
-#: (kind, rule) in the order applied; specific shapes come before the generic
-#: ``name=value`` rule so that the kind written is the specific one.
-_RULES: Final[tuple[tuple[str, Callable[[str], str]], ...]] = (
-    ("private-key", _redact_pem),
-    ("jwt", _sub(_JWT, redacted("jwt"))),
-    ("bearer", _sub(_BEARER, "\\g<1>" + redacted("bearer"))),
-    ("basic-auth", _sub(_BASIC, _replace_basic)),
-    ("aws-access-key-id", _sub(_AWS_ACCESS_KEY_ID, redacted("aws-access-key-id"))),
-    ("aws-secret-key", _sub(_AWS_SECRET_KEY, "\\g<1>" + redacted("aws-secret-key"))),
-    ("secret", _sub(_ASSIGNMENT, "\\g<1>" + redacted("secret"))),
-    ("card", _sub(_CARD, _replace_card)),
+class _AwsKeyIdsSeen(threading.local):
+    """How many AWS access key ids this thread has redacted: a record whose count moved
+    while one of its mappings was redacted had a key id beside that mapping's values."""
+
+    count = 0
+
+
+_aws_key_ids_seen: Final = _AwsKeyIdsSeen()
+
+
+def _replace_aws_key_id(match: re.Match[str]) -> str:
+    _aws_key_ids_seen.count += 1
+    return redacted("aws-access-key-id")
+
+
+def _is_random_base64(candidate: str) -> bool:
+    return (
+        _UPPER.search(candidate) is not None
+        and _LOWER.search(candidate) is not None
+        and _DIGIT_OR_SYMBOL.search(candidate) is not None
+    )
+
+
+def _redact_aws_secret(text: str, anywhere: bool = False) -> str:
+    """Unlabelled AWS secret access keys: a random-looking 40-character base64 run within
+    :data:`AWS_SECRET_PROXIMITY` characters of an access key id in ``text`` (or
+    ``anywhere`` in it, when the context is known: a sibling field holds a key id, or the
+    key names one)."""
+    # Start offsets of the key ids, sorted: each candidate bisects them (linear overall,
+    # however many ids and candidates a hostile string holds).
+    starts = [] if anywhere else [m.start() for m in _AWS_ACCESS_KEY_ID.finditer(text)]
+    if not anywhere and not starts:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        candidate = match.group(0)
+        if not _is_random_base64(candidate):
+            return candidate
+        if anywhere:
+            return redacted("aws-secret-key")
+        # a key id (20 characters) starting in [end - proximity - 20, start + proximity]
+        index = bisect.bisect_left(starts, match.end() - AWS_SECRET_PROXIMITY - 20)
+        if index < len(starts) and starts[index] <= match.start() + AWS_SECRET_PROXIMITY:
+            return redacted("aws-secret-key")
+        return candidate
+
+    return _AWS_SECRET_CANDIDATE.sub(replace, text)
+
+
+def _redact_assignment(text: str) -> str:
+    return _assignment.sub("\\g<1>" + redacted("secret"), text)
+
+
+# (kind, rule, markers) in the order applied: a rule runs only when the lower-cased text
+# holds one of its markers (no markers: always). Specific shapes come before the generic
+# ``name=value`` rule so that the kind written is the specific one, and the unlabelled
+# AWS secret key before the key id whose position it needs.
+_Rule = tuple[str, Callable[[str], str], tuple[str, ...]]
+_RULES: Final[tuple[_Rule, ...]] = (
+    ("private-key", _redact_pem, ("-----begin",)),
+    ("jwt", _sub(_JWT, redacted("jwt")), ("eyj",)),
+    ("bearer", _sub(_BEARER, "\\g<1>" + redacted("bearer")), ("bearer",)),
+    ("basic-auth", _sub(_BASIC, _replace_basic), ("basic",)),
+    (
+        "github-token",
+        _sub(_GITHUB_TOKEN, redacted("github-token")),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    ("gitlab-token", _sub(_GITLAB_TOKEN, redacted("gitlab-token")), ("glpat-",)),
+    ("slack-token", _sub(_SLACK_TOKEN, redacted("slack-token")), ("xox",)),
+    (
+        "slack-webhook",
+        _sub(_SLACK_WEBHOOK, "\\g<1>" + redacted("slack-webhook")),
+        ("hooks.slack.com",),
+    ),
+    ("stripe-key", _sub(_STRIPE_KEY, redacted("stripe-key")), ("_live_", "_test_", "whsec_")),
+    ("google-api-key", _sub(_GOOGLE_API_KEY, redacted("google-api-key")), ("aiza",)),
+    ("npm-token", _sub(_NPM_TOKEN, redacted("npm-token")), ("npm_",)),
+    ("sendgrid-key", _sub(_SENDGRID_KEY, redacted("sendgrid-key")), ("sg.",)),
+    ("twilio-key", _sub(_TWILIO_SID, redacted("twilio-key")), ()),
+    (
+        "azure-key",
+        _sub(_AZURE_KEY, "\\g<1>" + redacted("azure-key")),
+        ("accountkey", "sharedaccesskey"),
+    ),
+    ("url-password", _sub(_URL_PASSWORD, "\\g<1>" + redacted("url-password")), ("://",)),
+    ("aws-secret-key", _redact_aws_secret, ("akia", "asia", "abia", "acca")),
+    (
+        "aws-access-key-id",
+        _sub(_AWS_ACCESS_KEY_ID, _replace_aws_key_id),
+        ("akia", "asia", "abia", "acca"),
+    ),
+    (
+        "aws-secret-key",
+        _sub(_AWS_SECRET_KEY, "\\g<1>" + redacted("aws-secret-key")),
+        ("secret", "key"),
+    ),
+    ("secret", _redact_assignment, ()),
+    ("card", _sub(_CARD, _replace_card), ()),
 )
-#: The ``<kind>`` values of ``[REDACTED:<kind>]``.
-REDACTION_KINDS: Final = tuple(kind for kind, _ in _RULES)
+#: The ``<kind>`` values of ``[REDACTED:<kind>]`` that the built-in rules write.
+REDACTION_KINDS: Final = tuple(dict.fromkeys(kind for kind, _, _ in _RULES))
 
 # Cheap gate, run on the lower-cased text: a string containing none of these can hold
 # none of the shapes above. That is most log text, which then costs one linear scan.
-_MAYBE_CREDENTIAL: Final = re.compile(
-    r"[0-9](?:[ -]?[0-9]){12}|-----begin|eyj|akia|asia|abia|acca|bearer|basic|pass|pwd"
-    r"|secret|token|api[_-]?key|authorization|cookie|session|private|credential"
+# Grouped by first character, so the scan tries few alternatives at each position and
+# skips positions whose character starts none.
+_GATE_MARKERS: Final = (
+    r"[0-9](?:[ -]?[0-9]){12}|-----begin|://[^\s/?#@]{0,512}@|_(?:live|test)_"
+    r"|a(?:kia|sia|bia|cca|iza|pi[_-]?key|uthorization|ccountkey|dgangskode|c[0-9a-f]{32})"
+    r"|b(?:earer|asic)|c(?:ookie|redential|ontrase)|eyj|g(?:h[pousr]_|ithub_pat_|lpat-)"
+    r"|hooks\.slack\.com|kennwort|npm_|p(?:ass|wd|rivate)"
+    r"|s(?:e(?:cret|ssion|nha|nord)|g\.|k[0-9a-f]{32}|haredaccesskey|alasana)|token"
+    r"|w(?:achtwoord|hsec_)|xox|пароль|密码|パスワード|비밀번호"
+    r"|\\u(?:043f\\u0430\\u0440|5bc6\\u7801|30d1\\u30b9|be44\\ubc00)"
 )
+
+
+def _gate_pattern(user_labels: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join((_GATE_MARKERS, *user_labels)))
+
+
+_maybe_credential: re.Pattern[str] = _gate_pattern(())
 # Short strings already found clean (messages, operations, user ids repeat a lot).
 _clean: set[str] = set()
 _CLEAN_CACHE_LIMIT: Final = 4096
 _CLEAN_CACHE_MAX_CHARS: Final = 256
+
+# --------------------------------------------------------------------------------------
+# Rules of the user's own
+# --------------------------------------------------------------------------------------
+
+# (kind, pattern) added with `add_value_pattern`.
+_user_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+_KIND_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+_rules_lock: Final = threading.Lock()
+#: A key name added by the user must have at least this many letters or digits
+#: (normalised), or it would match inside most keys.
+MIN_USER_KEY_CHARS: Final = 3
+
+
+def add_sensitive_keys(*names: str) -> None:
+    """Treat keys containing any of ``names`` as sensitive, like ``password``.
+
+    Compared like the built-in names: case, separators and accents ignored, anywhere in
+    the key (``add_sensitive_keys("iban")`` covers ``IBAN``, ``payer_iban``,
+    ``ibanNumber``). ``name=value`` and ``"name": "value"`` inside strings are redacted too.
+    Process-wide; call it once at import time of the handler module.
+    """
+    global _user_key_parts, _key_parts, _assignment, _maybe_credential
+    added: list[str] = []
+    for name in names:
+        normalised = normalise_key(name) if isinstance(name, str) else ""
+        if len(normalised) < MIN_USER_KEY_CHARS:
+            raise ValueError(
+                f"add_sensitive_keys: {name!r} is not a usable key name: give a string with at "
+                f"least {MIN_USER_KEY_CHARS} letters or digits (e.g. 'iban')"
+            )
+        if normalised not in _user_key_parts and normalised not in added:
+            added.append(normalised)
+    with _rules_lock:
+        _user_key_parts = _user_key_parts + tuple(added)
+        _key_parts = _BUILT_IN_KEY_PARTS + _user_key_parts
+        labels = [re.escape(part) for part in _user_key_parts]
+        _assignment = _assignment_pattern(labels)
+        _maybe_credential = _gate_pattern(labels)
+        _key_cache.clear()
+        _clean.clear()
+
+
+def add_value_pattern(kind: str, pattern: str | re.Pattern[str]) -> None:
+    """Replace every match of ``pattern`` in every string by ``[REDACTED:<kind>]``.
+
+    ``kind``: 1-40 characters of lower-case letters, digits and ``-``. ``pattern``: a
+    regular expression (``re`` syntax) that cannot match the empty string; keep it linear
+    (anchored on a literal, bounded quantifiers), since it runs on every string written.
+    Applied after the built-in rules. Process-wide; call it once at import time.
+    """
+    global _user_patterns
+    if not isinstance(kind, str) or not _KIND_RE.fullmatch(kind):
+        raise ValueError(
+            f"add_value_pattern: kind={kind!r} is not allowed: 1-40 characters of lower-case "
+            "letters, digits and '-' (it is written as [REDACTED:<kind>])"
+        )
+    try:
+        compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+    except (re.error, TypeError) as error:
+        raise ValueError(
+            f"add_value_pattern: pattern={pattern!r} is not a regular expression: {error}"
+        ) from None
+    if compiled.search("") is not None:
+        raise ValueError(
+            f"add_value_pattern: pattern={compiled.pattern!r} matches the empty string; "
+            "give one that matches only the value to hide"
+        )
+    with _rules_lock:
+        _user_patterns = (*_user_patterns, (kind, compiled))
+        _clean.clear()
+
+
+def reset_user_rules() -> None:
+    """Forget every key name and value pattern added by the user (tests use this)."""
+    global _user_key_parts, _key_parts, _assignment, _maybe_credential, _user_patterns
+    with _rules_lock:
+        _user_key_parts = ()
+        _key_parts = _BUILT_IN_KEY_PARTS
+        _assignment = _assignment_pattern(())
+        _maybe_credential = _gate_pattern(())
+        _user_patterns = ()
+        _key_cache.clear()
+        _clean.clear()
+
+
+def _apply_user_patterns(text: str) -> str:
+    for kind, pattern in _user_patterns:
+        text = pattern.sub(redacted(kind), text)
+    return text
 
 
 def redact_text(text: str) -> str:
@@ -249,15 +597,40 @@ def redact_text(text: str) -> str:
     short = len(text) <= _CLEAN_CACHE_MAX_CHARS
     if short and text in _clean:
         return text
-    if _MAYBE_CREDENTIAL.search(text.lower()) is None:
+    lowered = text.lower()
+    if _maybe_credential.search(lowered) is None:
+        if _user_patterns:
+            result = _apply_user_patterns(text)
+            if result != text:
+                return result
         if short:
             if len(_clean) >= _CLEAN_CACHE_LIMIT:
                 _clean.clear()
             _clean.add(text)
         return text
-    for _kind, rule in _RULES:
+    for _kind, rule, markers in _RULES:
+        if markers and not any(marker in lowered for marker in markers):
+            continue
         text = rule(text)
+    if _user_patterns:
+        text = _apply_user_patterns(text)
     return text
+
+
+def aws_key_ids_seen() -> int:
+    """How many AWS access key ids this thread has redacted so far (see
+    :func:`redact_aws_secrets_beside_key_ids`)."""
+    return _aws_key_ids_seen.count
+
+
+def redact_aws_secrets_beside_key_ids(values: dict[Any, Any], seen_before: int) -> None:
+    """In place: when an access key id was redacted since ``seen_before`` (so one sat among
+    ``values``), redact unlabelled AWS secret keys in the other string values too."""
+    if _aws_key_ids_seen.count == seen_before:
+        return
+    for key, value in values.items():
+        if type(value) is str:
+            values[key] = _redact_aws_secret(value, anywhere=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -298,14 +671,29 @@ def _redact(value: Any, depth: int, path: set[int]) -> Any:
         path.add(marker)
         try:
             if isinstance(value, dict):
-                return {
-                    _key(k): REDACTED if is_sensitive_key(k) else _redact(v, depth + 1, path)
-                    for k, v in value.items()
-                }
+                seen = _aws_key_ids_seen.count
+                result = {_key(k): _redact_item(k, v, depth, path) for k, v in value.items()}
+                redact_aws_secrets_beside_key_ids(result, seen)
+                return result
             return [_redact(item, depth + 1, path) for item in value]
         finally:
             path.discard(marker)
     return value
+
+
+def _redact_item(key: Any, value: Any, depth: int, path: set[int]) -> Any:
+    kind = _key_class(key) if isinstance(key, str) else _KEY_ORDINARY
+    if kind == _KEY_SENSITIVE:
+        return REDACTED
+    item = redact_text(value) if type(value) is str else _redact(value, depth + 1, path)
+    if kind == _KEY_AWS_LABEL and type(item) is str:
+        return _redact_aws_secret(item, anywhere=True)
+    return item
+
+
+def redact_field_value(key: str, value: Any) -> Any:
+    """The value of a record's top-level field ``key``, redacted as a mapping item."""
+    return _redact_item(key, value, -1, set())
 
 
 def _key(key: Any) -> Any:
