@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from insights_app import resources, synth
 
-from watchkeeper import ServiceMonitoring, schema
+from watchkeeper import InsightsOptions, ServiceMonitoring, schema
 from watchkeeper.constructs.fn_sub import escape_literal, sub_ref
 from watchkeeper.dashboard_layout import Widget, check_layout
 from watchkeeper.insights import check_query
@@ -252,7 +252,8 @@ def test_dashboards_and_queries_can_be_switched_off() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "Off")
     mon = ServiceMonitoring(
-        stack, "M", service_name="quiet", dashboards=False, saved_queries=False, field_indexes=False
+        stack, "M", service_name="quiet",
+        insights=InsightsOptions(dashboards=False, saved_queries=False, field_indexes=False),
     )
     assert mon.service_log_group is not None  # read before synth: created
     template = app.synth().get_stack_by_name("Off").template

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from aws_cdk import aws_s3 as s3
 
+from watchkeeper import ShippingOptions
 from watchkeeper.constructs.log_shipping import (
     LogShippingSettings,
     ship_log_groups,
@@ -83,8 +84,9 @@ def test_referenced_log_groups_can_be_left_out():
         stack,
         "M",
         service_name="svc",
-        ship_logs_to=CROSS_ACCOUNT_ARN,
-        ship_referenced_log_groups=False,
+        shipping=ShippingOptions(
+            destinations=CROSS_ACCOUNT_ARN, include_referenced_log_groups=False
+        ),
     )
     mon.monitor_function(lambda_.Function.from_function_name(stack, "F", "other"))
     group = mon.service_log_group  # read before synth: created (the app may write to it)
@@ -141,7 +143,8 @@ def test_a_lambda_destination_that_is_itself_monitored_is_refused():
     stack = cdk.Stack(app, "Loop", env=ENV)
     router = function(stack, "Router")
     ServiceMonitoring(
-        stack, "M", service_name="loop", ship_logs_to=destinations.LambdaDestination(router)
+        stack, "M", service_name="loop",
+        shipping=ShippingOptions(destinations=destinations.LambdaDestination(router)),
     )
     with pytest.raises(Exception, match="endless loop; pass exclude"):
         app.synth()

@@ -20,7 +20,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
-from watchkeeper import ServiceMonitoring, cli, schema
+from watchkeeper import (
+    AlarmOptions,
+    InsightsOptions,
+    ServiceMonitoring,
+    ShippingOptions,
+    cli,
+    schema,
+)
 from watchkeeper.stacks import MonitoringStack
 from watchkeeper.testing.cfn import lint_template
 
@@ -56,8 +63,10 @@ class OrdersStack(cdk.Stack):
         )
         options: dict[str, Any] = {} if stage is None else {"stage": stage}
         self.monitoring = ServiceMonitoring(
-            self, "Monitoring", service_name="orders", alarm_emails=["ops@example.com"],
-            log_anomaly_detection=True, ship_logs_to=CENTRAL, **options,
+            self, "Monitoring", service_name="orders",
+            alarms=AlarmOptions(emails=["ops@example.com"]),
+            insights=InsightsOptions(log_anomaly_detection=True),
+            shipping=ShippingOptions(destinations=CENTRAL), **options,
         )
         self.api = api
 
@@ -303,7 +312,7 @@ def test_bad_stages_name_the_option_the_value_and_the_rule(stage):
 
 def test_the_longest_qualified_name_fits_every_limit():
     mon = ServiceMonitoring(cdk.Stack(cdk.App(), "S"), "M", service_name="s" * 40,
-                            stage="p" * 16, alarm_emails=["ops@example.com"])
+                            stage="p" * 16, alarms=AlarmOptions(emails=["ops@example.com"]))
     assert len(mon.qualified_name) == schema.MAX_QUALIFIED_NAME_LENGTH == 57
     template = Template.from_stack(mon.stack).to_json()
     assert lint_template(template) == []
