@@ -171,10 +171,13 @@ def with_role(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         )
 
     add("Managed", ENV, cloud_watch_role=True)  # the app's RestApi sets the role
-    add("Declared", OTHER_REGION, rest_api_cloudwatch_role="account-has-role")
+    add("Declared", OTHER_REGION,
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="account-has-role"))
     # two services of one app in one region ask watchkeeper to set the role
-    add("Created", OTHER_REGION, rest_api_cloudwatch_role="create")
-    add("CreatedToo", OTHER_REGION, rest_api_cloudwatch_role="create")
+    add("Created", OTHER_REGION,
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="create"))
+    add("CreatedToo", OTHER_REGION,
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="create"))
     app.synth()
     return {
         "outdir": outdir,

@@ -23,6 +23,7 @@ from aws_cdk.assertions import Template
 from watchkeeper import (
     AlarmOptions,
     InsightsOptions,
+    LogGroupOptions,
     ServiceMonitoring,
     ShippingOptions,
     cli,
@@ -273,10 +274,11 @@ def test_an_environment_agnostic_stack_may_clash_with_any():
 
 def test_an_explicit_log_group_name_clashes_across_services():
     app = cdk.App()
-    _monitor(cdk.Stack(app, "Orders", env=ENV), log_group_name="/shared/app")
+    _monitor(cdk.Stack(app, "Orders", env=ENV),
+             log_groups=LogGroupOptions(service_log_group_name="/shared/app"))
     with pytest.raises(ValueError, match="the log group '/shared/app'"):
         _monitor(cdk.Stack(app, "Billing", env=ENV), service_name="billing",
-                 log_group_name="/shared/app")
+                 log_groups=LogGroupOptions(service_log_group_name="/shared/app"))
 
 
 @pytest.mark.parametrize("other_env", [
