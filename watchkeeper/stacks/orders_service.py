@@ -215,7 +215,7 @@ class OrdersServiceStack(cdk.Stack):
         # one service log group rather than keep the per-function groups CDK gives them.
         self.monitoring = ServiceMonitoring(
             self, "Monitoring", service_name=service_name,
-            alarms=AlarmOptions(emails=alarm_emails),
+            alarms=AlarmOptions(emails=alarm_emails or ()),
             function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups=True),
         )
 
