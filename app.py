@@ -21,6 +21,7 @@ import os
 import aws_cdk as cdk
 import cdk_nag
 
+from watchkeeper import AlarmOptions
 from watchkeeper.stacks import MonitoringStack
 from watchkeeper.stacks.orders_service import OrdersServiceStack
 
@@ -41,7 +42,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         service_name="billing",
         function_names=["billing-prod-charge", "billing-prod-refund", "billing-prod-invoice"],
         function_timeouts={"billing-prod-charge": 30},
-        alarm_emails=emails,
+        alarms=AlarmOptions(emails=emails),
         env=env,
     )
     cdk.Validations.of(app).add_plugins(

@@ -20,7 +20,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.cli import main as cli_main
 from watchkeeper.testing.cfn import lint_template
 from watchkeeper.testing.nag import nag_findings
@@ -40,7 +40,7 @@ def existing(tmp_path_factory):
     app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "Shop", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     mon = ServiceMonitoring(stack, "Monitoring", service_name="shop",
-                            alarm_emails=["oncall@example.com"])
+                            alarms=AlarmOptions(emails=["oncall@example.com"]))
     named = _fn(stack, "Checkout", function_name="shop-checkout", timeout=cdk.Duration.seconds(20))
     unnamed = _fn(stack, "Catalog")
     imported = lambda_.Function.from_function_name(stack, "Legacy", "shop-legacy-billing")

@@ -424,9 +424,24 @@ def build_app(options: AppOptions) -> tuple[Any, Any, tuple[str, ...]]:
         function_names=list(options.function_names) or None,
         stage=options.stage,
         env=cdk.Environment(account=options.account, region=options.region),
-        **options.monitoring,
+        **option_structs(options.monitoring),
     )
     return app, stack, notes
+
+
+def option_structs(monitoring: dict[str, Any]) -> dict[str, Any]:
+    """The validated flag values, as the option structs of ``MonitoringStack``.
+
+    ``monitoring`` is keyed by the first release's keyword names, which the flags follow;
+    ``options.DEPRECATED_KEYWORDS`` says which struct and field each one is.
+    """
+    from watchkeeper.constructs.options import DEPRECATED_KEYWORDS, STRUCTS
+
+    fields: dict[str, dict[str, Any]] = {}
+    for keyword, value in monitoring.items():
+        argument, field = DEPRECATED_KEYWORDS[keyword]
+        fields.setdefault(argument, {})[field] = value
+    return {argument: STRUCTS[argument](**given) for argument, given in fields.items()}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -582,8 +582,9 @@ REST_API_CLOUDWATCH_ROLE_OPTIONS: Final = ("detect", "account-has-role", "create
 #: The one line that switches REST API logging on when the app sets no CloudWatch role
 #: (synth warning and ``watchkeeper check`` print it).
 REST_API_CLOUDWATCH_ROLE_FIX: Final = (
-    'ServiceMonitoring(..., rest_api_cloudwatch_role="create") to have watchkeeper set the '
-    'account\'s API Gateway CloudWatch Logs role, or "account-has-role" if it is already set'
+    'ServiceMonitoring(..., resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role='
+    '"create")) to have watchkeeper set the account\'s API Gateway CloudWatch Logs role, or '
+    '"account-has-role" if it is already set'
 )
 
 

@@ -27,6 +27,7 @@ from aws_cdk import aws_logs_destinations as destinations  # noqa: E402
 from aws_cdk import aws_stepfunctions as sfn  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
+from watchkeeper import ResourceLoggingOptions, ShippingOptions
 from watchkeeper.constructs.central_log_archive import CentralLogArchive  # noqa: E402
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring  # noqa: E402
 
@@ -94,7 +95,7 @@ def monitored_app() -> MonitoredApp:
         service,
         "Monitoring",
         service_name="orders",
-        ship_logs_to=[archive, destinations.KinesisDestination(stream)],
+        shipping=ShippingOptions(destinations=[archive, destinations.KinesisDestination(stream)]),
     )
     register(mon, resources)
     lambda_.Function.from_function_name(service, "Legacy", "legacy-fn")
@@ -106,11 +107,14 @@ def monitored_app() -> MonitoredApp:
         policy_service,
         "Monitoring",
         service_name="payments",
-        ship_logs_to=archive,
-        ship_logs_mode="account-policy",
-        ship_logs_excluded_log_groups=["/aws/lambda/log-router"],
-        state_machine_include_execution_data=True,
-        rest_api_execution_logging=None,
+        shipping=ShippingOptions(
+            destinations=archive,
+            mode="account-policy",
+            excluded_log_groups=["/aws/lambda/log-router"],
+        ),
+        resource_logging=ResourceLoggingOptions(
+            state_machine_include_execution_data=True, rest_api_execution_logging=None
+        ),
     )
     register(policy_mon, policy_resources)
 
@@ -146,7 +150,8 @@ def plain_app() -> PlainApp:
     plain = cdk.Stack(app, "Plain", env=ENV)
     resources = service_resources(plain)
     mon = ServiceMonitoring(
-        plain, "Monitoring", service_name="plain", enable_resource_logging=False
+        plain, "Monitoring", service_name="plain",
+        resource_logging=ResourceLoggingOptions(enabled=False),
     )
     register(mon, resources)
 

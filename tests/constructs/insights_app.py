@@ -24,7 +24,7 @@ from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from aws_cdk import aws_sqs as sqs  # noqa: E402
 from aws_cdk import aws_stepfunctions as sfn  # noqa: E402
 
-from watchkeeper import ServiceMonitoring  # noqa: E402
+from watchkeeper import InsightsOptions, ServiceMonitoring  # noqa: E402
 from watchkeeper.dashboard_layout import Widget  # noqa: E402
 from watchkeeper.queries import SavedQuery  # noqa: E402
 
@@ -56,10 +56,9 @@ def _orders(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring, dict[str, str]]
         stack,
         "Monitoring",
         service_name="orders",
-        extra_queries=[EXTRA_QUERY],
-        operations_widgets=[
+        insights=InsightsOptions(extra_queries=[EXTRA_QUERY], operations_widgets=[
             Widget("text", {"markdown": "Runbook: see the wiki"}, width=24, height=2)
-        ],
+        ]),
     )
     create = lambda_.Function(
         stack,
@@ -116,9 +115,11 @@ def _big(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring]:
         stack,
         "Monitoring",
         service_name="big",
-        log_anomaly_detection=True,
-        field_indexes=["requestId", "tenantId"],
-        dashboard_name_prefix="Big_Service",
+        insights=InsightsOptions(
+            log_anomaly_detection=True,
+            field_indexes=["requestId", "tenantId"],
+            dashboard_name_prefix="Big_Service",
+        ),
     )
     # Read before synth, the service log group is created although no function of this
     # stack writes to it (the app may hand it to functions or containers of its own).

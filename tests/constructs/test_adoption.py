@@ -21,7 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Annotations, Match, Template
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import FunctionLoggingOptions, ServiceMonitoring
 from watchkeeper.cli import main as cli_main
 from watchkeeper.testing.cfn import lint_template
 from watchkeeper.testing.nag import nag_findings
@@ -299,8 +299,10 @@ def flagged():
     ServiceMonitoring(keep, "Monitoring", service_name="keep")
     kept_fn = _fn(keep, "Fn", function_name="keep-fn")
     move = cdk.Stack(app, "Move", env=ENV)
-    move_mon = ServiceMonitoring(move, "Monitoring", service_name="move",
-                                 move_cdk_managed_log_groups=True)
+    move_mon = ServiceMonitoring(
+        move, "Monitoring", service_name="move",
+        function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups=True),
+    )
     moved_fn = _fn(move, "Fn", function_name="move-fn")
     return {"keep": (keep, kept_fn, Template.from_stack(keep).to_json()),
             "move": (move, moved_fn, move_mon, Template.from_stack(move).to_json())}
@@ -343,13 +345,17 @@ def test_flag_off_creates_no_group_of_cdks(shop):
 def test_system_log_level_warn_is_refused_with_the_reason():
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(ValueError, match=r"system_log_level='WARN'.*platform\.report"):
-        ServiceMonitoring(stack, "M", service_name="svc", system_log_level="WARN")
+        ServiceMonitoring(stack, "M", service_name="svc",
+                          function_logging=FunctionLoggingOptions(system_log_level="WARN"))
 
 
 def test_move_cdk_managed_log_groups_must_be_a_bool():
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(ValueError, match="move_cdk_managed_log_groups='yes'"):
-        ServiceMonitoring(stack, "M", service_name="svc", move_cdk_managed_log_groups="yes")
+        ServiceMonitoring(
+            stack, "M", service_name="svc",
+            function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups="yes"),
+        )
 
 
 def test_groups_kept_because_of_the_role_exist_before_their_filters(shop):

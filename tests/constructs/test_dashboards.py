@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from insights_app import resources, synth
 
-from watchkeeper import ServiceMonitoring, schema
+from watchkeeper import InsightsOptions, ServiceMonitoring, schema
 from watchkeeper.constructs.fn_sub import escape_literal, sub_ref
 from watchkeeper.dashboard_layout import Widget, check_layout
 from watchkeeper.insights import check_query
@@ -227,20 +227,28 @@ def test_sub_ref_forms() -> None:
     [
         (
             {"dashboard_name_prefix": "orders service"},
-            "dashboard_name_prefix='orders service' is not allowed",
+            "InsightsOptions.dashboard_name_prefix='orders service' is not allowed",
         ),
         ({"dashboard_name_prefix": "a" * 242}, "is not allowed: 1-241 characters"),
-        ({"operations_widgets": ["x"]}, "operations_widgets contains 'x'"),
-        ({"security_widgets": Widget("text", {})}, "security_widgets must be a list"),
-        ({"field_indexes": "requestId"}, "field_indexes='requestId' is not allowed"),
-        ({"field_indexes": [f"f{i}" for i in range(21)]}, "field_indexes has 21 fields"),
-        ({"field_indexes": ["bad field"]}, "field_indexes contains 'bad field'"),
+        ({"operations_widgets": ["x"]}, "InsightsOptions.operations_widgets contains 'x'"),
+        (
+            {"security_widgets": Widget("text", {})},
+            "InsightsOptions.security_widgets must be a list",
+        ),
+        (
+            {"field_indexes": "requestId"},
+            "InsightsOptions.field_indexes='requestId' is not allowed",
+        ),
+        (
+            {"field_indexes": [f"f{i}" for i in range(21)]},
+            "InsightsOptions.field_indexes has 21 fields",
+        ),
+        ({"field_indexes": ["bad field"]}, "InsightsOptions.field_indexes contains 'bad field'"),
     ],
 )
 def test_bad_options_fail_at_construction(kwargs, message) -> None:
-    stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(ValueError, match=__import__("re").escape(message)):
-        ServiceMonitoring(stack, "M", service_name="orders", **kwargs)
+        InsightsOptions(**kwargs)
 
 
 def test_widget_off_the_grid_is_a_clear_error() -> None:
@@ -252,7 +260,8 @@ def test_dashboards_and_queries_can_be_switched_off() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "Off")
     mon = ServiceMonitoring(
-        stack, "M", service_name="quiet", dashboards=False, saved_queries=False, field_indexes=False
+        stack, "M", service_name="quiet",
+        insights=InsightsOptions(dashboards=False, saved_queries=False, field_indexes=False),
     )
     assert mon.service_log_group is not None  # read before synth: created
     template = app.synth().get_stack_by_name("Off").template

@@ -23,7 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Annotations, Match, Template
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import ResourceLoggingOptions, ServiceMonitoring
 from watchkeeper.testing.cfn import lint_template
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -113,8 +113,10 @@ def _build_legacy(stack):
 def legacy():
     app = cdk.App()
     stack = cdk.Stack(app, "Legacy", env=ENV)
-    mon = ServiceMonitoring(stack, "Monitoring", service_name="legacy",
-                            rest_api_cloudwatch_role="account-has-role")
+    mon = ServiceMonitoring(
+        stack, "Monitoring", service_name="legacy",
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="account-has-role"),
+    )
     resources = _build_legacy(stack)
     app.synth()
     template = Template.from_stack(stack)

@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import FunctionLoggingOptions, InsightsOptions, LogGroupOptions, ServiceMonitoring
 from watchkeeper.testing.cfn import lint_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,10 +68,10 @@ def synth() -> Synthesized:
         orders,
         "Monitoring",
         service_name="orders",
-        encryption_key=key,
-        log_anomaly_detection=True,
+        log_groups=LogGroupOptions(encryption_key=key),
+        insights=InsightsOptions(log_anomaly_detection=True),
+        function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups=True),
         # (cdk.json's flag would keep the function in CDK's group: no service log group)
-        move_cdk_managed_log_groups=True,
     )
 
     billing = cdk.Stack(app, "Billing", env=cdk.Environment(account=ACCOUNT, region=REGION))
@@ -81,11 +81,11 @@ def synth() -> Synthesized:
         billing,
         "Monitoring",
         service_name="billing",
-        log_group_per_function=True,
-        log_anomaly_detection=True,
+        log_groups=LogGroupOptions(per_function=True),
+        insights=InsightsOptions(log_anomaly_detection=True),
+        function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups=True),
         # cdk.json's useCdkManagedLogGroup gives each function a group of CDK's, which
         # would be kept: move them into groups of watchkeeper's
-        move_cdk_managed_log_groups=True,
     )
     # referenced only: its log group belongs to another app, so it gets no detector
     billing_mon.monitor_function(
@@ -104,9 +104,9 @@ def synth() -> Synthesized:
         shipping,
         "Monitoring",
         service_name="shipping",
-        encryption_key=imported,
-        log_anomaly_detection=True,
-        move_cdk_managed_log_groups=True,
+        log_groups=LogGroupOptions(encryption_key=imported),
+        insights=InsightsOptions(log_anomaly_detection=True),
+        function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups=True),
     )
 
     assembly = app.synth()

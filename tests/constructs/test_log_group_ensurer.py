@@ -20,6 +20,7 @@ from aws_cdk import aws_logs_destinations as destinations
 from aws_cdk.assertions import Template
 from botocore.stub import Stubber
 
+from watchkeeper import ShippingOptions
 from watchkeeper.constructs import ensure_log_groups_handler as handler_module
 from watchkeeper.constructs.ensure_log_groups_handler import ensure_log_groups, handler
 from watchkeeper.constructs.log_group_ensurer import RESOURCE_TYPE
@@ -119,7 +120,7 @@ def fleet(tmp_path_factory):
     stream = kinesis.Stream(streams, "Central")
     stack = MonitoringStack(
         app, "Billing", service_name="billing", function_names=NAMES, env=ENV,
-        ship_logs_to=destinations.KinesisDestination(stream),
+        shipping=ShippingOptions(destinations=destinations.KinesisDestination(stream)),
     )
     app.synth()
     nested = {

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from aws_cdk import aws_s3 as s3
 
+from watchkeeper import ShippingOptions
 from watchkeeper.constructs.log_shipping import (
     LogShippingSettings,
     ship_log_groups,
@@ -83,8 +84,9 @@ def test_referenced_log_groups_can_be_left_out():
         stack,
         "M",
         service_name="svc",
-        ship_logs_to=CROSS_ACCOUNT_ARN,
-        ship_referenced_log_groups=False,
+        shipping=ShippingOptions(
+            destinations=CROSS_ACCOUNT_ARN, include_referenced_log_groups=False
+        ),
     )
     mon.monitor_function(lambda_.Function.from_function_name(stack, "F", "other"))
     group = mon.service_log_group  # read before synth: created (the app may write to it)
@@ -141,7 +143,8 @@ def test_a_lambda_destination_that_is_itself_monitored_is_refused():
     stack = cdk.Stack(app, "Loop", env=ENV)
     router = function(stack, "Router")
     ServiceMonitoring(
-        stack, "M", service_name="loop", ship_logs_to=destinations.LambdaDestination(router)
+        stack, "M", service_name="loop",
+        shipping=ShippingOptions(destinations=destinations.LambdaDestination(router)),
     )
     with pytest.raises(Exception, match="endless loop; pass exclude"):
         app.synth()
@@ -151,46 +154,48 @@ def test_a_lambda_destination_that_is_itself_monitored_is_refused():
     ("kwargs", "message"),
     [
         (
-            {"ship_logs_to": "orders-stream"},
-            "ship_logs_to='orders-stream' is not a CloudWatch Logs destination ARN",
+            {"destinations": "orders-stream"},
+            "ShippingOptions.destinations='orders-stream' is not a CloudWatch Logs destination "
+            "ARN",
         ),
         (
-            {"ship_logs_to": 42},
-            "ship_logs_to=42 is not a supported log destination: use aws_logs_destinations",
+            {"destinations": 42},
+            "ShippingOptions.destinations=42 is not a supported log destination: use "
+            "aws_logs_destinations",
         ),
-        ({"ship_logs_to": []}, r"ship_logs_to=\[\] names no destination"),
+        ({"destinations": []}, r"ShippingOptions.destinations=\[\] names no destination"),
         (
-            {"ship_logs_to": [CROSS_ACCOUNT_ARN] * 3},
-            "ship_logs_to names 3 destinations: CloudWatch Logs allows 2 subscription filters",
+            {"destinations": [CROSS_ACCOUNT_ARN] * 3},
+            "ShippingOptions.destinations names 3 destinations: CloudWatch Logs allows 2 "
+            "subscription filters",
         ),
         (
-            {"ship_logs_to": CROSS_ACCOUNT_ARN, "ship_logs_mode": "firehose"},
-            "ship_logs_mode='firehose' is not allowed",
+            {"destinations": CROSS_ACCOUNT_ARN, "mode": "firehose"},
+            "ShippingOptions.mode='firehose' is not allowed",
         ),
         (
             {
-                "ship_logs_to": [
+                "destinations": [
                     CROSS_ACCOUNT_ARN,
                     "arn:aws:logs:eu-west-1:333333333333:destination:x",
                 ],
-                "ship_logs_mode": "account-policy",
+                "mode": "account-policy",
             },
             "account-policy' takes one destination",
         ),
         (
-            {"ship_logs_to": CROSS_ACCOUNT_ARN, "ship_logs_excluded_log_groups": ["/x"]},
-            "applies to ship_logs_mode='account-policy' only",
+            {"destinations": CROSS_ACCOUNT_ARN, "excluded_log_groups": ["/x"]},
+            "applies to ShippingOptions.mode='account-policy' only",
         ),
-        ({"ship_logs_mode": "account-policy"}, "need ship_logs_to"),
         (
-            {"ship_logs_to": CROSS_ACCOUNT_ARN, "ship_logs_filter_pattern": "x" * 1025},
+            {"destinations": CROSS_ACCOUNT_ARN, "filter_pattern": "x" * 1025},
             "at most 1024 characters",
         ),
     ],
 )
-def test_bad_shipping_options_are_rejected_in_the_constructor(kwargs, message):
+def test_bad_shipping_options_are_rejected_naming_the_field(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        ServiceMonitoring(_stack(), "M", service_name="svc", **kwargs)
+        ShippingOptions(**kwargs)
 
 
 def test_unsupported_cdk_object_and_lambda_in_account_policy_are_rejected():

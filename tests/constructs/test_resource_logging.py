@@ -12,9 +12,8 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match
 
-from watchkeeper import schema
+from watchkeeper import ResourceLoggingOptions, schema
 from watchkeeper.constructs import resource_logging
-from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 
 
 def _only(resources: dict) -> dict:
@@ -208,16 +207,16 @@ def test_existing_access_log_settings_are_kept():
         (
             "rest_api_execution_logging",
             "DEBUG",
-            "rest_api_execution_logging='DEBUG' is not allowed",
+            "ResourceLoggingOptions.rest_api_execution_logging='DEBUG' is not allowed",
         ),
         (
             "state_machine_log_level",
             "OFF",
-            "state_machine_log_level='OFF' is not allowed: use one of ALL",
+            "ResourceLoggingOptions.state_machine_log_level='OFF' is not allowed: use one of "
+            "ALL",
         ),
     ],
 )
 def test_bad_options_are_rejected_naming_option_and_allowed_values(option, value, message):
-    stack = cdk.Stack(cdk.App(), "Bad")
     with pytest.raises(ValueError, match=message):
-        ServiceMonitoring(stack, "M", service_name="bad", **{option: value})
+        ResourceLoggingOptions(**{option: value})

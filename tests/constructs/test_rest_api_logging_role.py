@@ -21,7 +21,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
 
-from watchkeeper import schema
+from watchkeeper import ResourceLoggingOptions, schema
 from watchkeeper.assembly import load_assembly
 from watchkeeper.check import check_assembly
 from watchkeeper.cli import main as cli_main
@@ -171,10 +171,13 @@ def with_role(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         )
 
     add("Managed", ENV, cloud_watch_role=True)  # the app's RestApi sets the role
-    add("Declared", OTHER_REGION, rest_api_cloudwatch_role="account-has-role")
+    add("Declared", OTHER_REGION,
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="account-has-role"))
     # two services of one app in one region ask watchkeeper to set the role
-    add("Created", OTHER_REGION, rest_api_cloudwatch_role="create")
-    add("CreatedToo", OTHER_REGION, rest_api_cloudwatch_role="create")
+    add("Created", OTHER_REGION,
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="create"))
+    add("CreatedToo", OTHER_REGION,
+        resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="create"))
     app.synth()
     return {
         "outdir": outdir,
@@ -267,4 +270,7 @@ def test_rest_api_cloudwatch_role_is_validated_naming_option_value_and_allowed()
         match=r"rest_api_cloudwatch_role='yes' is not allowed: use one of detect, "
         r"account-has-role, create",
     ):
-        ServiceMonitoring(stack, "M", service_name="bad", rest_api_cloudwatch_role="yes")
+        ServiceMonitoring(
+            stack, "M", service_name="bad",
+            resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role="yes"),
+        )

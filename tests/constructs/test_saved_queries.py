@@ -6,7 +6,7 @@ import aws_cdk as cdk
 import pytest
 from insights_app import EXTRA_QUERY, resources, synth
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import InsightsOptions, ServiceMonitoring
 from watchkeeper.insights import check_query
 from watchkeeper.queries import CATALOGUE, SavedQuery
 
@@ -75,17 +75,20 @@ def test_custom_query_that_fails_the_checker_is_refused_at_construction() -> Non
     with pytest.raises(
         ValueError, match=r"extra_queries\['mine'\].text is not a valid Logs .*'fitler'"
     ):
-        ServiceMonitoring(stack, "M", service_name="orders", extra_queries=[bad])
+        ServiceMonitoring(stack, "M", service_name="orders",
+                          insights=InsightsOptions(extra_queries=[bad]))
 
 
 def test_custom_query_name_clash_is_refused() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     clash = SavedQuery(name="recent-errors", title="x", description="y", text="fields a")
     with pytest.raises(ValueError, match="already taken"):
-        ServiceMonitoring(stack, "M", service_name="orders", extra_queries=[clash])
+        ServiceMonitoring(stack, "M", service_name="orders",
+                          insights=InsightsOptions(extra_queries=[clash]))
 
 
 def test_extra_queries_must_be_saved_queries() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(ValueError, match="extra_queries contains 'fields a'"):
-        ServiceMonitoring(stack, "M", service_name="orders", extra_queries=["fields a"])
+        ServiceMonitoring(stack, "M", service_name="orders",
+                          insights=InsightsOptions(extra_queries=["fields a"]))

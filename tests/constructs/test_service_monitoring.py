@@ -9,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
-from watchkeeper import ServiceMonitoring, schema
+from watchkeeper import FunctionLoggingOptions, LogGroupOptions, ServiceMonitoring, schema
 from watchkeeper.testing.cfn import lint_template
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
@@ -186,13 +186,16 @@ def options_app():
         stack,
         "Monitoring",
         service_name="payments",
-        retention=logs.RetentionDays.TWO_YEARS,
-        encryption_key=key,
-        removal_policy=cdk.RemovalPolicy.DESTROY,
-        data_identifiers=["AwsSecretKey", logs.DataIdentifier.EMAILADDRESS],
-        application_log_level="WARN",
-        system_log_level="DEBUG",
-        log_group_per_function=True,
+        log_groups=LogGroupOptions(
+            retention=logs.RetentionDays.TWO_YEARS,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            data_identifiers=["AwsSecretKey", logs.DataIdentifier.EMAILADDRESS],
+            per_function=True,
+        ),
+        function_logging=FunctionLoggingOptions(
+            application_log_level="WARN", system_log_level="DEBUG"
+        ),
     )
     fn = _fn(stack, "Charge")
     internal_parent = cdk.Stack(app, "Unused")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, FunctionLoggingOptions, LogGroupOptions, ServiceMonitoring
 
 
 @pytest.fixture
@@ -23,37 +23,40 @@ def test_invalid_service_name(stack, name):
 
 
 @pytest.mark.parametrize("days", [0, 2, 366, 5000, -1, "365", 365.0, True])
-def test_invalid_retention(stack, days):
-    with pytest.raises(ValueError, match=r"retention=.*use one of 1, 3, 5, 7"):
-        ServiceMonitoring(stack, "M", service_name="orders", retention=days)
+def test_invalid_retention(days):
+    with pytest.raises(ValueError, match=r"LogGroupOptions.retention=.*use one of 1, 3, 5, 7"):
+        LogGroupOptions(retention=days)
 
 
 @pytest.mark.parametrize(
     "email", ["not-an-email", "a@b", "a b@example.com", "@example.com", "oncall@", 42]
 )
-def test_invalid_email(stack, email):
-    with pytest.raises(ValueError, match=r"alarm_emails contains .*not an email address"):
-        ServiceMonitoring(stack, "M", service_name="orders", alarm_emails=[email])
+def test_invalid_email(email):
+    with pytest.raises(ValueError, match=r"AlarmOptions.emails contains .*not an email address"):
+        AlarmOptions(emails=[email])
 
 
-def test_emails_as_a_string_is_an_error(stack):
-    with pytest.raises(ValueError, match=r"alarm_emails=.*must be a list"):
-        ServiceMonitoring(stack, "M", service_name="orders", alarm_emails="oncall@example.com")
+def test_emails_as_a_string_is_an_error():
+    with pytest.raises(ValueError, match=r"AlarmOptions.emails=.*must be a list"):
+        AlarmOptions(emails="oncall@example.com")
 
 
 @pytest.mark.parametrize("level", ["info", "WARNING", "CRITICAL", "", None])
-def test_invalid_application_log_level(stack, level):
+def test_invalid_application_log_level(level):
     with pytest.raises(
         ValueError,
-        match=r"application_log_level=.*use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL",
+        match=r"FunctionLoggingOptions.application_log_level=.*use one of TRACE, DEBUG, INFO, "
+        r"WARN, ERROR, FATAL",
     ):
-        ServiceMonitoring(stack, "M", service_name="orders", application_log_level=level)
+        FunctionLoggingOptions(application_log_level=level)
 
 
 @pytest.mark.parametrize("level", ["ERROR", "TRACE", "warn"])
-def test_invalid_system_log_level(stack, level):
-    with pytest.raises(ValueError, match=r"system_log_level=.*use one of DEBUG, INFO, WARN"):
-        ServiceMonitoring(stack, "M", service_name="orders", system_log_level=level)
+def test_invalid_system_log_level(level):
+    with pytest.raises(
+        ValueError, match=r"FunctionLoggingOptions.system_log_level=.*use one of DEBUG, INFO, WARN"
+    ):
+        FunctionLoggingOptions(system_log_level=level)
 
 
 @pytest.mark.parametrize(
@@ -66,26 +69,30 @@ def test_invalid_system_log_level(stack, level):
         ("aws/lambda/orders", "must not start with 'aws/'"),
     ],
 )
-def test_invalid_log_group_name(stack, name, message):
-    with pytest.raises(ValueError, match=rf"log_group_name=.*{message}"):
-        ServiceMonitoring(stack, "M", service_name="orders", log_group_name=name)
+def test_invalid_log_group_name(name, message):
+    with pytest.raises(ValueError, match=rf"LogGroupOptions.service_log_group_name=.*{message}"):
+        LogGroupOptions(service_log_group_name=name)
 
 
-def test_unknown_data_identifier(stack):
-    with pytest.raises(ValueError, match=r"data_identifiers contains 'NotAThing'"):
-        ServiceMonitoring(stack, "M", service_name="orders", data_identifiers=["NotAThing"])
+def test_unknown_data_identifier():
+    with pytest.raises(ValueError, match=r"LogGroupOptions.data_identifiers contains 'NotAThing'"):
+        LogGroupOptions(data_identifiers=["NotAThing"])
 
 
-def test_no_identifiers_with_data_protection(stack):
-    with pytest.raises(ValueError, match=r"data_identifiers=\[\] with data_protection=True"):
-        ServiceMonitoring(stack, "M", service_name="orders", data_identifiers=[])
+def test_no_identifiers_with_data_protection():
+    with pytest.raises(
+        ValueError, match=r"LogGroupOptions.data_identifiers=\[\] with data_protection=True"
+    ):
+        LogGroupOptions(data_identifiers=[])
 
 
-def test_log_group_name_with_per_function_groups(stack):
-    with pytest.raises(ValueError, match=r"log_group_name='/x' cannot be combined"):
-        ServiceMonitoring(
-            stack, "M", service_name="orders", log_group_name="/x", log_group_per_function=True
-        )
+def test_log_group_name_with_per_function_groups():
+    with pytest.raises(
+        ValueError,
+        match=r"LogGroupOptions.service_log_group_name='/x' cannot be combined with "
+        r"LogGroupOptions.per_function=True",
+    ):
+        LogGroupOptions(service_log_group_name="/x", per_function=True)
 
 
 def test_monitor_function_rejects_non_functions(stack):

@@ -20,7 +20,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
-from watchkeeper import ServiceMonitoring, cli, schema
+from watchkeeper import (
+    AlarmOptions,
+    InsightsOptions,
+    LogGroupOptions,
+    ServiceMonitoring,
+    ShippingOptions,
+    cli,
+    schema,
+)
 from watchkeeper.stacks import MonitoringStack
 from watchkeeper.testing.cfn import lint_template
 
@@ -56,8 +64,10 @@ class OrdersStack(cdk.Stack):
         )
         options: dict[str, Any] = {} if stage is None else {"stage": stage}
         self.monitoring = ServiceMonitoring(
-            self, "Monitoring", service_name="orders", alarm_emails=["ops@example.com"],
-            log_anomaly_detection=True, ship_logs_to=CENTRAL, **options,
+            self, "Monitoring", service_name="orders",
+            alarms=AlarmOptions(emails=["ops@example.com"]),
+            insights=InsightsOptions(log_anomaly_detection=True),
+            shipping=ShippingOptions(destinations=CENTRAL), **options,
         )
         self.api = api
 
@@ -264,10 +274,11 @@ def test_an_environment_agnostic_stack_may_clash_with_any():
 
 def test_an_explicit_log_group_name_clashes_across_services():
     app = cdk.App()
-    _monitor(cdk.Stack(app, "Orders", env=ENV), log_group_name="/shared/app")
+    _monitor(cdk.Stack(app, "Orders", env=ENV),
+             log_groups=LogGroupOptions(service_log_group_name="/shared/app"))
     with pytest.raises(ValueError, match="the log group '/shared/app'"):
         _monitor(cdk.Stack(app, "Billing", env=ENV), service_name="billing",
-                 log_group_name="/shared/app")
+                 log_groups=LogGroupOptions(service_log_group_name="/shared/app"))
 
 
 @pytest.mark.parametrize("other_env", [
@@ -303,7 +314,7 @@ def test_bad_stages_name_the_option_the_value_and_the_rule(stage):
 
 def test_the_longest_qualified_name_fits_every_limit():
     mon = ServiceMonitoring(cdk.Stack(cdk.App(), "S"), "M", service_name="s" * 40,
-                            stage="p" * 16, alarm_emails=["ops@example.com"])
+                            stage="p" * 16, alarms=AlarmOptions(emails=["ops@example.com"]))
     assert len(mon.qualified_name) == schema.MAX_QUALIFIED_NAME_LENGTH == 57
     template = Template.from_stack(mon.stack).to_json()
     assert lint_template(template) == []

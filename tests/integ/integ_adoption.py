@@ -15,7 +15,7 @@ from _support import LOGS_TIMEOUT, POLL_INTERVAL, leave_nothing_behind, new_app,
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import integ_tests_alpha as integ
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import InsightsOptions, LogGroupOptions, ServiceMonitoring
 
 SERVICE = "wk-integ-adopt"
 FUNCTION = f"{SERVICE}-worker"
@@ -44,8 +44,9 @@ lambda_.Function(
 test_cases = [stack]
 if PHASE == "after":
     monitoring = ServiceMonitoring(
-        stack, "Monitoring", service_name=SERVICE, removal_policy=cdk.RemovalPolicy.DESTROY,
-        dashboards=False,
+        stack, "Monitoring", service_name=SERVICE,
+        log_groups=LogGroupOptions(removal_policy=cdk.RemovalPolicy.DESTROY),
+        insights=InsightsOptions(dashboards=False),
     )
 
 test = integ.IntegTest(app, "Adoption", test_cases=test_cases)

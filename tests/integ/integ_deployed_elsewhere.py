@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from _support import POLL_INTERVAL, leave_nothing_behind, new_app
 from aws_cdk import integ_tests_alpha as integ
 
+from watchkeeper import InsightsOptions, LogGroupOptions
 from watchkeeper.stacks import MonitoringStack
 
 SERVICE = "wk-integ-elsewhere"
@@ -22,8 +23,8 @@ stack = MonitoringStack(
     "WatchkeeperIntegElsewhere",
     service_name=SERVICE,
     function_names=[FUNCTION],
-    removal_policy=cdk.RemovalPolicy.DESTROY,
-    dashboards=False,
+    log_groups=LogGroupOptions(removal_policy=cdk.RemovalPolicy.DESTROY),
+    insights=InsightsOptions(dashboards=False),
 )
 leave_nothing_behind(stack)
 

@@ -17,7 +17,7 @@ from _support import ALARM_TIMEOUT, POLL_INTERVAL, leave_nothing_behind, new_app
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import integ_tests_alpha as integ
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, InsightsOptions, LogGroupOptions, ServiceMonitoring
 from watchkeeper.constructs.alarms import AlarmSettings
 
 SERVICE = "wk-integ-health"
@@ -55,11 +55,12 @@ ServiceMonitoring(
     stack,
     "Monitoring",
     service_name=SERVICE,
-    removal_policy=cdk.RemovalPolicy.DESTROY,
-    dashboards=False,  # $3/dashboard-month each; the security loop deploys the real ones
-    alarm_overrides={
+    log_groups=LogGroupOptions(removal_policy=cdk.RemovalPolicy.DESTROY),
+    # $3/dashboard-month each; the security loop deploys the real ones
+    insights=InsightsOptions(dashboards=False),
+    alarms=AlarmOptions(overrides={
         "function.errors": AlarmSettings(evaluation_periods=1, datapoints_to_alarm=1),
-    },
+    }),
 )
 
 test = integ.IntegTest(app, "HealthLoop", test_cases=[stack])

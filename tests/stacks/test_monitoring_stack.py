@@ -6,6 +6,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
+from watchkeeper.constructs.options import LogGroupOptions
 from watchkeeper.stacks import MonitoringStack
 from watchkeeper.stacks.monitoring_stack import shard_of
 from watchkeeper.testing.cfn import lint_template
@@ -22,7 +23,7 @@ def billing():
         service_name="billing",
         function_names=NAMES,
         function_timeouts={"billing-prod-charge": 30},
-        retention=90,
+        log_groups=LogGroupOptions(retention=90),
         env=cdk.Environment(account="123456789012", region="eu-west-1"),
     )
     return stack, Template.from_stack(stack)

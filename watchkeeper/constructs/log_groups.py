@@ -105,6 +105,10 @@ def retention_days_of(
     return value
 
 
+#: The public struct these settings are validated from (errors name its fields).
+_LOG_GROUP_OPTIONS = "LogGroupOptions"
+
+
 @dataclass(frozen=True)
 class LogGroupSettings:
     """Validated settings applied to every log group watchkeeper creates.
@@ -138,10 +142,11 @@ class LogGroupSettings:
         data_protection: bool,
         data_identifiers: Sequence[str | logs.DataIdentifier],
     ) -> LogGroupSettings:
-        days = retention_days_of(retention)
+        days = retention_days_of(retention, f"{_LOG_GROUP_OPTIONS}.retention")
         if not isinstance(removal_policy, cdk.RemovalPolicy):
             raise ValueError(
-                f"removal_policy={removal_policy!r} is not a cdk.RemovalPolicy "
+                f"{_LOG_GROUP_OPTIONS}.removal_policy={removal_policy!r} is not a "
+                "cdk.RemovalPolicy "
                 "(RETAIN is the default; DESTROY, SNAPSHOT, RETAIN_ON_UPDATE_OR_DELETE)"
             )
         names: list[str] = []
@@ -178,14 +183,15 @@ class LogGroupSettings:
             name = ident.name if isinstance(ident, logs.DataIdentifier) else ident
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name):
                 raise ValueError(
-                    f"data_identifiers contains {ident!r}: use logs.DataIdentifier members or "
-                    "managed identifier names such as 'AwsSecretKey' or 'EmailAddress'"
+                    f"{_LOG_GROUP_OPTIONS}.data_identifiers contains {ident!r}: use "
+                    "logs.DataIdentifier members or managed identifier names such as "
+                    "'AwsSecretKey' or 'EmailAddress'"
                 )
             if name.upper().replace("-", "_") not in known and not isinstance(
                 ident, logs.DataIdentifier
             ):
                 raise ValueError(
-                    f"data_identifiers contains {name!r}, which is neither a CloudWatch Logs "
+                    f"{_LOG_GROUP_OPTIONS}.data_identifiers contains {name!r}, which is neither a CloudWatch Logs "
                     "managed data identifier (see aws_logs.DataIdentifier for the list) nor "
                     "one of watchkeeper's custom ones (WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS); "
                     "pass logs.CustomDataIdentifier(name, regex) for a pattern of your own"
@@ -194,15 +200,15 @@ class LogGroupSettings:
                 names.append(name)
         if len(custom) > MAX_CUSTOM_DATA_IDENTIFIERS:
             raise ValueError(
-                f"data_identifiers has {len(custom)} custom data identifiers "
+                f"{_LOG_GROUP_OPTIONS}.data_identifiers has {len(custom)} custom data identifiers "
                 f"({', '.join(custom)}): a CloudWatch Logs data protection policy takes at "
                 f"most {MAX_CUSTOM_DATA_IDENTIFIERS}; combine patterns with '|' or drop some "
                 "of watchkeeper's"
             )
         if data_protection and not names:
             raise ValueError(
-                "data_identifiers=[] with data_protection=True: name at least one identifier, "
-                "or set data_protection=False"
+                f"{_LOG_GROUP_OPTIONS}.data_identifiers=[] with data_protection=True: name at "
+                "least one identifier, or set data_protection=False"
             )
         return cls(
             retention_days=days,

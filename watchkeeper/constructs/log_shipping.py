@@ -145,57 +145,58 @@ class LogShippingSettings:
         ship_referenced_log_groups: bool = True,
         excluded_log_groups: Sequence[str] = (),
     ) -> LogShippingSettings | None:
-        """Validate the options; None when ``ship_logs_to`` is None (no shipping)."""
-        require_one_of(mode, "ship_logs_mode", SHIP_LOGS_MODES)
+        """Validate the options; None when ``ship_logs_to`` is None (no shipping).
+
+        Errors name the fields of ``ShippingOptions``, the public struct they come from.
+        """
+        to, mode_, pattern, excluded = (f"ShippingOptions.{f}" for f in (
+            "destinations", "mode", "filter_pattern", "excluded_log_groups"))
+        require_one_of(mode, mode_, SHIP_LOGS_MODES)
         if not isinstance(filter_pattern, str) or len(filter_pattern) > MAX_FILTER_PATTERN_LENGTH:
             raise ValueError(
-                f"ship_logs_filter_pattern={filter_pattern!r} must be a filter pattern string "
+                f"{pattern}={filter_pattern!r} must be a filter pattern string "
                 f"of at most {MAX_FILTER_PATTERN_LENGTH} characters ('' ships every event)"
             )
         if isinstance(excluded_log_groups, str) or not all(
             isinstance(g, str) and g for g in excluded_log_groups
         ):
             raise ValueError(
-                f"ship_logs_excluded_log_groups={excluded_log_groups!r} must be a list of "
+                f"{excluded}={excluded_log_groups!r} must be a list of "
                 "log group names"
             )
         if ship_logs_to is None:
             if mode != "subscription-filters" or excluded_log_groups:
-                raise ValueError(
-                    f"ship_logs_mode={mode!r} / ship_logs_excluded_log_groups need ship_logs_to"
-                )
+                raise ValueError(f"{mode_}={mode!r} / {excluded} need {to}")
             return None
         values = list(ship_logs_to) if isinstance(ship_logs_to, list | tuple) else [ship_logs_to]
         if not values:
-            raise ValueError(f"ship_logs_to=[] names no destination: use {_ALLOWED_KINDS}")
+            raise ValueError(f"{to}=[] names no destination: use {_ALLOWED_KINDS}")
         if len(values) > SUBSCRIPTION_FILTERS_PER_LOG_GROUP:
             raise ValueError(
-                f"ship_logs_to names {len(values)} destinations: CloudWatch Logs allows "
+                f"{to} names {len(values)} destinations: CloudWatch Logs allows "
                 f"{SUBSCRIPTION_FILTERS_PER_LOG_GROUP} subscription filters per log group; "
                 "fan out behind one destination (a Kinesis stream or Firehose) instead"
             )
         destinations = tuple(
-            _destination_of(v, f"ship_logs_to[{i}]" if len(values) > 1 else "ship_logs_to")
+            _destination_of(v, f"{to}[{i}]" if len(values) > 1 else to)
             for i, v in enumerate(values)
         )
         if len({id(d.destination) for d in destinations}) != len(destinations):
-            raise ValueError("ship_logs_to names the same destination twice")
+            raise ValueError(f"{to} names the same destination twice")
         if mode == "account-policy":
             if len(destinations) != 1:
                 raise ValueError(
-                    f"ship_logs_mode='account-policy' takes one destination; ship_logs_to "
+                    f"{mode_}='account-policy' takes one destination; {to} "
                     f"names {len(destinations)}"
                 )
             if destinations[0].kind == "lambda":
                 raise ValueError(
-                    "ship_logs_mode='account-policy' with a LambdaDestination is not "
+                    f"{mode_}='account-policy' with a LambdaDestination is not "
                     "supported: use a Kinesis stream, Firehose, a CentralLogArchive or a "
-                    "cross-account destination, or ship_logs_mode='subscription-filters'"
+                    f"cross-account destination, or {mode_}='subscription-filters'"
                 )
         elif excluded_log_groups:
-            raise ValueError(
-                "ship_logs_excluded_log_groups applies to ship_logs_mode='account-policy' only"
-            )
+            raise ValueError(f"{excluded} applies to {mode_}='account-policy' only")
         return cls(
             destinations=destinations,
             mode=mode,

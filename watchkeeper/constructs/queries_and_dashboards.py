@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Longest suffix a dashboard name gets (``-operations-99``), so a prefix is checked once.
 _LONGEST_SUFFIX = len("-operations-99")
 SECURITY_KIND = "security"
+#: The public struct these settings are validated from (errors name its fields).
+_INSIGHTS_OPTIONS = "InsightsOptions"
 
 
 @dataclass(frozen=True)
@@ -68,18 +70,25 @@ class InsightsSettings:
             or len(dashboard_name_prefix) > 255 - _LONGEST_SUFFIX
         ):
             raise ValueError(
-                f"dashboard_name_prefix={dashboard_name_prefix!r} is not allowed: 1-"
+                f"{_INSIGHTS_OPTIONS}.dashboard_name_prefix={dashboard_name_prefix!r} is not "
+                "allowed: 1-"
                 f"{255 - _LONGEST_SUFFIX} characters of letters, digits, '-' and '_' (dashboard "
                 "names are <prefix>-operations, <prefix>-security, up to 255 characters)"
             )
         return cls(
             saved_queries=bool(saved_queries),
-            extra_queries=validate_extra_queries(extra_queries, "extra_queries"),
+            extra_queries=validate_extra_queries(
+                extra_queries, f"{_INSIGHTS_OPTIONS}.extra_queries"
+            ),
             dashboards=bool(dashboards),
             dashboard_name_prefix=dashboard_name_prefix,
-            operations_widgets=_widgets(operations_widgets, "operations_widgets"),
-            security_widgets=_widgets(security_widgets, "security_widgets"),
-            field_indexes=validate_field_indexes(field_indexes, "field_indexes"),
+            operations_widgets=_widgets(
+                operations_widgets, f"{_INSIGHTS_OPTIONS}.operations_widgets"
+            ),
+            security_widgets=_widgets(security_widgets, f"{_INSIGHTS_OPTIONS}.security_widgets"),
+            field_indexes=validate_field_indexes(
+                field_indexes, f"{_INSIGHTS_OPTIONS}.field_indexes"
+            ),
             log_anomaly_detection=bool(log_anomaly_detection),
         )
 

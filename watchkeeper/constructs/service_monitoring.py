@@ -47,8 +47,6 @@ from watchkeeper.constructs.app_changes import AppChangeLog
 from watchkeeper.constructs.cdk_modules import loaded_classes
 from watchkeeper.constructs.log_group_ensurer import PROVIDER_ID, LogGroupEnsurer
 from watchkeeper.constructs.log_groups import (
-    DEFAULT_DATA_IDENTIFIERS,
-    DEFAULT_RETENTION_DAYS,
     LogGroupSettings,
     create_log_group,
     validate_log_group_name,
@@ -61,6 +59,15 @@ from watchkeeper.constructs.log_shipping import (
     ship_log_groups,
 )
 from watchkeeper.constructs.metric_filters import LogMetricFilters
+from watchkeeper.constructs.options import (
+    AlarmOptions,
+    FunctionLoggingOptions,
+    InsightsOptions,
+    LogGroupOptions,
+    ResourceLoggingOptions,
+    ShippingOptions,
+    resolve_options,
+)
 from watchkeeper.constructs.placement import (
     RETAIN_MARGIN_RESOURCES,
     NestedStackPlacement,
@@ -68,6 +75,11 @@ from watchkeeper.constructs.placement import (
 )
 from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
+from watchkeeper.constructs.resource_logging import (
+    REST_EXECUTION_LOGGING_LEVELS,
+    STATE_MACHINE_LOG_LEVELS,
+    ResourceChange,
+)
 from watchkeeper.constructs.targets import (
     FunctionTarget,
     HttpApiTarget,
@@ -83,10 +95,9 @@ from watchkeeper.constructs.validation import (
     require_one_of,
     require_pattern,
 )
-from watchkeeper.dashboard_layout import Widget
 from watchkeeper.limits import MAX_RESOURCES_PER_TEMPLATE
 from watchkeeper.log_metrics import COMPACT_METRIC_NAMES, LOG_METRICS
-from watchkeeper.queries import CATALOGUE, SavedQuery
+from watchkeeper.queries import CATALOGUE
 
 if TYPE_CHECKING:
     # Imported where used (see cdk_modules): a service without APIs, queues, tables or
@@ -162,111 +173,30 @@ class ServiceMonitoring(Construct):
         ``orders-prod-alarms``. ``[a-z0-9-]``, with the service name at most 57 characters;
         ``""``: no stage. Default: the name of the enclosing ``cdk.Stage`` (lower-cased, other
         characters mapped to ``-``), else none (names without a stage).
-    :param alarm_emails: email addresses subscribed to the alarm topic. Default: none.
     :param discover: find every supported resource in the enclosing stack. Default: True.
     :param exclude: constructs never to monitor (with their children). Default: none.
     :param include_cdk_internal_functions: also monitor CDK's own helper functions
         (custom-resource providers, log retention). Default: False.
-    :param log_group_per_function: give every owned function its own group
-        ``/watchkeeper/<service>/functions/<key>`` instead of the one service log group.
-        Default: False.
-    :param log_group_name: name of the service log group. Default:
-        ``/watchkeeper/<service>/functions``.
-    :param retention: days to keep logs (a value CloudWatch accepts, a
-        ``logs.RetentionDays``, or None to never expire). Default: 365.
-    :param encryption_key: customer-managed KMS key for the log groups. Default: none
-        (CloudWatch Logs' own encryption).
-    :param removal_policy: what happens to created log groups when removed from the
-        stack. Default: ``RemovalPolicy.RETAIN`` (logs are evidence).
-    :param data_protection: mask credentials with a data protection policy. Default: True.
-    :param data_identifiers: data identifiers to mask: managed names, watchkeeper's custom
-        ones by name, ``logs.CustomDataIdentifier`` of your own (at most 10 custom).
-        Default: ``DEFAULT_DATA_IDENTIFIERS`` (AWS secret keys, private keys, and
-        watchkeeper's 7 custom identifiers for service tokens and URL passwords).
-    :param application_log_level: Lambda ApplicationLogLevel of owned functions
-        (TRACE, DEBUG, INFO, WARN, ERROR, FATAL). Default: INFO.
     :param nested_stacks: put each function's alarms and per-function filters in one of
         16 nested stacks (chosen by a stable hash, so adding a function moves nothing).
         True: always; False: never (synth fails with a clear error if the stack would
         pass 500 resources or 1 MB); None: when the monitoring would take the enclosing
         stack past either limit, with a warning that says so. Default: None (automatic).
-    :param system_log_level: Lambda SystemLogLevel (DEBUG or INFO). Default: INFO,
-        because the platform records that the timeout, out-of-memory and cold-start
-        metrics read (``platform.report``, ``platform.initStart``) are INFO records; WARN
-        is refused for that reason.
-    :param move_cdk_managed_log_groups: with the ``@aws-cdk/aws-lambda:useCdkManagedLogGroup``
-        feature flag, CDK gives every function a ``/aws/lambda/<name>`` group of its own;
-        True moves such functions into the service log group anyway (CDK's group stays in
-        the template with the logs it holds). Default: False (the app's group is kept, with
-        the compact filters on it).
-    :param saved_queries: save the query catalogue (``watchkeeper.queries``) as Logs
-        Insights query definitions ``<service>/<name>``. Default: True.
-    :param extra_queries: more ``SavedQuery``s to save next to the catalogue; each is
-        checked by ``watchkeeper.insights``. Default: none.
-    :param dashboards: create the operations and the security dashboard. Default: True.
-    :param dashboard_name_prefix: dashboard names are ``<prefix>-operations`` and
-        ``<prefix>-security`` (``-2``... when split). Default: the qualified name
-        (``<service>`` or ``<service>-<stage>``).
-    :param operations_widgets: ``dashboard_layout.Widget``s appended to the operations
-        dashboard. Default: none.
-    :param security_widgets: ``Widget``s appended to the security dashboard. Default: none.
-    :param field_indexes: field index policy on the log groups this construct creates:
-        True indexes requestId, userId, event, sourceIp and function_request_id; a list
-        names the fields (at most 20); False none. Default: True (no charge of its own;
-        it cuts what forensics queries scan).
-    :param log_anomaly_detection: a CloudWatch Logs anomaly detector on each log group
-        this construct creates. Default: False (see docs/queries-and-dashboards.md).
-    :param enable_resource_logging: switch logging on where it is off: JSON access logs
-        on every stage of monitored HTTP and REST APIs (to
-        ``/watchkeeper/<service>/api-access``, with an ``EdgeAuthenticationFailures``
-        metric) and execution logs of monitored state machines (to
-        ``/aws/vendedlogs/states/<service>-<key>``). Only resources defined in this app
-        are changed. Default: True.
-        REST API stages are changed only when the account has API Gateway's CloudWatch
-        Logs role (see ``rest_api_cloudwatch_role``).
-    :param rest_api_execution_logging: execution logging level set on REST API stages
-        that have none: ``ERROR``, ``INFO`` or None (leave off). Default: ``ERROR``.
-    :param rest_api_cloudwatch_role: how to know that the account has API Gateway's
-        CloudWatch Logs role, which REST API access and execution logging need (without
-        it the deploy fails): ``detect`` switches REST API logging on only when the app
-        sets the role (an ``AWS::ApiGateway::Account`` for this account and region, e.g.
-        a RestApi with ``cloud_watch_role=True``) and otherwise leaves the stages as they
-        are, with a synth warning; ``account-has-role``: the account has it already;
-        ``create``: set it here (a role and an ``AWS::ApiGateway::Account``, once per app
-        and region; account-wide, it replaces a role set before and stays when the stack
-        is deleted). Default: ``detect``. HTTP APIs need no such role.
-    :param state_machine_log_level: ``ALL``, ``ERROR`` or ``FATAL``. Default: ``ALL``.
-    :param state_machine_include_execution_data: log state inputs and outputs.
-        Default: False (payloads often hold personal data and secrets).
-    :param ship_logs_to: central destination(s) for every log group of the service: a
-        Kinesis/Firehose/Lambda destination of ``aws_logs_destinations``, a
-        ``CrossAccountDestination`` or its ARN, a ``CentralLogArchive``, or a list of at
-        most two. Default: None (no shipping).
-    :param ship_logs_mode: ``subscription-filters`` (one filter per log group and
-        destination) or ``account-policy`` (one account-wide subscription policy: an
-        account decision, see docs/log-shipping.md). Default: ``subscription-filters``.
-    :param ship_logs_filter_pattern: which events to ship. Default: "" (all).
-    :param ship_referenced_log_groups: also subscribe log groups watchkeeper only
-        references (``/aws/lambda/<name>`` of imported functions); a group that already
-        has two filters outside the app then fails the deployment. Default: True.
-    :param ship_logs_excluded_log_groups: account-policy mode: log groups never
-        subscribed (the destination's own logs, to avoid loops). Default: none.
-    :param alarm_topic: an SNS topic of your own for alarm actions. Default: a topic
-        ``<qualified name>-alarms`` created here, encrypted with a new customer-managed KMS key
-        (rotation on) that CloudWatch may use, TLS enforced.
-    :param alarm_overrides: ``{"<kind>.<check>": AlarmSettings(...)}`` applied to every
-        resource of that kind (e.g. ``"function.errors"``, ``"queue.age"``,
-        ``"security.authz_failures"``); ``AlarmSettings(enabled=False)`` switches a check
-        off. Per resource: ``monitor_*(..., alarms={"<check>": AlarmSettings(...)})``.
-        Default: none (docs/alarms.md lists every default).
-    :param concurrency_limit: the account's regional Lambda concurrency quota; the
-        account concurrency alarm fires at 90% of it. Default: 1000 (the default quota).
-    :param duration_threshold_share: the p90 duration alarm of a function fires above
-        this share of its timeout, 0.1 to 1. Default: 0.8.
-    :param chatbot_slack: ``(workspace_id, channel_id)``: post alarm notifications to a
-        Slack channel through AWS Chatbot (the workspace must be authorised in the
-        Chatbot console once). Default: none.
-    :param notify_ok: also notify when an alarm returns to OK. Default: True.
+    :param log_groups: the log groups watchkeeper creates (retention, encryption, data
+        protection, names). Default: ``LogGroupOptions()``.
+    :param function_logging: log levels of the app's functions. Default:
+        ``FunctionLoggingOptions()``.
+    :param resource_logging: logging switched on for APIs and state machines. Default:
+        ``ResourceLoggingOptions()``.
+    :param shipping: ship every log group to a central destination. Default: None (no
+        shipping).
+    :param alarms: alarm notifications and shared alarm settings. Default:
+        ``AlarmOptions()``.
+    :param insights: saved queries, dashboards, field indexes, anomaly detection.
+        Default: ``InsightsOptions()``.
+    :param deprecated_options: the flat keywords of the first release (``retention=``,
+        ``ship_logs_to=``...), deprecated: each warns and maps to its struct field
+        (``options.DEPRECATED_KEYWORDS``; README, "Migrating from the flat keywords").
     """
 
     def __init__(
@@ -276,47 +206,55 @@ class ServiceMonitoring(Construct):
         *,
         service_name: str,
         stage: str | None = None,
-        alarm_emails: Sequence[str] | None = None,
         discover: bool = True,
         exclude: Sequence[IConstruct] = (),
         include_cdk_internal_functions: bool = False,
-        log_group_per_function: bool = False,
-        log_group_name: str | None = None,
-        retention: int | logs.RetentionDays | None = DEFAULT_RETENTION_DAYS,
-        encryption_key: kms.IKey | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
-        data_protection: bool = True,
-        data_identifiers: Sequence[str | logs.DataIdentifier] = DEFAULT_DATA_IDENTIFIERS,
-        application_log_level: str = "INFO",
-        system_log_level: str = "INFO",
-        move_cdk_managed_log_groups: bool = False,
         nested_stacks: bool | None = None,
-        saved_queries: bool = True,
-        extra_queries: Sequence[SavedQuery] | None = None,
-        dashboards: bool = True,
-        dashboard_name_prefix: str | None = None,
-        operations_widgets: Sequence[Widget] | None = None,
-        security_widgets: Sequence[Widget] | None = None,
-        field_indexes: bool | Sequence[str] = True,
-        log_anomaly_detection: bool = False,
-        enable_resource_logging: bool = True,
-        rest_api_execution_logging: str | None = "ERROR",
-        rest_api_cloudwatch_role: str = "detect",
-        state_machine_log_level: str = "ALL",
-        state_machine_include_execution_data: bool = False,
-        ship_logs_to: Any = None,
-        ship_logs_mode: str = "subscription-filters",
-        ship_logs_filter_pattern: str = "",
-        ship_referenced_log_groups: bool = True,
-        ship_logs_excluded_log_groups: Sequence[str] = (),
-        alarm_topic: sns.ITopic | None = None,
-        alarm_overrides: dict[str, AlarmSettings] | None = None,
-        concurrency_limit: int = 1000,
-        duration_threshold_share: float = 0.8,
-        chatbot_slack: tuple[str, str] | None = None,
-        notify_ok: bool = True,
+        log_groups: LogGroupOptions | None = None,
+        function_logging: FunctionLoggingOptions | None = None,
+        resource_logging: ResourceLoggingOptions | None = None,
+        shipping: ShippingOptions | None = None,
+        alarms: AlarmOptions | None = None,
+        insights: InsightsOptions | None = None,
+        **deprecated_options: Any,
     ) -> None:
         super().__init__(scope, construct_id)
+        # ---- Options: the structs (and the deprecated flat keywords) as the values the
+        # rest of the constructor reads; the rules live in constructs/options.py. ----
+        options = resolve_options("ServiceMonitoring", {
+            "log_groups": log_groups, "function_logging": function_logging,
+            "resource_logging": resource_logging, "shipping": shipping, "alarms": alarms,
+            "insights": insights, **deprecated_options,
+        })
+        lg, fl, rl = options.log_groups, options.function_logging, options.resource_logging
+        retention, encryption_key = lg.retention, lg.encryption_key
+        removal_policy = lg.removal_policy
+        data_protection, data_identifiers = lg.data_protection, lg.data_identifiers
+        log_group_name, log_group_per_function = lg.service_log_group_name, lg.per_function
+        application_log_level, system_log_level = fl.application_log_level, fl.system_log_level
+        move_cdk_managed_log_groups = fl.move_cdk_managed_log_groups
+        enable_resource_logging = rl.enabled
+        rest_api_execution_logging = rl.rest_api_execution_logging
+        rest_api_cloudwatch_role = rl.rest_api_cloudwatch_role
+        state_machine_log_level = rl.state_machine_log_level
+        state_machine_include_execution_data = rl.state_machine_include_execution_data
+        sh = options.shipping  # None: logs are not shipped
+        ship_logs_to = sh.destinations if sh else None
+        ship_logs_mode = sh.mode if sh else "subscription-filters"
+        ship_logs_filter_pattern = sh.filter_pattern if sh else ""
+        ship_referenced_log_groups = sh.include_referenced_log_groups if sh else True
+        ship_logs_excluded_log_groups = sh.excluded_log_groups if sh else ()
+        al, ins = options.alarms, options.insights
+        alarm_emails, alarm_topic, alarm_overrides = al.emails, al.topic, al.overrides
+        concurrency_limit = al.concurrency_limit
+        duration_threshold_share = al.duration_threshold_share
+        chatbot_slack, notify_ok = al.chatbot_slack, al.notify_ok
+        saved_queries, extra_queries = ins.saved_queries, ins.extra_queries
+        dashboards = ins.dashboards
+        dashboard_name_prefix, field_indexes = ins.dashboard_name_prefix, ins.field_indexes
+        operations_widgets, security_widgets = ins.operations_widgets, ins.security_widgets
+        log_anomaly_detection = ins.log_anomaly_detection
+        # ---- end of options ----
         self.service_name: str = require_pattern(
             service_name, "service_name", schema.SERVICE_NAME_RE, schema.SERVICE_NAME_RULE
         )
@@ -368,7 +306,7 @@ class ServiceMonitoring(Construct):
             require_one_of(
                 rest_api_execution_logging,
                 "rest_api_execution_logging",
-                resource_logging.REST_EXECUTION_LOGGING_LEVELS,
+                REST_EXECUTION_LOGGING_LEVELS,
             )
         self.rest_api_execution_logging = rest_api_execution_logging
         self.rest_api_cloudwatch_role = require_one_of(
@@ -378,7 +316,7 @@ class ServiceMonitoring(Construct):
         )
         self.state_machine_log_level = require_one_of(
             state_machine_log_level, "state_machine_log_level",
-            resource_logging.STATE_MACHINE_LOG_LEVELS,
+            STATE_MACHINE_LOG_LEVELS,
         )
         self.state_machine_include_execution_data = bool(state_machine_include_execution_data)
         #: Validated shipping options; None when logs are not shipped.
@@ -399,7 +337,7 @@ class ServiceMonitoring(Construct):
         self.resource_logging_notes: list[str] = []
         #: Every change made to a resource of the app, as (kind, resource label, detail):
         #: kinds are ``app_changes.CHANGE_KINDS``. Filled at synth.
-        self._resource_changes: list[resource_logging.ResourceChange] = []
+        self._resource_changes: list[ResourceChange] = []
         #: The ``AWS::ApiGateway::Account`` created with rest_api_cloudwatch_role="create".
         self.api_gateway_account: Any = None
         self.include_cdk_internal_functions = bool(include_cdk_internal_functions)

@@ -24,6 +24,11 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from watchkeeper import schema
+from watchkeeper.constructs.options import (
+    DEPRECATED_KEYWORDS,
+    resolve_options,
+    with_per_function_log_groups,
+)
 from watchkeeper.constructs.placement import (
     DEFAULT_SHARD_COUNT,
     MAX_SHARD_COUNT,
@@ -41,7 +46,8 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 def _monitoring_option_names() -> frozenset[str]:
     params = inspect.signature(ServiceMonitoring.__init__).parameters
-    return frozenset(p for p in params if p not in ("self", "scope", "construct_id"))
+    named = (p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(named) | frozenset(DEPRECATED_KEYWORDS)
 
 
 class MonitoringStack(cdk.Stack):
@@ -71,8 +77,12 @@ class MonitoringStack(cdk.Stack):
         definition of a function deployed elsewhere is not visible). Default: none.
     :param shard_count: nested stacks that per-function resources are spread over.
         Changing it moves resources between stacks; keep the default. Default: 16.
-    :param kwargs: any ``ServiceMonitoring`` option (retention, alarm_overrides, ...) and
-        any ``cdk.Stack`` option (env, description, ...); each goes where it belongs.
+    :param kwargs: ``ServiceMonitoring``'s option structs (``log_groups=``, ``alarms=``,
+        ``insights=``, ``shipping=``, ...) and any ``cdk.Stack`` option (env, description,
+        ...); each goes where it belongs. The functions always keep their
+        ``/aws/lambda/<name>`` groups (``LogGroupOptions.per_function`` is set). The flat
+        keywords of the first release (``alarm_emails=``, ``retention=``...) still work,
+        deprecated, as in ``ServiceMonitoring``.
     """
 
     def __init__(
@@ -86,7 +96,6 @@ class MonitoringStack(cdk.Stack):
         serverless_params: Mapping[str, str] | None = None,
         stage: str | None = None,
         function_timeouts: dict[str, int] | None = None,
-        alarm_emails: Sequence[str] | None = None,
         shard_count: int = DEFAULT_SHARD_COUNT,
         **kwargs: Any,
     ) -> None:
@@ -105,6 +114,11 @@ class MonitoringStack(cdk.Stack):
                     "by name"
                 )
         description_given = "description" in kwargs
+        # ---- Options: ServiceMonitoring's structs (and deprecated flat keywords), with
+        # the functions' own /aws/lambda/<name> groups; rules in constructs/options.py. ----
+        structs = with_per_function_log_groups(
+            resolve_options("MonitoringStack", options), "MonitoringStack"
+        ).arguments()
         # Compact JSON: these templates grow with the number of functions, and
         # CloudFormation takes at most 1 MB per template.
         kwargs.setdefault("suppress_template_indentation", True)
@@ -141,11 +155,8 @@ class MonitoringStack(cdk.Stack):
             "Monitoring",
             service_name=service_name,
             stage=monitoring_stage,
-            alarm_emails=alarm_emails,
             discover=False,
-            # Functions deployed elsewhere keep their /aws/lambda/<name> groups.
-            log_group_per_function=True,
-            **options,
+            **structs,
         )
         self._placement = NestedStackPlacement(self, self.shard_count)
         self.monitoring._placement = self._placement.scope_for_target

@@ -32,6 +32,7 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpIamAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from watchkeeper import AlarmOptions, FunctionLoggingOptions
 from watchkeeper.constructs.runtime_layer import RuntimeLayer
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.runtime.logger import SERVICE_ENV_VARS
@@ -213,8 +214,9 @@ class OrdersServiceStack(cdk.Stack):
         # A new app (cdk.json enables useCdkManagedLogGroup): its functions move into the
         # one service log group rather than keep the per-function groups CDK gives them.
         self.monitoring = ServiceMonitoring(
-            self, "Monitoring", service_name=service_name, alarm_emails=alarm_emails,
-            move_cdk_managed_log_groups=True,
+            self, "Monitoring", service_name=service_name,
+            alarms=AlarmOptions(emails=alarm_emails or ()),
+            function_logging=FunctionLoggingOptions(move_cdk_managed_log_groups=True),
         )
 
     # ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from tests.constructs.alarms.reference_app import build_service_stack  # noqa: E402
-from watchkeeper import ServiceMonitoring  # noqa: E402
+from watchkeeper import AlarmOptions, ServiceMonitoring  # noqa: E402
 from watchkeeper.constructs.alarms import AlarmSettings  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def reference() -> Synthesized:
     app = cdk.App()
     stack = build_service_stack(app)
     mon = ServiceMonitoring(stack, "Monitoring", service_name="orders",
-                            alarm_emails=["oncall@example.com"])
+                            alarms=AlarmOptions(emails=["oncall@example.com"]))
     legacy = lambda_.Function.from_function_name(stack, "Legacy", "orders-legacy-report")
     mon.monitor_function(legacy, timeout=cdk.Duration.seconds(60))
     # the busy queue worker: error rate instead of any-error (docs/alarms.md)

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_sns as sns
 
 from tests.constructs.alarms.reference_app import build_service_stack
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.constructs.alarms import AlarmSettings
 from watchkeeper.testing.nag import nag_findings
 
@@ -29,15 +29,17 @@ def featured(tmp_path_factory):
     stack = build_service_stack(app)
     mon = ServiceMonitoring(
         stack, "Monitoring", service_name="orders",
-        alarm_emails=["oncall@example.com", "security@example.com"],
-        chatbot_slack=("T0123ABCD", "C0123ABCD"),
-        notify_ok=False,
-        alarm_overrides={
-            "function.errors": AlarmSettings(threshold=5),
-            "queue.age": AlarmSettings(enabled=False),
-            "rest_api.latency": AlarmSettings(statistic="p99", threshold=1000,
-                                              severity="critical"),
-        },
+        alarms=AlarmOptions(
+            emails=["oncall@example.com", "security@example.com"],
+            chatbot_slack=("T0123ABCD", "C0123ABCD"),
+            notify_ok=False,
+            overrides={
+                "function.errors": AlarmSettings(threshold=5),
+                "queue.age": AlarmSettings(enabled=False),
+                "rest_api.latency": AlarmSettings(statistic="p99", threshold=1000,
+                                                  severity="critical"),
+            },
+        ),
     )
     mon.monitor_function(stack.node.find_child("CreateOrder"), alarms={
         "errors": AlarmSettings(threshold=1, period=cdk.Duration.minutes(5)),
@@ -123,7 +125,8 @@ def test_bring_your_own_topic_and_function_anomaly_without_api():
                      runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
                      code=lambda_.Code.from_inline("x"))
     topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:eu-west-1:111122223333:ops")
-    mon = ServiceMonitoring(stack, "Monitoring", service_name="batch", alarm_topic=topic)
+    mon = ServiceMonitoring(stack, "Monitoring", service_name="batch",
+                            alarms=AlarmOptions(topic=topic))
     template = app.synth().get_stack_by_name("Byo").template
     types = {r["Type"] for r in template["Resources"].values()}
     assert "AWS::SNS::Topic" not in types and "AWS::KMS::Key" not in types

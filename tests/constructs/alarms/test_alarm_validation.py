@@ -7,7 +7,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.constructs.alarms import AlarmSettings
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, render
 from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve
@@ -18,9 +18,10 @@ def stack() -> cdk.Stack:
     return cdk.Stack(cdk.App(), "S")
 
 
-def _mon(stack, **kw):
+def _mon(stack, **alarm_options):
     # A fresh id per call: the construct joins the tree before it validates its options.
-    return ServiceMonitoring(stack, f"M{len(stack.node.children)}", service_name="orders", **kw)
+    return ServiceMonitoring(stack, f"M{len(stack.node.children)}", service_name="orders",
+                             alarms=AlarmOptions(**alarm_options))
 
 
 def _fn(stack, timeout=10):
@@ -30,9 +31,9 @@ def _fn(stack, timeout=10):
 
 
 def test_unknown_kind_check_lists_the_valid_ones(stack):
-    with pytest.raises(ValueError, match=r"alarm_overrides has an unknown check "
+    with pytest.raises(ValueError, match=r"AlarmOptions.overrides has an unknown check "
                                          r"'function.eror'.*function\.errors"):
-        _mon(stack, alarm_overrides={"function.eror": AlarmSettings(threshold=1)})
+        _mon(stack, overrides={"function.eror": AlarmSettings(threshold=1)})
 
 
 def test_unknown_resource_check_lists_the_checks_of_its_kind(stack):
@@ -43,44 +44,47 @@ def test_unknown_resource_check_lists_the_checks_of_its_kind(stack):
 
 
 def test_threshold_out_of_range(stack):
-    with pytest.raises(ValueError, match=r"alarm_overrides\['http_api.server_error_rate'\]"
+    with pytest.raises(ValueError, match=r"AlarmOptions.overrides"
+                                         r"\['http_api.server_error_rate'\]"
                                          r"\.threshold=5 is out of range.*between 0 and 1"):
-        _mon(stack, alarm_overrides={"http_api.server_error_rate": AlarmSettings(threshold=5)})
+        _mon(stack, overrides={"http_api.server_error_rate": AlarmSettings(threshold=5)})
     with pytest.raises(ValueError, match=r"threshold=-1 is out of range"):
-        _mon(stack, alarm_overrides={"queue.age": AlarmSettings(threshold=-1)})
+        _mon(stack, overrides={"queue.age": AlarmSettings(threshold=-1)})
 
 
 def test_period_times_evaluation_periods_over_one_day(stack):
-    with pytest.raises(ValueError, match=r"alarm_overrides\['queue.age'\]: period \(3600s\) x "
+    with pytest.raises(ValueError, match=r"AlarmOptions.overrides\['queue.age'\]: "
+                                         r"period \(3600s\) x "
                                          r"evaluation_periods \(25\).*more than one day"):
-        _mon(stack, alarm_overrides={"queue.age": AlarmSettings(
+        _mon(stack, overrides={"queue.age": AlarmSettings(
             period=cdk.Duration.hours(1), evaluation_periods=25)})
 
 
 def test_period_must_be_whole_minutes(stack):
     with pytest.raises(ValueError, match=r"period=90s is not allowed: use whole minutes"):
-        _mon(stack, alarm_overrides={"table.system_errors": AlarmSettings(
+        _mon(stack, overrides={"table.system_errors": AlarmSettings(
             period=cdk.Duration.seconds(90))})
 
 
 def test_datapoints_above_evaluation_periods(stack):
     with pytest.raises(ValueError, match=r"datapoints_to_alarm=4 is more than "
                                          r"evaluation_periods=3"):
-        _mon(stack, alarm_overrides={"function.errors": AlarmSettings(datapoints_to_alarm=4)})
+        _mon(stack, overrides={"function.errors": AlarmSettings(datapoints_to_alarm=4)})
 
 
 def test_treat_missing_data_statistic_and_severity_are_checked(stack):
     with pytest.raises(ValueError, match=r"treat_missing_data='zero' is not allowed"):
-        _mon(stack, alarm_overrides={"function.errors": AlarmSettings(treat_missing_data="zero")})
+        _mon(stack, overrides={"function.errors": AlarmSettings(treat_missing_data="zero")})
     with pytest.raises(ValueError, match=r"statistic='p90' is not allowed for function.errors"):
-        _mon(stack, alarm_overrides={"function.errors": AlarmSettings(statistic="p90")})
+        _mon(stack, overrides={"function.errors": AlarmSettings(statistic="p90")})
     with pytest.raises(ValueError, match=r"severity='page' is not allowed"):
-        _mon(stack, alarm_overrides={"function.errors": AlarmSettings(severity="page")})
+        _mon(stack, overrides={"function.errors": AlarmSettings(severity="page")})
 
 
 def test_email_that_is_not_one(stack):
-    with pytest.raises(ValueError, match=r"alarm_emails contains 'oncall-at-example.com'"):
-        _mon(stack, alarm_emails=["oncall-at-example.com"])
+    with pytest.raises(ValueError, match=r"AlarmOptions.emails contains "
+                                         r"'oncall-at-example.com'"):
+        _mon(stack, emails=["oncall-at-example.com"])
 
 
 def test_duration_threshold_above_the_timeout(stack):
@@ -91,24 +95,27 @@ def test_duration_threshold_above_the_timeout(stack):
 
 
 def test_duration_threshold_share_and_concurrency_limit_are_checked(stack):
-    with pytest.raises(ValueError, match=r"duration_threshold_share=1.5 must be at most 1"):
+    with pytest.raises(ValueError, match=r"AlarmOptions.duration_threshold_share=1.5 "
+                                         r"must be at most 1"):
         _mon(stack, duration_threshold_share=1.5)
-    with pytest.raises(ValueError, match=r"concurrency_limit=0 must be at least 10"):
+    with pytest.raises(ValueError, match=r"AlarmOptions.concurrency_limit=0 must be at least 10"):
         _mon(stack, concurrency_limit=0)
 
 
 def test_chatbot_slack_and_alarm_topic_shapes(stack):
-    with pytest.raises(ValueError, match=r"chatbot_slack='T0123' must be \(workspace_id, "
+    with pytest.raises(ValueError, match=r"AlarmOptions.chatbot_slack='T0123' must be "
+                                         r"\(workspace_id, "
                                          r"channel_id\)"):
         _mon(stack, chatbot_slack="T0123")
-    with pytest.raises(ValueError, match=r"alarm_topic='arn:aws:sns' must be an aws_sns.ITopic"):
-        _mon(stack, alarm_topic="arn:aws:sns")
+    with pytest.raises(ValueError, match=r"AlarmOptions.topic='arn:aws:sns' must be an "
+                                         r"aws_sns.ITopic"):
+        _mon(stack, topic="arn:aws:sns")
 
 
 def test_settings_must_be_alarm_settings(stack):
-    with pytest.raises(ValueError, match=r"alarm_overrides\['queue.age'\]=5 must be an "
+    with pytest.raises(ValueError, match=r"AlarmOptions.overrides\['queue.age'\]=5 must be an "
                                          r"AlarmSettings"):
-        _mon(stack, alarm_overrides={"queue.age": 5})
+        _mon(stack, overrides={"queue.age": 5})
 
 
 def test_more_than_ten_metrics_in_a_math_alarm(stack):

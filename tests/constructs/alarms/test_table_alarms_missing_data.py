@@ -21,7 +21,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 
 from tests.test_report import count_templates
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.assembly import load_assembly as load_cloud_assembly
 from watchkeeper.check import check_assembly
 from watchkeeper.constructs.alarms import AlarmSettings
@@ -74,11 +74,11 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         stack,
         "Monitoring",
         service_name="orders",
-        alarm_overrides={
+        alarms=AlarmOptions(overrides={
             "table.write_throttles": AlarmSettings(
                 period=cdk.Duration.minutes(5), evaluation_periods=3
             )
-        },
+        }),
     )
     mon.monitor_table(dynamodb.Table.from_table_name(stack, "LedgerRef", legacy.ref))
     mon.monitor_table(dynamodb.Table.from_table_name(stack, "Payments", "payments-prod"))

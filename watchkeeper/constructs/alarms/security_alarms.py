@@ -55,8 +55,8 @@ def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
                     plan.threshold_note = f"(90% of concurrency_limit {ctx.concurrency_limit})"
                 elif settings.threshold > ctx.concurrency_limit:
                     raise ValueError(
-                        f"alarm_overrides['service.account_concurrency'].threshold="
-                        f"{settings.threshold:g} is above concurrency_limit="
+                        f"AlarmOptions.overrides['service.account_concurrency'].threshold="
+                        f"{settings.threshold:g} is above AlarmOptions.concurrency_limit="
                         f"{ctx.concurrency_limit}: the alarm could never fire"
                     )
             else:

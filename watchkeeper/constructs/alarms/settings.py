@@ -6,8 +6,8 @@ of each (the README table is generated from it). ``AlarmSettings`` overrides som
 check; fields left ``None`` inherit. Overrides apply in this order, later wins:
 
 1. the default in ``CHECKS``;
-2. ``ServiceMonitoring(alarm_overrides={"function.errors": AlarmSettings(...)})``: every
-   resource of that kind;
+2. ``ServiceMonitoring(alarms=AlarmOptions(overrides={"function.errors":
+   AlarmSettings(...)}))``: every resource of that kind;
 3. ``mon.monitor_function(fn, alarms={"errors": AlarmSettings(...)})``: one resource.
 
 ``AlarmSettings(enabled=False)`` switches an alarm off.
