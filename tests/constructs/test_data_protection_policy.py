@@ -19,7 +19,7 @@ from aws_cdk.assertions import Match, Template
 
 from tests.corpus.log_lines import CORPUS
 from tests.runtime.credential_corpus import BENIGN, CREDENTIALS
-from watchkeeper import ServiceMonitoring, schema
+from watchkeeper import LogGroupOptions, ServiceMonitoring, schema
 from watchkeeper.constructs.custom_data_identifiers import (
     CUSTOM_REGEX_CHARS_RE,
     MAX_CUSTOM_DATA_IDENTIFIERS,
@@ -61,7 +61,9 @@ def stacks():
         own,
         "Monitoring",
         service_name="billing",
-        data_identifiers=[*DEFAULT_DATA_IDENTIFIERS, ACME, logs.DataIdentifier.EMAILADDRESS],
+        log_groups=LogGroupOptions(
+            data_identifiers=[*DEFAULT_DATA_IDENTIFIERS, ACME, logs.DataIdentifier.EMAILADDRESS]
+        ),
     )
     lambda_.Function(
         own, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler", code=CODE
@@ -145,9 +147,9 @@ def test_watchkeeper_identifiers_fit_cloudwatch_limits():
     ],
 )
 def test_invalid_custom_identifiers_raise_naming_the_option(identifiers, message):
-    stack = cdk.Stack(cdk.App(), "S")
-    with pytest.raises(ValueError, match=message):
-        ServiceMonitoring(stack, "M", service_name="orders", data_identifiers=identifiers)
+    with pytest.raises(ValueError, match=message) as raised:
+        LogGroupOptions(data_identifiers=identifiers)
+    assert str(raised.value).startswith("LogGroupOptions.data_identifiers")
 
 
 # --------------------------------------------------------------------------------------

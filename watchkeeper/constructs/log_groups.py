@@ -155,11 +155,12 @@ class LogGroupSettings:
         for ident in data_identifiers:
             if isinstance(ident, logs.CustomDataIdentifier):
                 name, regex = validate_custom_identifier(
-                    ident.name, ident.regex, "data_identifiers"
+                    ident.name, ident.regex, f"{_LOG_GROUP_OPTIONS}.data_identifiers"
                 )
                 if name.upper().replace("-", "_") in known:
                     raise ValueError(
-                        f"data_identifiers contains a custom data identifier named {name!r}, "
+                        f"{_LOG_GROUP_OPTIONS}.data_identifiers contains a custom data "
+                        f"identifier named {name!r}, "
                         "the name of a managed one: CloudWatch Logs requires another name"
                     )
                 if custom.get(name, regex) != regex or (
@@ -167,7 +168,8 @@ class LogGroupSettings:
                     and WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS[name] != regex
                 ):
                     raise ValueError(
-                        f"data_identifiers names custom data identifier {name!r} twice with "
+                        f"{_LOG_GROUP_OPTIONS}.data_identifiers names custom data identifier "
+                        f"{name!r} twice with "
                         "different regexes (or reuses a watchkeeper identifier's name): give "
                         "each its own name"
                     )
@@ -191,8 +193,9 @@ class LogGroupSettings:
                 ident, logs.DataIdentifier
             ):
                 raise ValueError(
-                    f"{_LOG_GROUP_OPTIONS}.data_identifiers contains {name!r}, which is neither a CloudWatch Logs "
-                    "managed data identifier (see aws_logs.DataIdentifier for the list) nor "
+                    f"{_LOG_GROUP_OPTIONS}.data_identifiers contains {name!r}, which is "
+                    "neither a CloudWatch Logs managed data identifier (see "
+                    "aws_logs.DataIdentifier for the list) nor "
                     "one of watchkeeper's custom ones (WATCHKEEPER_CUSTOM_DATA_IDENTIFIERS); "
                     "pass logs.CustomDataIdentifier(name, regex) for a pattern of your own"
                 )

@@ -97,7 +97,9 @@ class LogGroupOptions:
     encryption_key: kms.IKey | None = None
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     data_protection: bool = True
-    data_identifiers: Sequence[str | logs.DataIdentifier | logs.CustomDataIdentifier] = DEFAULT_DATA_IDENTIFIERS
+    data_identifiers: Sequence[str | logs.DataIdentifier | logs.CustomDataIdentifier] = (
+        DEFAULT_DATA_IDENTIFIERS
+    )
     service_log_group_name: str | None = None
     per_function: bool = False
 
