@@ -143,7 +143,9 @@ def test_a_lambda_destination_that_is_itself_monitored_is_refused():
     ServiceMonitoring(
         stack, "M", service_name="loop", ship_logs_to=destinations.LambdaDestination(router)
     )
-    with pytest.raises(Exception, match="endless loop; pass exclude"):
+    with pytest.raises(RuntimeError, match=(
+            r"Validation failed with the following errors:\s+\[Loop/M\] watchkeeper: "
+            r"ship_logs_to: the Lambda destination .* endless loop; pass exclude")):
         app.synth()
 
 
