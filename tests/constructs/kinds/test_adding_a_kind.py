@@ -1,14 +1,16 @@
 """Adding a kind of resource is one module and one registry line (docs/adding-a-kind.md).
 
-The kind below (Kinesis data streams) lives in this test module only; registering it in
-``kinds.registry.KINDS`` is the only other change, and the stream is then discovered,
-alarmed, drawn on the operations dashboard and listed in the template metadata.
+The kind below (Kinesis data streams) is the module shown in docs/adding-a-kind.md, run
+as written; registering it in ``kinds.registry.KINDS`` is the only other change, and the
+stream is then discovered, alarmed, drawn on the operations dashboard and listed in the
+template metadata.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,73 +19,20 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from watchkeeper import schema
-from watchkeeper.constructs.alarms.core import AlarmPlan, PlanContext
-from watchkeeper.constructs.alarms.settings import GT, Check
-from watchkeeper.constructs.cdk_internals import loaded_classes
 from watchkeeper.constructs.kinds import registry
-from watchkeeper.constructs.kinds.base import PERCENTILES, Registrar, ResourceKind, literal
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.testing.cfn import lint_template
 
-# -- the kind module --------------------------------------------------------------------
+# -- the kind module: the example of docs/adding-a-kind.md, run as written -------------
 
-NAMESPACE = "AWS/Kinesis"
-KIND = "stream"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "adding-a-kind.md"
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+_module: dict[str, Any] = {}
+exec(_BLOCK.findall(DOC.read_text())[0], _module)  # noqa: S102 - the documented module
+STREAM = _module["STREAM"]
+KIND = _module["KIND"]
+NAMESPACE = _module["NAMESPACE"]
 
-
-@dataclass
-class StreamTarget:
-    key: str
-    label: str
-    stream_name: str
-    stream: Any
-    alarm_overrides: dict[str, Any] = field(default_factory=dict)
-
-
-ITERATOR_AGE = Check(
-    kind=KIND, name="iterator_age", title="consumers falling behind",
-    metric="GetRecords.IteratorAgeMilliseconds", statistic="Maximum", threshold=60_000,
-    comparison=GT, period=60, evaluation_periods=5, datapoints_to_alarm=5,
-    treat_missing_data="notBreaching", severity="warning", category="operational",
-    unit="ms", query=schema.QueryName.RECENT_ERRORS,
-)
-
-
-def plan_stream(target: StreamTarget, ctx: PlanContext) -> list[AlarmPlan]:
-    dims = (("StreamName", target.stream_name),)
-    return ctx.metric_plans(KIND, target, NAMESPACE, dims,
-                            {"iterator_age": "GetRecords.IteratorAgeMilliseconds"})
-
-
-def register_cfn_stream(registrar: Registrar, cfn: Any, path: str) -> None:
-    name = literal(cfn, cfn.name)  # Ref of a CfnStream: its name
-    registrar.register(KIND, path, StreamTarget(
-        key=registrar.unique_key(name or path.rsplit("/", 1)[-1]), label=name or path,
-        stream_name=name or cfn.ref, stream=cfn))
-
-
-def register_stream(registrar: Registrar, stream: Any, path: str) -> None:
-    # The L2's stream_name is a Ref; its L1 holds the literal name.
-    register_cfn_stream(registrar, stream.node.default_child, path)
-
-
-STREAM = ResourceKind(
-    name=KIND,
-    collection="streams",
-    identifier="stream_name",
-    l2=lambda: loaded_classes("aws_kinesis", "Stream"),
-    l1=lambda: loaded_classes("aws_kinesis", "CfnStream"),
-    register_l1=register_cfn_stream,
-    register_l2=register_stream,
-    plan_alarms=plan_stream,
-    checks=(ITERATOR_AGE,),
-    panels=(NAMESPACE, "StreamName", (
-        ("records", (("IncomingRecords", "Sum", {}), ("GetRecords.Records", "Sum", {}))),
-        ("iterator age (ms)",
-         tuple(("GetRecords.IteratorAgeMilliseconds", st, o) for st, o in PERCENTILES)),
-    )),
-)
 
 # -- the app ------------------------------------------------------------------------------
 
