@@ -54,6 +54,7 @@ class FunctionLoggingSteps(MonitoringState):
             stack.resolve(service_group.log_group_name) if service_group is not None else None
         )
         moved: list[FunctionTarget] = []
+        group_names: dict[str, str] = {}  # each group's name token, by its literal name
         for target in self.functions:
             if not target.owned:
                 continue
@@ -79,7 +80,7 @@ class FunctionLoggingSteps(MonitoringState):
                     )
             app_group = current.get("logGroup")
             # One round trip for the children; their types are checked on the Python side.
-            children = fn.node.children
+            children = (target.node or fn.node).children
             cdk_managed = next((c for c in children if isinstance(c, logs.LogGroup)), None)
             kept: logs.ILogGroup | None = None
             moved_to: str | None = None  # the group's name, when watchkeeper moves it
@@ -112,8 +113,11 @@ class FunctionLoggingSteps(MonitoringState):
                 destination = self._choose_destination(target, log_format, own_role)
                 if destination is not None:
                     group, display_name = destination
-                    config["log_group"] = group.log_group_name
-                    target.log_group_name = group.log_group_name
+                    # Read once per group (the service log group is shared by most).
+                    if display_name not in group_names:
+                        group_names[display_name] = group.log_group_name
+                    config["log_group"] = group_names[display_name]
+                    target.log_group_name = group_names[display_name]
                     # (the service log group may have been created just now)
                     target.in_service_log_group = group is self._service_log_group
                     target.log_group_display_name = display_name
@@ -200,16 +204,6 @@ class FunctionLoggingSteps(MonitoringState):
         ``/aws/lambda/<name>`` group of a function whose logs now go elsewhere."""
         stack = self.stack
         own_prefix = self.node.path + "/"
-        # What a resolved property holds when it names the function's /aws/lambda group:
-        # the literal name, or "/aws/lambda/" joined with a Ref to the function.
-        markers: list[tuple[FunctionTarget, tuple[str, ...]]] = []
-        for target in moved:
-            name = target.function_name
-            if not is_token_string(name):
-                markers.append((target, (json.dumps(f"/aws/lambda/{name}")[1:-1],)))
-            else:
-                ref = json.dumps({"Ref": stack.resolve(target.cfn.logical_id)})
-                markers.append((target, ("/aws/lambda/", ref)))
         readers = (
             ("metric_filters", "metric filter", "log_group_name"),
             ("subscription_filters", "subscription filter", "log_group_name"),
@@ -229,6 +223,18 @@ class FunctionLoggingSteps(MonitoringState):
                 reader = next((r for t, r in types.items() if isinstance(node, t)), None)
                 if reader is not None and not node.node.path.startswith(stack_prefix):
                     candidates.append((node, reader[1], reader[2]))
+        if not candidates:
+            return  # nothing of the app's reads a log group: no logical id to look up
+        # What a resolved property holds when it names the function's /aws/lambda group:
+        # the literal name, or "/aws/lambda/" joined with a Ref to the function.
+        markers: list[tuple[FunctionTarget, tuple[str, ...]]] = []
+        for target in moved:
+            name = target.function_name
+            if not is_token_string(name):
+                markers.append((target, (json.dumps(f"/aws/lambda/{name}")[1:-1],)))
+            else:
+                ref = json.dumps({"Ref": stack.resolve(target.cfn.logical_id)})
+                markers.append((target, ("/aws/lambda/", ref)))
         for node, what, prop in candidates:
             path = node.node.path
             if path.startswith(own_prefix):

@@ -30,11 +30,13 @@ class _CreatedResources:
         stack = cdk.Stack.of(self._monitoring)
         whole_stack = getattr(stack, "monitoring", None) is self._monitoring
         root = stack if whole_stack else self._monitoring
-        return [
-            node.logical_id
-            for node in root.node.find_all()
-            if isinstance(node, cdk.CfnResource) and cdk.Stack.of(node) is stack
-        ]
+        nodes = root.node.find_all()
+        resources = [node for node in nodes if isinstance(node, cdk.CfnResource)]
+        if any(isinstance(node, cdk.Stack) for node in nodes):
+            # Resources inside a nested stack are in its template, not this one: only then
+            # is each resource's stack asked for (a round trip to Node per resource).
+            resources = [node for node in resources if cdk.Stack.of(node) is stack]
+        return [node.logical_id for node in resources]
 
 
 def record_metadata(owner: Construct, model: ServiceModel, changes: Any) -> None:

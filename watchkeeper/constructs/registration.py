@@ -159,6 +159,7 @@ class RegistrationSteps(MonitoringState):
                 memory_mb=_int_or_none(props.get("memorySize")) or 128,
                 has_dead_letter=props.get("deadLetterConfig") is not None,
                 cfn=cfn,
+                node=node,
             )
             target.logging_config = props.get("loggingConfig")
         else:

@@ -53,7 +53,10 @@ class SizingSteps(MonitoringState):
                    and self.log_shipping.mode == "subscription-filters" else 0)
         # Functions whose logs do not go to the service log group get a filter set, a
         # log group (created or referenced) and its subscription filters each.
-        own_groups = sum(1 for t in self.functions if not _logs_to_service_group(self, t))
+        keeps_cdk_group = not self.move_cdk_managed_log_groups and bool(
+            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup"))
+        own_groups = sum(1 for t in self.functions
+                         if not _logs_to_service_group(self, t, keeps_cdk_group))
         added = (
             fixed
             + len(plans) + len(plans) // 90  # alarms, composite alarms of 100 children
@@ -129,13 +132,17 @@ class SizingSteps(MonitoringState):
 _MOST_RESOURCES_PER_TARGET = 20
 
 
-def _logs_to_service_group(mon: MonitoringState, target: FunctionTarget) -> bool:
+def _logs_to_service_group(mon: MonitoringState, target: FunctionTarget,
+                           keeps_cdk_managed_group: bool) -> bool:
     """Whether the function's logs will go to the service log group (as
-    ``_wire_function_logging`` decides, from what is known before it runs)."""
+    ``_wire_function_logging`` decides, from what is known before it runs).
+
+    :param keeps_cdk_managed_group: the app's feature flag gives functions a group of their
+        own, which they keep (read once per service, not once per function).
+    """
     if not target.owned or mon.log_group_per_function:
         return False
-    if (not mon.move_cdk_managed_log_groups
-            and mon.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup")):
+    if keeps_cdk_managed_group:
         return False  # the function keeps the group CDK gives it
     config = target.logging_config
     if not isinstance(config, dict):

@@ -74,6 +74,9 @@ class FunctionTarget:
     memory_mb: int | None = None
     #: The L1 resource for owned functions (``aws_lambda.CfnFunction``), else None.
     cfn: Any = None
+    #: The function's construct node, as registration read it (each read of ``.node`` is
+    #: a round trip to Node); None when not read.
+    node: Any = None
     #: Its LoggingConfig as read at registration (None: not set).
     logging_config: Any = None
     #: Lambda log format once wired: "JSON" or "Text" (None: not known, e.g. imported).
