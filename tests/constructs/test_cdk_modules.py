@@ -1,4 +1,4 @@
-"""aws-cdk-lib submodules are loaded only when the app uses them (cdk_modules).
+"""aws-cdk-lib submodules are loaded only when the app uses them (cdk_internals.loaded_classes).
 
 Each case runs in a fresh interpreter: which modules are loaded is process state.
 """

@@ -175,17 +175,22 @@ def test_extract_messages_and_raw_storage_options():
         stack, "Raw", decompress=False, archive_after=None, expire_after=cdk.Duration.days(400)
     )
     resolve = stack.resolve
-    config = resolve(extracted._cfn_stream.extended_s3_destination_configuration)
-    assert [p["type"] for p in config["processingConfiguration"]["processors"]] == [
+    raw_bucket_id = stack.get_logical_id(raw.bucket.node.default_child)
+    template = Template.from_stack(stack).to_json()["Resources"]
+
+    def destination_of(archive: CentralLogArchive) -> dict:
+        (stream_id, _) = resolve(archive.delivery_stream_arn)["Fn::GetAtt"]
+        return template[stream_id]["Properties"]["ExtendedS3DestinationConfiguration"]
+
+    config = destination_of(extracted)
+    assert [p["Type"] for p in config["ProcessingConfiguration"]["Processors"]] == [
         "Decompression",
         "CloudWatchLogProcessing",
         "AppendDelimiterToRecord",
     ]
-    raw_config = resolve(raw._cfn_stream.extended_s3_destination_configuration)
-    assert raw_config["compressionFormat"] == "UNCOMPRESSED"
-    assert "processingConfiguration" not in raw_config
-    raw_bucket_id = stack.get_logical_id(raw.bucket.node.default_child)
-    template = Template.from_stack(stack).to_json()["Resources"]
+    raw_config = destination_of(raw)
+    assert raw_config["CompressionFormat"] == "UNCOMPRESSED"
+    assert "ProcessingConfiguration" not in raw_config
     (rule,) = template[resolve(raw_bucket_id)]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert rule["ExpirationInDays"] == 400
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 400}

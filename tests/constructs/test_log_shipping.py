@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
 
 from watchkeeper import ShippingOptions
 from watchkeeper.constructs.log_shipping import (
@@ -91,7 +92,7 @@ def test_referenced_log_groups_can_be_left_out():
     mon.monitor_function(lambda_.Function.from_function_name(stack, "F", "other"))
     group = mon.service_log_group  # read before synth: created (the app may write to it)
     assert group is not None
-    mon._finalize()
+    Template.from_stack(stack)  # synthesizes: the monitoring is built
     names = [stack.resolve(f.node.default_child.log_group_name) for f in mon.subscription_filters]
     assert names == [{"Ref": stack.get_logical_id(group.node.default_child)}]
 
@@ -146,7 +147,9 @@ def test_a_lambda_destination_that_is_itself_monitored_is_refused():
         stack, "M", service_name="loop",
         shipping=ShippingOptions(destinations=destinations.LambdaDestination(router)),
     )
-    with pytest.raises(Exception, match="endless loop; pass exclude"):
+    with pytest.raises(RuntimeError, match=(
+            r"Validation failed with the following errors:\s+\[Loop/M\] watchkeeper: "
+            r"ship_logs_to: the Lambda destination .* endless loop; pass exclude")):
         app.synth()
 
 
@@ -214,7 +217,7 @@ def test_unsupported_cdk_object_and_lambda_in_account_policy_are_rejected():
 def test_no_shipping_by_default():
     stack = _stack()
     mon = ServiceMonitoring(stack, "M", service_name="svc")
-    mon._finalize()
+    Template.from_stack(stack)  # synthesizes: the monitoring is built
     assert mon.log_shipping is None
     assert mon.subscription_filters == []
     assert mon.account_subscription_policy is None

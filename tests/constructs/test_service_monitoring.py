@@ -46,6 +46,7 @@ def app_under_test():
         "template": template,
         "json": template.to_json(),
         "fns": {"unnamed": unnamed, "named": named, "with_group": with_group, "text": text_fn},
+        "own_group": own_group,
     }
 
 
@@ -109,10 +110,9 @@ def test_function_with_its_own_log_group_keeps_it(app_under_test):
     props = app_under_test["json"]["Resources"][
         _logical_id(stack, app_under_test["fns"]["with_group"])
     ]["Properties"]
-    assert props["LoggingConfig"]["LogGroup"] == {"Ref": Match.any_value()} or "CustomGroup" in str(
-        props["LoggingConfig"]["LogGroup"]
-    )
-    assert "CustomGroup" in str(props["LoggingConfig"]["LogGroup"])
+    assert props["LoggingConfig"]["LogGroup"] == {
+        "Ref": _logical_id(stack, app_under_test["own_group"])
+    }
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
 
 

@@ -73,16 +73,22 @@ class ResourceRow:
 
 
 @dataclass(frozen=True)
+class ResourceRows:
+    """The rows of one kind of resource (``kinds.base.Panels``: namespace, dimension and
+    panels of each row)."""
+
+    panels: tuple[str, str, tuple[tuple[str, tuple[tuple[str, str, dict[str, str]], ...]], ...]]
+    rows: tuple[ResourceRow, ...]
+
+
+@dataclass(frozen=True)
 class DashboardInputs:
     """Everything the dashboards show, already in ``Fn::Sub`` form. Pure data."""
 
     service: str
     functions: tuple[FunctionRow, ...] = ()
-    http_apis: tuple[ResourceRow, ...] = ()
-    rest_apis: tuple[ResourceRow, ...] = ()
-    queues: tuple[ResourceRow, ...] = ()
-    tables: tuple[ResourceRow, ...] = ()
-    state_machines: tuple[ResourceRow, ...] = ()
+    #: The other kinds' rows, in registry order (``kinds.registry.KINDS``).
+    resources: tuple[ResourceRows, ...] = ()
     #: Log group names in Fn::Sub form, service log group first.
     log_groups: tuple[str, ...] = ()
     operational_alarm_arns: tuple[str, ...] = ()
@@ -166,53 +172,15 @@ def _function_section(fn: FunctionRow) -> Section:
     return Section(fn.label, (traffic, duration, capacity))
 
 
-#: One metric of a resource panel: (metric name, statistic, extra widget options).
-_PanelMetric = tuple[str, str, dict[str, str]]
-_PERCENTILES: tuple[tuple[str, dict[str, str]], ...] = (("p50", {}), ("p90", {}), ("p99", {}))
-
-#: The two panels of each kind of resource row: namespace, dimension name, and per panel
-#: its title and metrics. One table instead of a function per kind.
-_RESOURCE_PANELS: dict[str, tuple[str, str, tuple[tuple[str, tuple[_PanelMetric, ...]], ...]]] = {
-    "http_api": ("AWS/ApiGateway", "ApiId", (
-        ("requests and errors",
-         (("Count", "Sum", {}), ("4xx", "Sum", {}), ("5xx", "Sum", {}))),
-        ("latency (ms)", tuple(("Latency", st, o) for st, o in _PERCENTILES)),
-    )),
-    "rest_api": ("AWS/ApiGateway", "ApiName", (
-        ("requests and errors",
-         (("Count", "Sum", {}), ("4XXError", "Sum", {}), ("5XXError", "Sum", {}))),
-        ("latency (ms)", tuple(("Latency", st, o) for st, o in _PERCENTILES)),
-    )),
-    "queue": ("AWS/SQS", "QueueName", (
-        ("backlog", (("ApproximateNumberOfMessagesVisible", "Maximum", {}),
-                     ("ApproximateAgeOfOldestMessage", "Maximum", {"yAxis": "right"}))),
-        ("throughput", (("NumberOfMessagesSent", "Sum", {}),
-                        ("NumberOfMessagesDeleted", "Sum", {}))),
-    )),
-    "table": ("AWS/DynamoDB", "TableName", (
-        ("consumed capacity", (("ConsumedReadCapacityUnits", "Sum", {}),
-                               ("ConsumedWriteCapacityUnits", "Sum", {}))),
-        ("throttled events", (("ReadThrottleEvents", "Sum", {}),
-                              ("WriteThrottleEvents", "Sum", {}))),
-    )),
-    "state_machine": ("AWS/States", "StateMachineArn", (
-        ("executions", tuple((m, "Sum", {}) for m in (
-            "ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed",
-            "ExecutionsTimedOut", "ExecutionThrottled"))),
-        ("execution time (ms)", tuple(("ExecutionTime", st, o) for st, o in _PERCENTILES)),
-    )),
-}
-
-
-def _resource_section(kind: str, row: ResourceRow) -> Section:
+def _resource_section(panels: ResourceRows, row: ResourceRow) -> Section:
     """A row of two half-width panels for one API, queue, table or state machine.
 
     Metrics after the first use CloudWatch's ``"."`` shorthand (same namespace, and the same
     metric name when it repeats, as for the percentiles of one metric).
     """
-    namespace, dimension, panels = _RESOURCE_PANELS[kind]
+    namespace, dimension, titled = panels.panels
     widgets = []
-    for title, metrics in panels:
+    for title, metrics in titled:
         lines: list[list[Any]] = []
         previous = None
         for name, stat, extra in metrics:
@@ -291,11 +259,7 @@ def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Sec
         health,
         Section("Logs", tuple(_log_widgets(inputs, OPERATIONS_LOG_WIDGETS))),
         *(_function_section(f) for f in inputs.functions),
-        *(_resource_section("http_api", a) for a in inputs.http_apis),
-        *(_resource_section("rest_api", a) for a in inputs.rest_apis),
-        *(_resource_section("queue", q) for q in inputs.queues),
-        *(_resource_section("table", t) for t in inputs.tables),
-        *(_resource_section("state_machine", s) for s in inputs.state_machines),
+        *(_resource_section(kind, row) for kind in inputs.resources for row in kind.rows),
     ]
     if inputs.extra_operations_widgets:
         sections.append(Section("Custom", inputs.extra_operations_widgets))
@@ -409,6 +373,7 @@ __all__ = [
     "DashboardInputs",
     "FunctionRow",
     "ResourceRow",
+    "ResourceRows",
     "SavedQuery",
     "create_dashboards",
     "operations_sections",

@@ -19,6 +19,8 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import IConstruct
 
+from watchkeeper.constructs.cdk_internals import is_token_string
+
 
 def escape_literal(text: str) -> str:
     """A literal for an ``Fn::Sub`` string: ``${`` is written ``${!``."""
@@ -64,7 +66,7 @@ class SubWriter:
         """Resolve the tokens among ``values`` in one round trip to Node."""
         pending: dict[str, Any] = {}
         for value in values:
-            if isinstance(value, str) and "${Token[" not in value:
+            if isinstance(value, str) and not is_token_string(value):
                 continue
             key = value if isinstance(value, str) else repr(value)
             if key not in self._cache:
@@ -77,9 +79,9 @@ class SubWriter:
 
     def ref(self, value: Any) -> str:
         """A literal string passes (escaped); a token becomes ``${X}`` / ``${X.Attr}``."""
-        # CDK encodes a token inside a string as "${Token[...]}": testing for it here
-        # instead of calling Token.is_unresolved saves a round trip to Node per value.
-        if isinstance(value, str) and "${Token[" not in value:
+        # Testing the token encoding instead of calling Token.is_unresolved saves a round
+        # trip to Node per value.
+        if isinstance(value, str) and not is_token_string(value):
             return escape_literal(value)
         key = value if isinstance(value, str) else repr(value)
         if key not in self._cache:

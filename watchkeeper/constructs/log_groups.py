@@ -132,6 +132,12 @@ class LogGroupSettings:
     )
     _granted_keys: set[str] = field(default_factory=set, compare=False, repr=False)
 
+    @property
+    def key_granted(self) -> bool:
+        """Whether creating a log group gave CloudWatch Logs the use of ``encryption_key``
+        (a statement added to the key's policy)."""
+        return bool(self._granted_keys)
+
     @classmethod
     def build(
         cls,

@@ -35,6 +35,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from watchkeeper import schema
+from watchkeeper.constructs.cdk_internals import implements, loaded_classes
 from watchkeeper.constructs.validation import require_one_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,14 +93,13 @@ def _destination_of(value: Any, option: str) -> ShippingDestination:
     archive_module = sys.modules.get("watchkeeper.constructs.central_log_archive")
     if archive_module is not None and isinstance(value, archive_module.CentralLogArchive):
         return ShippingDestination("archive", value.destination, archive=value)
-    destinations = sys.modules.get("aws_cdk.aws_logs_destinations")
-    if destinations is not None:
-        if isinstance(value, destinations.KinesisDestination):
-            return ShippingDestination("kinesis", value)
-        if isinstance(value, destinations.FirehoseDestination):
-            return ShippingDestination("firehose", value)
-        if isinstance(value, destinations.LambdaDestination):
-            return ShippingDestination("lambda", value)
+    for kind, classes in (
+        ("kinesis", loaded_classes("aws_logs_destinations", "KinesisDestination")),
+        ("firehose", loaded_classes("aws_logs_destinations", "FirehoseDestination")),
+        ("lambda", loaded_classes("aws_logs_destinations", "LambdaDestination")),
+    ):
+        if classes and isinstance(value, classes):
+            return ShippingDestination(kind, value)
     if isinstance(value, logs.CrossAccountDestination):
         return ShippingDestination("cross-account", value)
     if isinstance(value, logs.CfnDestination):
@@ -112,7 +112,7 @@ def _destination_of(value: Any, option: str) -> ShippingDestination:
             "(arn:aws:logs:<region>:<account>:destination:<name>); a string names a "
             "cross-account destination, other targets are passed as CDK objects"
         )
-    if logs.ILogSubscriptionDestination in getattr(type(value), "__jsii_ifaces__", ()):
+    if implements(value, logs.ILogSubscriptionDestination):
         return ShippingDestination("custom", value)
     raise ValueError(f"{option}={value!r} is not a supported log destination: use {_ALLOWED_KINDS}")
 

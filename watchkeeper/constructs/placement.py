@@ -16,6 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from watchkeeper.constructs.cdk_internals import is_token_string
 from watchkeeper.limits import MAX_RESOURCES_PER_TEMPLATE, MAX_TEMPLATE_BYTES
 
 #: Nested stacks that per-function resources are spread over. A fixed number, so that a
@@ -60,7 +61,7 @@ class NestedStackPlacement:
         name = getattr(target, "function_name", None)
         # A literal function name where there is one; otherwise the target's key, which
         # comes from the construct id and is as stable.
-        if not isinstance(name, str) or "${Token[" in name:
+        if not isinstance(name, str) or is_token_string(name):
             name = target.key
         index = shard_of(name, self.shard_count)
         shard = self._shards.get(index)

@@ -1,8 +1,8 @@
-"""ServiceMonitoring's step that builds saved queries, dashboards, field indexes and
-anomaly detectors, from the final list of monitored resources (run at synth).
+"""The builder of saved queries, dashboards, field indexes and anomaly detectors, from the
+final model of the monitored service (run at synth).
 
-``InsightsSettings`` holds the validated constructor options; ``build`` reads the
-ServiceMonitoring's target records, alarms and log groups and creates the resources.
+``InsightsSettings`` holds the validated constructor options; ``build`` reads the service
+model, the alarms and log groups built before it, and creates the resources.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from watchkeeper.constructs.dashboards import (
     DashboardInputs,
     FunctionRow,
     ResourceRow,
+    ResourceRows,
     create_dashboards,
 )
 from watchkeeper.constructs.fn_sub import SubWriter, escape_literal
+from watchkeeper.constructs.kinds import registry
 from watchkeeper.constructs.log_group_features import (
     add_anomaly_detectors,
     apply_field_indexes,
@@ -31,7 +33,7 @@ from watchkeeper.dashboard_layout import DASHBOARD_NAME_RE, Widget
 from watchkeeper.queries import CATALOGUE, SavedQuery
 
 if TYPE_CHECKING:  # pragma: no cover
-    from watchkeeper.constructs.service_monitoring import ServiceMonitoring
+    from watchkeeper.constructs.model import ServiceModel
 
 #: Longest suffix a dashboard name gets (``-operations-99``), so a prefix is checked once.
 _LONGEST_SUFFIX = len("-operations-99")
@@ -108,16 +110,16 @@ def _widgets(value: Sequence[Widget] | None, option: str) -> tuple[Widget, ...]:
 
 
 # --------------------------------------------------------------------------------------
-# Reading the ServiceMonitoring
+# Reading the model
 # --------------------------------------------------------------------------------------
 
 
-def alarms_by_kind(mon: ServiceMonitoring) -> tuple[list[Any], list[Any]]:
-    """(operational, security) alarms of ``mon.alarm_details``; the composite alarm counts
-    as operational."""
+def alarms_by_kind(alarm_details: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """(operational, security) alarms of ``alarm_details``; the composite alarm counts as
+    operational."""
     operational: list[Any] = []
     security: list[Any] = []
-    for detail in mon.alarm_details:
+    for detail in alarm_details:
         (security if detail.kind == SECURITY_KIND else operational).append(detail)
     return operational, security
 
@@ -136,19 +138,19 @@ def _alarm_arns(alarms: Iterable[Any], writer: SubWriter) -> tuple[str, ...]:
     return tuple(arns)
 
 
-def service_log_groups(mon: ServiceMonitoring, writer: SubWriter) -> list[tuple[str, Any]]:
+def service_log_groups(model: ServiceModel, writer: SubWriter) -> list[tuple[str, Any]]:
     """(Fn::Sub form, value) of every log group the service's functions write to, without
     repeats: the service log group first, then the others sorted by name (stable across
     synths). API access logs and state machine execution logs are left out: their records
     do not follow the schema the queries read."""
     seen: dict[str, Any] = {}
     first: list[tuple[str, Any]] = []
-    if mon.service_log_group is not None:
-        value = mon.service_log_group.log_group_name
+    if model.service_log_group is not None:
+        value = model.service_log_group.log_group_name
         first.append((writer.ref(value), value))
         seen[first[0][0]] = value
     others: dict[str, Any] = {}
-    candidates = [t.log_group_name for t in mon.functions if t.log_group_name]
+    candidates = [t.log_group_name for t in model.functions if t.log_group_name]
     for value in candidates:
         ref = writer.ref(value)
         if ref not in seen and ref not in others:
@@ -156,45 +158,39 @@ def service_log_groups(mon: ServiceMonitoring, writer: SubWriter) -> list[tuple[
     return first + sorted(others.items())
 
 
-def dashboard_inputs(mon: ServiceMonitoring, settings: InsightsSettings) -> DashboardInputs:
-    writer = SubWriter(mon)
-    # (targets, the attribute that names each in its metrics' dimensions)
-    named: dict[str, tuple[Sequence[Any], str]] = {
-        "http_apis": (mon.http_apis, "api_id"),
-        "rest_apis": (mon.rest_apis, "api_name"),
-        "queues": (mon.queues, "queue_name"),
-        "tables": (mon.tables, "table_name"),
-        "state_machines": (mon.state_machines, "state_machine_arn"),
-    }
+def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSettings,
+                     alarm_details: Sequence[Any], log_metrics: frozenset[str]
+                     ) -> DashboardInputs:
+    writer = SubWriter(scope)
+    # The kinds drawn as rows of panels (functions have a section of their own).
+    paneled = [kind for kind in registry.KINDS if kind.panels is not None]
     # Every token the dashboards name, resolved in one round trip instead of one each.
-    tokens: list[Any] = [t.function_name for t in mon.functions]
-    tokens += [t.log_group_name for t in mon.functions if t.log_group_name]
-    if mon.service_log_group is not None:
-        tokens.append(mon.service_log_group.log_group_name)
-    for targets, attribute in named.values():
-        tokens += [getattr(t, attribute) for t in targets]
+    tokens: list[Any] = [t.function_name for t in model.functions]
+    tokens += [t.log_group_name for t in model.functions if t.log_group_name]
+    if model.service_log_group is not None:
+        tokens.append(model.service_log_group.log_group_name)
+    for kind in paneled:
+        tokens += [getattr(t, kind.identifier) for t in model.of(kind.name)]
     writer.prefetch(tokens)
-    operational, security = alarms_by_kind(mon)
-
-    def rows(kind: str) -> tuple[ResourceRow, ...]:
-        targets, attribute = named[kind]
-        return tuple(
-            ResourceRow(escape_literal(t.label), writer.ref(getattr(t, attribute)))
-            for t in sorted(targets, key=lambda t: t.key)
+    operational, security = alarms_by_kind(alarm_details)
+    resources = []
+    for kind in paneled:
+        assert kind.panels is not None
+        rows = tuple(
+            ResourceRow(escape_literal(t.label), writer.ref(getattr(t, kind.identifier)))
+            for t in sorted(model.of(kind.name), key=lambda t: t.key)
         )
+        if rows:
+            resources.append(ResourceRows(kind.panels, rows))
 
     return DashboardInputs(
-        service=mon.qualified_name,
+        service=model.qualified_name,
         functions=tuple(
             FunctionRow(escape_literal(t.label), writer.ref(t.function_name), t.timeout_seconds)
-            for t in sorted(mon.functions, key=lambda t: t.key)
+            for t in sorted(model.functions, key=lambda t: t.key)
         ),
-        http_apis=rows("http_apis"),
-        rest_apis=rows("rest_apis"),
-        queues=rows("queues"),
-        tables=rows("tables"),
-        state_machines=rows("state_machines"),
-        log_groups=tuple(ref for ref, _ in service_log_groups(mon, writer)),
+        resources=tuple(resources),
+        log_groups=tuple(ref for ref, _ in service_log_groups(model, writer)),
         operational_alarm_arns=_alarm_arns(operational, writer),
         security_alarm_arns=_alarm_arns(security, writer),
         extra_operations_widgets=tuple(
@@ -202,8 +198,7 @@ def dashboard_inputs(mon: ServiceMonitoring, settings: InsightsSettings) -> Dash
         ),
         extra_security_widgets=tuple(_escape_widget(w, writer) for w in settings.security_widgets),
         name_prefix=settings.dashboard_name_prefix,
-        log_metrics=frozenset(
-            name for filters in mon.metric_filters for name in filters.metric_names),
+        log_metrics=log_metrics,
     )
 
 
@@ -220,36 +215,44 @@ def _escape_widget(widget: Widget, writer: SubWriter) -> Widget:
     return Widget(widget.type, walk(widget.properties), widget.width, widget.height)
 
 
-def build(mon: ServiceMonitoring, settings: InsightsSettings) -> dict[str, list[Any]]:
-    """Create everything; returns the created resources by kind."""
+def build(owner: Construct, model: ServiceModel, settings: InsightsSettings, *,
+          log_groups: Sequence[Any], alarm_details: Sequence[Any],
+          log_metrics: frozenset[str]) -> dict[str, list[Any]]:
+    """Create everything under ``owner``; returns the created resources by kind.
+
+    :param log_groups: every log group created or referenced (field indexes and anomaly
+        detectors go on those created).
+    :param alarm_details: the alarms built, for the dashboards' alarm widgets.
+    :param log_metrics: the metrics the metric filters publish (panels are drawn for those).
+    """
     created: dict[str, list[Any]] = {
         "queries": [], "dashboards": [], "anomaly_detectors": [], "key_policy_statements": []
     }
-    apply_field_indexes(mon.log_groups, settings.field_indexes)
+    apply_field_indexes(list(log_groups), settings.field_indexes)
     if settings.log_anomaly_detection:
-        key = mon.log_settings.encryption_key
+        key = model.log_settings.encryption_key
         created["anomaly_detectors"] = add_anomaly_detectors(
-            _child(mon, "LogAnomalyDetection"),
-            mon.log_groups,
-            service=mon.qualified_name,
+            _child(owner, "LogAnomalyDetection"),
+            list(log_groups),
+            service=model.qualified_name,
             encryption_key=key,
         )
         if created["anomaly_detectors"] and key is not None:
             created["key_policy_statements"] = grant_anomaly_detectors_use_of_key(key)
     if settings.saved_queries:
-        writer = SubWriter(mon)
-        groups = [value for _, value in service_log_groups(mon, writer)]
+        writer = SubWriter(owner)
+        groups = [value for _, value in service_log_groups(model, writer)]
         created["queries"] = create_saved_queries(
-            _child(mon, "SavedQueries"),
-            service=mon.qualified_name,
+            _child(owner, "SavedQueries"),
+            service=model.qualified_name,
             log_group_names=groups,
             queries=(*CATALOGUE, *settings.extra_queries),
         )
     if settings.dashboards:
         created["dashboards"] = create_dashboards(
-            _child(mon, "Dashboards"),
-            dashboard_inputs(mon, settings),
-            scope_for_page=mon._dashboard_placement,
+            _child(owner, "Dashboards"),
+            dashboard_inputs(owner, model, settings, alarm_details, log_metrics),
+            scope_for_page=model.placement.scope_for_dashboard,
         )
     return created
 

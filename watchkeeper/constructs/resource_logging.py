@@ -34,7 +34,7 @@ from constructs import Construct, IConstruct
 
 from watchkeeper import schema
 from watchkeeper.access_log_metrics import ACCESS_LOG_METRICS
-from watchkeeper.constructs.cdk_modules import loaded_classes
+from watchkeeper.constructs.cdk_internals import loaded_classes
 from watchkeeper.constructs.validation import require_one_of
 
 if TYPE_CHECKING:

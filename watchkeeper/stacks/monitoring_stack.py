@@ -159,8 +159,10 @@ class MonitoringStack(cdk.Stack):
             **structs,
         )
         self._placement = NestedStackPlacement(self, self.shard_count)
-        self.monitoring._placement = self._placement.scope_for_target
-        self.monitoring._dashboard_placement = self._placement.scope_for_dashboard
+        self.monitoring.use_placement(
+            scope_for_target=self._placement.scope_for_target,
+            scope_for_dashboard=self._placement.scope_for_dashboard,
+        )
         for name in names:
             fn = lambda_.Function.from_function_name(self, f"Fn-{name}", name)
             timeout = timeouts.get(name)

@@ -1,4 +1,4 @@
-"""Builds every alarm of a ServiceMonitoring from its target records, at synth."""
+"""Builds every alarm of a monitored service from its model, at synth."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from watchkeeper.constructs.alarms.api_alarms import plan_http_api, plan_rest_api
 from watchkeeper.constructs.alarms.composite import build_health_composite
 from watchkeeper.constructs.alarms.core import (
     DIRECT,
@@ -16,51 +15,39 @@ from watchkeeper.constructs.alarms.core import (
     WatchkeeperAlarm,
     render,
 )
-from watchkeeper.constructs.alarms.function_alarms import plan_function
-from watchkeeper.constructs.alarms.queue_alarms import plan_queue
 from watchkeeper.constructs.alarms.security_alarms import plan_service
-from watchkeeper.constructs.alarms.state_machine_alarms import plan_state_machine
-from watchkeeper.constructs.alarms.table_alarms import plan_table
+from watchkeeper.constructs.kinds import registry
+from watchkeeper.constructs.kinds.function import KIND as FUNCTION_KIND
 
 if TYPE_CHECKING:  # pragma: no cover
-    from watchkeeper.constructs.service_monitoring import ServiceMonitoring
+    from watchkeeper.constructs.model import ServiceModel
 
 
-def plan_all(
-    mon: ServiceMonitoring, published_log_metrics: frozenset[str] | None = None
-) -> list[AlarmPlan]:
-    """Every alarm plan of ``mon``, in a stable order (no CDK objects created).
+def plan_all(model: ServiceModel, published_log_metrics: frozenset[str]) -> list[AlarmPlan]:
+    """Every alarm plan of the service, in a stable order (no CDK objects created): each
+    kind's targets in registry order, the service-wide alarms after the functions'.
 
-    :param published_log_metrics: the log metrics the filters publish. Default: those of
-        ``mon.metric_filters`` (the size estimate plans before any filter exists).
+    :param published_log_metrics: the log metrics the filters publish (the size estimate,
+        which plans before any filter exists, passes all of them).
     """
-    if published_log_metrics is None:
-        published_log_metrics = frozenset(
-            name for filters in mon.metric_filters for name in filters.metric_names
-        )
+    options = model.alarms
     ctx = PlanContext(
-        service=mon.qualified_name,
-        kind_overrides=mon.alarm_overrides,
-        concurrency_limit=mon.concurrency_limit,
-        duration_threshold_share=mon.duration_threshold_share,
-        has_api=bool(mon.http_apis or mon.rest_apis),
+        service=model.qualified_name,
+        kind_overrides=dict(options.overrides),
+        concurrency_limit=options.concurrency_limit,
+        duration_threshold_share=options.duration_threshold_share,
+        has_api=model.has_api,
         published_log_metrics=published_log_metrics,
+        kind_checks={c.key: c for kind in registry.KINDS for c in kind.checks},
     )
     plans: list[AlarmPlan] = []
-    for f in mon.functions:
-        plans += plan_function(f, ctx)
-    plans += plan_service(ctx, bool(mon.functions))
-    for h in mon.http_apis:
-        plans += plan_http_api(h, ctx)
-    for r in mon.rest_apis:
-        plans += plan_rest_api(r, ctx)
-    for q in mon.queues:
-        plans += plan_queue(q, ctx)
-    for t in mon.tables:
-        plans += plan_table(t, ctx)
-    for s in mon.state_machines:
-        plans += plan_state_machine(s, ctx)
-    _shorten_names(plans, mon.qualified_name, mon.service_name)
+    for kind in registry.KINDS:
+        for target in model.of(kind.name):
+            plans += kind.plan_alarms(target, ctx)
+        if kind.name == FUNCTION_KIND:
+            # The service-wide alarms read the functions' logs: they follow them.
+            plans += plan_service(ctx, bool(model.functions))
+    _shorten_names(plans, model.qualified_name, model.service_name)
     return plans
 
 
@@ -77,22 +64,25 @@ def _shorten_names(plans: list[AlarmPlan], *names: str) -> None:
             plan.name_key = key[len(prefix):]
 
 
-def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlarm]:
-    plans = plan_all(mon)
+def build_alarms(owner: Construct, model: ServiceModel,
+                 published_log_metrics: frozenset[str]) -> list[WatchkeeperAlarm]:
+    """Every alarm, under ``owner`` (or the target's nested stack, ``model.placement``)."""
+    plans = plan_all(model, published_log_metrics)
     if not plans:
         return []
-    scope = Construct(mon, "Alarms")
-    actions = [topic_arn]
-    ok_actions = actions if mon.notify_ok else []
+    scope = Construct(owner, "Alarms")
+    actions = [model.alarms.topic_arn]
+    ok_actions = actions if model.alarms.notify_ok else []
     built: list[WatchkeeperAlarm] = []
     children = []
-    # MonitoringStack places each function's resources in a nested stack of its own
-    # shard (mon.scope_for); otherwise every alarm lives under one "Alarms" construct.
-    targets = {t.key: t for t in mon.functions} if mon._placement is not None else {}
+    # A placement puts each function's resources in a nested stack of its own shard;
+    # otherwise every alarm lives under one "Alarms" construct.
+    placed = model.placement.scope_for_target is not None
+    targets = {t.key: t for t in model.functions} if placed else {}
     for plan in plans:
         direct = plan.routing == DIRECT
         target = targets.get(plan.resource_key)
-        plan_scope = mon.scope_for(target) if target is not None else scope
+        plan_scope = model.scope_for(target, owner) if target is not None else scope
         cfn = render(plan_scope, plan, alarm_actions=actions if direct else [],
                      ok_actions=ok_actions if direct else [])
         built.append(WatchkeeperAlarm(
@@ -102,7 +92,7 @@ def build_alarms(mon: ServiceMonitoring, topic_arn: str) -> list[WatchkeeperAlar
         if not direct:
             children.append((plan.name, cfn))
     composites = build_health_composite(
-        scope, mon.qualified_name, children, alarm_actions=actions, ok_actions=ok_actions
+        scope, model.qualified_name, children, alarm_actions=actions, ok_actions=ok_actions
     )
     for index, (name, composite, child_names) in enumerate(composites):
         top = index == 0

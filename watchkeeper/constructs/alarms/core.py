@@ -233,6 +233,8 @@ class PlanContext:
     #: Names of the metrics the service's metric filters publish. None: not known (every
     #: log-metric alarm is planned).
     published_log_metrics: frozenset[str] | None = None
+    #: Checks of kinds beyond the built-in ``CHECKS`` (``ResourceKind.checks``), by key.
+    kind_checks: Mapping[str, Any] = field(default_factory=dict)
 
     def resolve(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> Resolved:
         from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve
@@ -244,7 +246,8 @@ class PlanContext:
         )
         option = (f"alarms[{name!r}]" if name in resource_overrides
                   else f"alarm_overrides[{key!r}]")
-        return resolve(CHECKS_BY_KEY[key], layers, option)
+        check = CHECKS_BY_KEY.get(key) or self.kind_checks[key]
+        return resolve(check, layers, option)
 
     def option_of(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> str:
         """The option a user set for this check (for error messages)."""

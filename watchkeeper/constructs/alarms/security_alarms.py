@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
-from watchkeeper.constructs.alarms.function_alarms import CONCURRENCY_SHARE
-from watchkeeper.constructs.alarms.function_alarms import NAMESPACE as LAMBDA_NAMESPACE
 from watchkeeper.constructs.alarms.settings import checks_of
+from watchkeeper.constructs.kinds.function import CONCURRENCY_SHARE
+from watchkeeper.constructs.kinds.function import NAMESPACE as LAMBDA_NAMESPACE
 
 #: Resource keys of the service-wide alarms (reserved: no resource may use them).
 SERVICE_KEY = "service"

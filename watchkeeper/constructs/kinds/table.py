@@ -1,4 +1,4 @@
-"""Alarms of DynamoDB tables (AWS/DynamoDB).
+"""DynamoDB tables: discovery, target record, alarms (AWS/DynamoDB) and dashboard panels.
 
 ``ReadThrottleEvents`` and ``WriteThrottleEvents`` are published per table (dimension
 TableName). ``SystemErrors`` is published per table *and operation* only, and CloudWatch
@@ -13,8 +13,12 @@ metric through ``FILL(..., 0)`` (billed per metric read, as before).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
-from watchkeeper.constructs.targets import TableTarget
+from watchkeeper.constructs.cdk_internals import loaded_classes
+from watchkeeper.constructs.kinds.base import Registrar, ResourceKind, last_id, literal
 
 NAMESPACE = "AWS/DynamoDB"
 KIND = "table"
@@ -23,6 +27,15 @@ SYSTEM_ERROR_OPERATIONS: tuple[str, ...] = (
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
     "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
 )
+
+
+@dataclass
+class TableTarget:
+    key: str
+    label: str
+    table_name: str
+    table: Any
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 def plan_table(target: TableTarget, ctx: PlanContext) -> list[AlarmPlan]:
@@ -38,3 +51,28 @@ def plan_table(target: TableTarget, ctx: PlanContext) -> list[AlarmPlan]:
                                service=ctx.service, expression=f"SUM([{ids}])",
                                math_metrics=metrics))
     return plans
+
+
+def register_cfn_table(registrar: Registrar, cfn: Any, path: str) -> None:
+    """A ``dynamodb.CfnTable`` or ``CfnGlobalTable`` (Ref: the table's name)."""
+    name = literal(cfn, cfn.table_name)
+    registrar.register(KIND, path, TableTarget(
+        key=registrar.unique_key(name or last_id(path)), label=name or path,
+        table_name=name or cfn.ref, table=cfn))
+
+
+TABLE = ResourceKind(
+    name=KIND,
+    collection="tables",
+    identifier="table_name",
+    l2=lambda: loaded_classes("aws_dynamodb", "Table", "TableV2"),
+    l1=lambda: loaded_classes("aws_dynamodb", "CfnTable", "CfnGlobalTable"),
+    register_l1=register_cfn_table,
+    plan_alarms=plan_table,
+    panels=(NAMESPACE, "TableName", (
+        ("consumed capacity", (("ConsumedReadCapacityUnits", "Sum", {}),
+                               ("ConsumedWriteCapacityUnits", "Sum", {}))),
+        ("throttled events", (("ReadThrottleEvents", "Sum", {}),
+                              ("WriteThrottleEvents", "Sum", {}))),
+    )),
+)

@@ -1,4 +1,6 @@
-"""Alarms of one Lambda function (AWS/Lambda, dimension FunctionName).
+"""Lambda functions: discovery, target record, alarms (AWS/Lambda, dimension FunctionName)
+and dashboard section. Where a function logs is decided by ``function_logging``.
+
 
 Which checks a function gets:
 - always: errors, throttles, and duration p90 when its timeout is known (owned functions;
@@ -19,14 +21,74 @@ Which checks a function gets:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
-from watchkeeper.constructs.targets import FunctionTarget
+from watchkeeper.constructs.cdk_internals import cfn_properties
+from watchkeeper.constructs.kinds.base import (
+    Registrar,
+    ResourceKind,
+    int_or_none,
+    last_id,
+    literal,
+)
 
 NAMESPACE = "AWS/Lambda"
 KIND = "function"
 #: CloudWatch alarms on a share of reserved concurrency use this share by default.
 CONCURRENCY_SHARE = 0.9
 _STREAM_SOURCES = ("kinesis", "dynamodb")
+
+
+@dataclass
+class FunctionTarget:
+    """A Lambda function the service owns (``owned``) or references by name."""
+
+    key: str
+    label: str
+    #: Function name for metric dimensions: a literal, or a token of the in-app function.
+    function_name: str
+    #: The CDK function (``aws_lambda.IFunction``).
+    function: Any
+    #: Defined in this app, so its logging configuration can be set.
+    owned: bool
+    #: Timeout in seconds: from the function's definition, or given for an imported one.
+    timeout_seconds: float | None = None
+    #: Reserved concurrency, when set.
+    reserved_concurrency: int | None = None
+    #: Name of the log group the function writes to (literal or token).
+    log_group_name: str | None = None
+    #: The literal name of the group watchkeeper moved the function to, for messages.
+    log_group_display_name: str | None = None
+    #: True when the log group is the service log group (JSON, full filter set).
+    in_service_log_group: bool = False
+    #: Kinds of event source mappings found: "sqs", "kinesis", "dynamodb", "kafka", ...
+    event_sources: tuple[str, ...] = ()
+    #: Has a dead-letter queue/topic configured (DeadLetterErrors is meaningful).
+    has_dead_letter: bool = False
+    #: Memory size in MB, when known.
+    memory_mb: int | None = None
+    #: The L1 resource for owned functions (``aws_lambda.CfnFunction``), else None.
+    cfn: Any = None
+    #: The function's construct node, as registration read it (each read of ``.node`` is
+    #: a round trip to Node); None when not read.
+    node: Any = None
+    #: Its LoggingConfig as read at registration (None: not set).
+    logging_config: Any = None
+    #: Lambda log format once wired: "JSON" or "Text" (None: not known, e.g. imported).
+    log_format: str | None = None
+    #: Invoked asynchronously: found from what the app wires (an EventInvokeConfig with a
+    #: destination; S3, SNS, EventBridge, CloudWatch Logs, SES, IoT or CodeCommit invoking
+    #: it), or as ``monitor_function(fn, asynchronous=...)`` says.
+    async_invoked: bool = False
+    #: ``monitor_function(fn, asynchronous=...)``: overrides discovery (None: discover).
+    asynchronous: bool | None = None
+    #: Per-resource alarm overrides (``monitor_function(fn, alarms=...)``), validated.
+    alarm_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 def duration_threshold_ms(target: FunctionTarget, share: float) -> float | None:
@@ -130,3 +192,62 @@ def plan_function(target: FunctionTarget, ctx: PlanContext) -> list[AlarmPlan]:
 def _explicit_threshold(ctx: PlanContext, name: str, over: dict) -> bool:
     layers = (ctx.kind_overrides.get(f"{KIND}.{name}"), over.get(name))
     return any(layer is not None and layer.threshold is not None for layer in layers)
+
+
+def register_cfn_function(registrar: Registrar, cfn: lambda_.CfnFunction, path: str) -> None:
+    """A ``CfnFunction``: monitored by its name; its logging configuration is left as
+    the app wrote it (its role is the app's to grant), and the compact metric filters
+    go on the group it logs to."""
+    props = cfn_properties(cfn)
+    literal_name = literal(cfn, props.get("functionName"))
+    config = logging_config_dict(cfn, props.get("loggingConfig"))
+    target = FunctionTarget(
+        key=registrar.unique_key(literal_name or last_id(path)),
+        label=literal_name or path,
+        function_name=literal_name or cfn.ref,  # Ref: the function's name
+        function=cfn,
+        owned=False,
+        timeout_seconds=int_or_none(props.get("timeout")) or 3,
+        reserved_concurrency=int_or_none(props.get("reservedConcurrentExecutions")),
+        memory_mb=int_or_none(props.get("memorySize")) or 128,
+        has_dead_letter=props.get("deadLetterConfig") is not None,
+        cfn=cfn,
+        logging_config=props.get("loggingConfig"),
+        log_format="JSON" if config.get("logFormat") == "JSON" else "Text",
+    )
+    app_group = config.get("logGroup")
+    if app_group:
+        group = registrar.reference_log_group(f"{target.key}-AppLogGroup", app_group)
+    else:
+        group = registrar.lambda_log_group(target)
+    target.log_group_name = group.log_group_name
+    registrar.add_log_group(group)
+    registrar.register(KIND, path, target)
+
+
+def logging_config_dict(cfn: lambda_.CfnFunction, current: Any) -> dict[str, Any]:
+    """The function's LoggingConfig (``current``, as read from ``cfn``) as a dict."""
+    if current is None:
+        return {}
+    resolved = cdk.Stack.of(cfn).resolve(current)
+    if not isinstance(resolved, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in resolved.items():
+        out[key[0].lower() + key[1:]] = value
+    # A log group given as a token resolves to {"Ref": ...}; keep the original token.
+    if "logGroup" in out and not isinstance(out["logGroup"], str):
+        group = getattr(current, "log_group", None)
+        out["logGroup"] = group if isinstance(group, str) else cdk.Token.as_string(out["logGroup"])
+    return out
+
+
+FUNCTION = ResourceKind(
+    name=KIND,
+    collection="functions",
+    identifier="function_name",
+    l2=lambda: (lambda_.Function,),
+    l1=lambda: (lambda_.CfnFunction,),
+    register_l1=register_cfn_function,
+    plan_alarms=plan_function,
+)

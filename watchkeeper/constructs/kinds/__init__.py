@@ -1,0 +1,1 @@
+"""One module per kind of monitored resource; ``registry.KINDS`` lists them."""

@@ -1,0 +1,102 @@
+"""What every kind of monitored resource provides, and the helpers kind modules share.
+
+A kind module (``function``, ``queue``...) defines one ``ResourceKind``: how discovery
+recognises the resource (its L2 and L1 classes), how a found construct becomes a target
+record, the alarms planned for a target, the dashboard panels of a target, and the
+attribute that names the target in metrics and in the template metadata. ``registry.KINDS``
+lists them; discovery, alarms, dashboards and metadata iterate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aws_cdk import aws_logs as logs
+
+    from watchkeeper.constructs.alarms.core import AlarmPlan, PlanContext
+    from watchkeeper.constructs.alarms.settings import Check
+
+#: One metric of a dashboard panel: (metric name, statistic, extra widget options).
+PanelMetric = tuple[str, str, dict[str, str]]
+#: The panels of one resource row: namespace, dimension name, and per panel its title and
+#: metrics.
+Panels = tuple[str, str, tuple[tuple[str, tuple[PanelMetric, ...]], ...]]
+PERCENTILES: tuple[tuple[str, dict[str, str]], ...] = (("p50", {}), ("p90", {}), ("p99", {}))
+
+
+class Registrar(Protocol):
+    """What a kind needs from the construct that registers its targets
+    (``ServiceMonitoring``)."""
+
+    def unique_key(self, text: str) -> str: ...
+
+    def register(self, kind: str, path: str, target: Any) -> Any: ...
+
+    def note(self, text: str) -> None: ...
+
+    def reference_log_group(self, construct_id: str, name: str) -> logs.ILogGroup: ...
+
+    def lambda_log_group(self, target: Any) -> logs.ILogGroup: ...
+
+    def add_log_group(self, group: logs.ILogGroup) -> None: ...
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """One kind of resource watchkeeper monitors.
+
+    :param name: the kind's name: alarm checks are ``<name>.<check>``; ``alarms=`` of
+        ``monitor_*`` and ``alarm_overrides`` use it.
+    :param collection: plural name: ``ServiceMonitoring.<collection>`` lists the targets,
+        and the template metadata's ``monitored.<collection>`` their identifiers.
+    :param identifier: the target attribute that names the resource in its metrics'
+        dimension (and in the metadata).
+    :param l2: the L2 classes discovery recognises (only those of loaded modules).
+    :param l1: the L1 classes discovery recognises when written without an L2.
+    :param register_l1: turns an L1 found without an L2 into a target (or a note).
+    :param plan_alarms: the alarm plans of one target.
+    :param panels: the dashboard panels of one target (None: the kind draws its own).
+    :param is_api: an API (an API's presence switches some function alarms' defaults).
+    :param register_l2: turns an L2 found by discovery into a target. Default: None (the
+        built-in kinds have a ``ServiceMonitoring.monitor_<name>`` method, which is used).
+    :param checks: the kind's alarm checks, for a kind added after the built-in ones
+        (whose checks are in ``alarms.settings.CHECKS``, the table in docs/alarms.md).
+        Default: none.
+    """
+
+    name: str
+    collection: str
+    identifier: str
+    l2: Callable[[], tuple[type[Any], ...]]
+    l1: Callable[[], tuple[type[Any], ...]]
+    register_l1: Callable[[Registrar, Any, str], None]
+    plan_alarms: Callable[[Any, PlanContext], list[AlarmPlan]]
+    panels: Panels | None = None
+    is_api: bool = False
+    register_l2: Callable[[Registrar, Any, str], None] | None = None
+    checks: tuple[Check, ...] = ()
+
+
+def literal(scope: IConstruct, value: Any) -> str | None:
+    """The literal string behind ``value``, or None if it is only known at deploy time."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+        return value
+    resolved = cdk.Stack.of(scope).resolve(value)
+    return resolved if isinstance(resolved, str) else None
+
+
+def int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def last_id(path: str) -> str:
+    """The construct id at the end of a path."""
+    return path.rsplit("/", 1)[-1]

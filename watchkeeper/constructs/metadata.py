@@ -1,0 +1,70 @@
+"""Template metadata that ``watchkeeper report`` reads to say what a service monitors and
+what watchkeeper created and changed (``Metadata.Watchkeeper.services``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import Construct
+
+from watchkeeper import schema
+from watchkeeper.constructs.kinds import registry
+from watchkeeper.constructs.model import ServiceModel
+
+
+@jsii.implements(cdk.IStableListProducer)
+class _CreatedResources:
+    """The logical ids of what a ServiceMonitoring created in its stack, at synth.
+
+    Every CloudFormation resource under it in its own stack, which includes the resource of
+    each nested stack it created (everything in those templates is watchkeeper's too); in
+    a MonitoringStack, every resource of the stack, since the stack is watchkeeper's.
+    """
+
+    def __init__(self, monitoring: Construct) -> None:
+        self._monitoring = monitoring
+
+    def produce(self) -> list[str] | None:
+        stack = cdk.Stack.of(self._monitoring)
+        whole_stack = getattr(stack, "monitoring", None) is self._monitoring
+        root = stack if whole_stack else self._monitoring
+        nodes = root.node.find_all()
+        resources = [node for node in nodes if isinstance(node, cdk.CfnResource)]
+        if any(isinstance(node, cdk.Stack) for node in nodes):
+            # Resources inside a nested stack are in its template, not this one: only then
+            # is each resource's stack asked for (a round trip to Node per resource).
+            resources = [node for node in resources if cdk.Stack.of(node) is stack]
+        return [node.logical_id for node in resources]
+
+
+def record_metadata(owner: Construct, model: ServiceModel, changes: Any) -> None:
+    """Add this service's entry to its stack's ``Watchkeeper`` metadata.
+
+    :param changes: the changes made to the app's resources, as ``AppChangeLog``
+        writes them for the metadata.
+    """
+    stack = cdk.Stack.of(owner)
+    existing = stack.template_options.metadata or {}
+    block = dict(existing.get("Watchkeeper") or {"services": []})
+    services = list(block.get("services", []))
+    entry: dict[str, Any] = {"service": model.service_name}
+    if model.stage:
+        entry["stage"] = model.stage
+    services.append(
+        {
+            **entry,
+            "monitored": {
+                kind.collection: [getattr(t, kind.identifier) for t in model.of(kind.name)]
+                for kind in registry.KINDS
+            },
+            schema.TemplateMetadata.CHANGES: changes,
+            # Lazy: resources added after this point (and final logical ids) count too.
+            schema.TemplateMetadata.CREATED: cdk.Lazy.list(
+                _CreatedResources(owner), omit_empty=False
+            ),
+        }
+    )
+    block["services"] = services
+    stack.add_metadata("Watchkeeper", block)
