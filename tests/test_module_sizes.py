@@ -12,9 +12,9 @@ MAX_LINES = 600
 #: limit fails the test, so the set never keeps a stale entry.
 KNOWN_OVERSIZED = {
     "watchkeeper/check.py",
-    "watchkeeper/constructs/service_monitoring.py",
     "watchkeeper/incident.py",
     "watchkeeper/report.py",
+    "watchkeeper/runtime/redaction.py",
     "watchkeeper/schema.py",
     "watchkeeper/testing/filter_pattern.py",
 }

@@ -161,7 +161,7 @@ BAD_FIELDS = [
     (LogGroupOptions, {"data_protection": "yes"},
      r"LogGroupOptions\.data_protection='yes' must be True or False"),
     (LogGroupOptions, {"data_identifiers": ["Nope"]},
-     r"LogGroupOptions\.data_identifiers contains 'Nope', which is not a CloudWatch Logs "
+     r"LogGroupOptions\.data_identifiers contains 'Nope', which is neither a CloudWatch Logs "
      r"managed data identifier"),
     (LogGroupOptions, {"encryption_key": "alias/logs"},
      r"LogGroupOptions\.encryption_key='alias/logs' must be an aws_kms\.IKey"),
