@@ -54,6 +54,8 @@ COUNTED_TYPES: Final = {
     "anomaly_detectors": "AWS::CloudWatch::AnomalyDetector",
     "sns_topics": "AWS::SNS::Topic",
     "lambda_functions": "AWS::Lambda::Function",
+    "insight_rules": "AWS::CloudWatch::InsightRule",
+    "event_rules": "AWS::Events::Rule",
 }
 
 #: the keys of the JSON report's ``totals``, exactly
@@ -80,6 +82,8 @@ _NAME_PROPERTY: Final = {
     "composite_alarms": "AlarmName",
     "dashboards": "DashboardName",
     "saved_queries": "Name",
+    "insight_rules": "RuleName",
+    "event_rules": "Name",
 }
 
 _ANOMALY_BAND_FUNCTION: Final = "ANOMALY_DETECTION_BAND"
@@ -690,6 +694,8 @@ def _usage(alarms: Iterable[AlarmDetail], counts: Mapping[str, int], custom: int
         composite_alarms=counts["composite_alarms"],
         dashboards=counts["dashboards"],
         custom_metrics=custom,
+        insight_rules=counts["insight_rules"],
+        event_rules=counts["event_rules"],
     )
 
 

@@ -192,6 +192,7 @@ def dashboard_inputs(mon: ServiceMonitoring, settings: InsightsSettings) -> Dash
             _escape_widget(w, writer) for w in settings.operations_widgets
         ),
         extra_security_widgets=tuple(_escape_widget(w, writer) for w in settings.security_widgets),
+        detection_widgets=tuple(mon.security_detections.widgets),
         name_prefix=settings.dashboard_name_prefix,
         log_metrics=frozenset(
             name for filters in mon.metric_filters for name in filters.metric_names),

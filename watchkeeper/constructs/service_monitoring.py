@@ -68,6 +68,12 @@ from watchkeeper.constructs.placement import (
 )
 from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
+from watchkeeper.constructs.security_detections import METADATA_KEY as DETECTIONS_METADATA_KEY
+from watchkeeper.constructs.security_detections import (
+    DetectionSettings,
+    SecurityDetections,
+    build_security_detections,
+)
 from watchkeeper.constructs.targets import (
     FunctionTarget,
     HttpApiTarget,
@@ -265,6 +271,18 @@ class ServiceMonitoring(Construct):
         Slack channel through AWS Chatbot (the workspace must be authorised in the
         Chatbot console once). Default: none.
     :param notify_ok: also notify when an alarm returns to OK. Default: True.
+    :param top_offenders: Contributor Insights rules on the function logs that rank
+        authentication and authorisation failures by source IP and by user, with their top-N
+        widgets on the security dashboard and alarms on one contributor
+        (``security.top_*`` checks of ``alarm_overrides``). Default: True ($0.50 per rule per
+        month, 4 rules, plus $0.02 per million matching log events).
+    :param control_plane_tampering: an EventBridge rule on CloudTrail management events
+        that change or delete the service's functions, log groups, metric and subscription
+        filters, alarms or dashboards, notifying the alarm topic. Needs a CloudTrail trail
+        recording management events. Default: True (the rule is free; SNS deliveries).
+    :param cloudtrail_log_group: the log group a CloudTrail trail delivers to: the security
+        dashboard's "what changed in the control plane" widget then lists the changes
+        (Logs Insights) instead of counting the rule's matches. Default: none.
     """
 
     def __init__(
@@ -313,6 +331,9 @@ class ServiceMonitoring(Construct):
         duration_threshold_share: float = 0.8,
         chatbot_slack: tuple[str, str] | None = None,
         notify_ok: bool = True,
+        top_offenders: bool = True,
+        control_plane_tampering: bool = True,
+        cloudtrail_log_group: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name: str = require_pattern(
@@ -361,6 +382,11 @@ class ServiceMonitoring(Construct):
             log_anomaly_detection=log_anomaly_detection,
         )
         self.discover = bool(discover)
+        #: The security detections' options, and what they created at synth.
+        self.detection_settings = DetectionSettings.build(
+            top_offenders=top_offenders, control_plane_tampering=control_plane_tampering,
+            cloudtrail_log_group=cloudtrail_log_group)
+        self.security_detections = SecurityDetections()
         self.enable_resource_logging = bool(enable_resource_logging)
         if rest_api_execution_logging is not None:
             require_one_of(
@@ -1918,6 +1944,7 @@ class ServiceMonitoring(Construct):
                     "state_machines": [t.state_machine_arn for t in self.state_machines],
                 },
                 schema.TemplateMetadata.CHANGES: self.app_changes.as_metadata(),
+                DETECTIONS_METADATA_KEY: self.security_detections.as_metadata(),
                 # Lazy: resources added after this point (and final logical ids) count too.
                 schema.TemplateMetadata.CREATED: cdk.Lazy.list(
                     _CreatedResources(self), omit_empty=False
@@ -1944,6 +1971,7 @@ class ServiceMonitoring(Construct):
         self._ship_logs()
         self._build_alarms()
         self._protect_alarms_that_may_move()
+        self.security_detections = build_security_detections(self, self.detection_settings)
         self._build_queries_and_dashboards()
         self._record_key_changes()
         self.app_changes.annotate(self)

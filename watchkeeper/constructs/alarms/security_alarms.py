@@ -12,7 +12,7 @@ from watchkeeper import schema
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
 from watchkeeper.constructs.alarms.function_alarms import CONCURRENCY_SHARE
 from watchkeeper.constructs.alarms.function_alarms import NAMESPACE as LAMBDA_NAMESPACE
-from watchkeeper.constructs.alarms.settings import checks_of
+from watchkeeper.constructs.alarms.settings import TOP_OFFENDER_CHECK_PREFIX, checks_of
 
 #: Resource keys of the service-wide alarms (reserved: no resource may use them).
 SERVICE_KEY = "service"
@@ -34,6 +34,8 @@ def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
     } | {schema.SECURITY_EVENTS_METRIC}
     for kind, key in (("service", SERVICE_KEY), ("security", SECURITY_KEY)):
         for check in checks_of(kind):
+            if check.name.startswith(TOP_OFFENDER_CHECK_PREFIX):
+                continue  # alarms on Contributor Insights rules: contributor_insights.py
             # An alarm on a log metric that no filter of this service publishes would
             # never fire: functions deployed elsewhere get the compact filter set
             # (Errors, Timeouts, SecurityEvents), the service log group the full one.
