@@ -44,6 +44,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from watchkeeper.dashboard_layout import Widget
+from watchkeeper.insights import validate_query
 
 #: The option that switches the detection on and off (named in errors).
 OPTION: Final = "control_plane_tampering"
@@ -289,6 +290,12 @@ def build_tampering_rule(
             },
         }],
     )
+    cdk.Validations.of(rule).acknowledge(cdk.Acknowledgment(
+        id="Serverless::Serverless-EventBusDLQ",
+        reason="A delivery that fails shows as FailedInvocations on the security dashboard, "
+               "and CloudTrail keeps the event itself (Event history, 90 days); a queue per "
+               "service for it would be one more resource to watch.",
+    ))
     statements = []
     publish = iam.PolicyStatement(
         sid="AllowControlPlaneRuleToPublish",
@@ -341,7 +348,8 @@ def changes_widget(service: str, name: str, cloudtrail_log_group: str | None) ->
             "title": f"{title} (CloudTrail)",
             "region": "${AWS::Region}",
             "view": "table",
-            "query": changes_query(cloudtrail_log_group, service).replace("${", "${!"),
+            "query": validate_query(changes_query(cloudtrail_log_group, service),
+                                    "cloudtrail_log_group").replace("${", "${!"),
         }, width=24, height=6)
     return Widget("metric", {
         "title": f"{title}: matches of rule {name}",
