@@ -12,6 +12,7 @@ import aws_cdk as cdk
 import cdk_nag
 import pytest
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from watchkeeper import ServiceMonitoring, schema
@@ -261,7 +262,7 @@ def test_topic_and_key_policies_let_only_this_rule_publish(synthesized) -> None:
     rule_id = next(iter(_of_type(synthesized["orders"], EVENT_RULE)))
     template.has_resource_properties("AWS::SNS::TopicPolicy", {
         "PolicyDocument": {"Statement": Match.array_with([{
-            "Sid": "AllowControlPlaneRuleToPublish",
+            "Sid": "AllowControlPlaneRulesToPublish",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sns:Publish",
@@ -373,25 +374,69 @@ def test_threshold_override_is_validated() -> None:
             "security.top_authn_failure_source": AlarmSettings(threshold=0)})
 
 
-def test_pattern_over_the_limit_fails_at_synth_naming_the_option() -> None:
+def test_names_without_a_shared_prefix_spill_into_more_rules_within_the_limit() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "S", env=ENV)
     mon = ServiceMonitoring(stack, "Mon", service_name="orders", top_offenders=False)
-    for index in range(60):  # names that share no prefix with the service
+    for index in range(30):  # names that share no prefix with the service
         mon.monitor_function(lambda_.Function.from_function_name(
             stack, f"F{index}", f"team{index}-handler-{index:03d}"))
-    # Raised at synth inside an aspect: jsii hands the ValueError back as a RuntimeError.
-    with pytest.raises(RuntimeError, match=r"control_plane_tampering=True: the EventBridge "
-                                           r"pattern .* over the default quota of 2,048"):
-        app.synth()
+    for index in range(8):  # names CloudFormation generates: tokens at synth
+        _function(stack, f"Unnamed{index}")
+    template = app.synth().get_stack_by_name("S").template
+    rules = {r["Properties"]["Name"]: r["Properties"]
+             for r in _of_type(template, EVENT_RULE).values()}
+    count = len(rules)
+    assert count > 2
+    assert sorted(rules) == sorted(control_plane_tampering.rule_name("orders", i)
+                                   for i in range(count))
+    matchers = [m for props in rules.values()
+                for branch in props["EventPattern"]["detail"]["$or"]
+                for values in branch["requestParameters"].values() for m in values]
+    names = {f"team{i}-handler-{i:03d}" for i in range(30)}
+    assert names <= set(m for m in matchers if isinstance(m, str))
+    assert {f"/aws/lambda/{n}" for n in names} <= set(m for m in matchers if isinstance(m, str))
+    assert sum(1 for m in matchers if isinstance(m, dict) and "Ref" in m) == 8
+    for props in rules.values():
+        # as deployed, with every token a function name of Lambda's longest (64)
+        deployed = json.dumps(_deployed(props["EventPattern"]), separators=(",", ":"))
+        assert len(deployed) <= control_plane_tampering.MAX_EVENT_PATTERN_CHARS
+    # Only the first rule carries the alarm and dashboard branches.
+    sources = [b["eventSource"] for props in rules.values()
+               for b in props["EventPattern"]["detail"]["$or"]]
+    assert sources.count(["monitoring.amazonaws.com"]) == 2
+    # The topic lets exactly these rules publish.
+    policy = next(iter(_of_type(template, "AWS::SNS::TopicPolicy").values()))
+    statement = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                     if s.get("Sid") == "AllowControlPlaneRulesToPublish")
+    assert len(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == count
+    assert lint_template(template) == []
 
 
-def test_prefix_keeps_the_pattern_small_at_300_functions() -> None:
-    names = [f"orders-fn-{i:03d}" for i in range(300)]
-    pattern = control_plane_tampering.event_pattern(
-        function_names=names, function_prefixes=["orders-"], log_group_names=[],
-        log_group_prefixes=[], alarm_name_prefix="orders-", dashboard_name_prefix="orders-")
-    assert control_plane_tampering.estimated_pattern_length(pattern) < 1_000
+def _deployed(value: Any) -> Any:
+    """``value`` with each ``Ref`` a 64-character name and each ``Fn::Join`` joined."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return "n" * 64
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            return separator.join(_deployed(p) for p in parts)
+        return {k: _deployed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deployed(v) for v in value]
+    return value
+
+
+def test_too_many_rules_fail_naming_the_option() -> None:
+    stack = cdk.Stack(cdk.App(), "S", env=ENV)
+    topic = sns.Topic(stack, "Topic")
+    names = [f"function-{i:04d}-{'x' * 40}" for i in range(400)]
+    with pytest.raises(ValueError, match=r"control_plane_tampering=True: 400 function names "
+                                         r"that share no prefix need \d+ EventBridge rules"):
+        control_plane_tampering.build_tampering_rules(
+            stack, service="orders", function_names=names, function_prefixes=["orders-"],
+            log_group_names=[], log_group_prefixes=[], alarm_name_prefix="orders-",
+            dashboard_name_prefix=None, topic=topic)
 
 
 def test_rule_body_over_the_limit_names_the_option() -> None:

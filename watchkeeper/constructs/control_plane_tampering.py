@@ -16,8 +16,11 @@ Matching (EventBridge "Event patterns"; "Amazon EventBridge quotas": an event pa
 most 2,048 characters by default). Names that share a prefix are matched by ``prefix``
 (every alarm, log group and dashboard name starts with the service's qualified name, and so
 do functions named ``<qualified>-...``), so the pattern does not grow with the number of
-functions; other function names are listed one by one, and synth fails with an error
-naming ``control_plane_tampering`` if the list would pass the limit. A request may name a
+functions. Other function names (names of their own, or names CloudFormation generates,
+which are tokens at synth and counted at Lambda's 64 characters) are listed one by one;
+what does not fit in the first rule goes to further rules of the Lambda part alone
+(``-2``, ``-3``...), and synth fails with an error naming ``control_plane_tampering`` past
+``MAX_RULES`` rules. A request may name a
 function or log group by ARN: a ``wildcard`` on ``*:function:<name>`` / ``*:log-group:<name>``
 takes that form. Lambda's CloudTrail event names carry the API version
 (``UpdateFunctionCode20150331v2``), so they are matched by ``prefix`` too.
@@ -26,7 +29,7 @@ Cost: a rule on AWS service events is free (EventBridge charges custom and cross
 events, not AWS management events delivered to the default bus); each match is one SNS
 publish to the alarm topic, billed as SNS deliveries.
 
-``build_tampering_rule`` takes plain inputs and returns what it created; ServiceMonitoring
+``build_tampering_rules`` takes plain inputs and returns what it created; ServiceMonitoring
 calls it once at synth (``control_plane_tampering=True``).
 """
 
@@ -86,36 +89,42 @@ LOGS_SOURCE: Final = "logs.amazonaws.com"
 CLOUDWATCH_SOURCE: Final = "monitoring.amazonaws.com"
 
 
-@dataclass(frozen=True)
-class TamperingRule:
-    """What ``build_tampering_rule`` created."""
+#: Rules one service may use when its function names share no prefix (of the default
+#: quota of 300 rules per event bus and Region).
+MAX_RULES: Final = 20
 
-    #: ``aws_events.CfnRule``.
-    rule: Any
-    rule_name: str
-    #: The event pattern as written (tokens unresolved).
-    pattern: dict[str, Any]
+
+@dataclass(frozen=True)
+class TamperingRules:
+    """What ``build_tampering_rules`` created."""
+
+    #: ``aws_events.CfnRule``s: one, or more when function names share no prefix.
+    rules: tuple[Any, ...]
+    rule_names: tuple[str, ...]
+    #: The event patterns as written (tokens unresolved), one per rule.
+    patterns: tuple[dict[str, Any], ...]
     #: The security dashboard's "what changed in the control plane" widgets.
     widgets: tuple[Widget, ...]
     #: Statements added to the topic's and the key's policies.
     policy_statements: tuple[Any, ...] = ()
 
 
-def rule_name(service: str) -> str:
-    """``<qualified name>-control-plane-changes`` (EventBridge: at most 64 characters)."""
-    return f"{service}-control-plane-changes"
+def rule_name(service: str, index: int = 0) -> str:
+    """``<qualified name>-control-plane-changes``, then ``-2``, ``-3``... (EventBridge: at
+    most 64 characters; the qualified name is at most 57)."""
+    return f"{service}-control-plane-changes" + (f"-{index + 1}" if index else "")
 
 
 def _is_token(value: str) -> bool:
     return "${Token[" in value
 
 
-def name_matchers(
+def name_matcher_units(
     names: Sequence[str], prefixes: Sequence[str], arn_marker: str
-) -> list[Any]:
-    """EventBridge matchers for ``names``: one ``prefix`` (and its ARN ``wildcard``) per
-    prefix that a literal name starts with, the other names listed (and their ARN
-    wildcard). ``arn_marker`` is the part of the ARN before the name (``:function:``)."""
+) -> list[list[Any]]:
+    """EventBridge matchers for ``names``, in units that stay together: one ``prefix`` and
+    its ARN ``wildcard`` per prefix that a literal name starts with, then each other name
+    with its ARN wildcard. ``arn_marker`` is the part of the ARN before the name."""
     used: dict[str, None] = {}
     listed: dict[str, None] = {}
     for name in names:
@@ -125,12 +134,10 @@ def name_matchers(
             used.setdefault(prefix, None)
         else:
             listed.setdefault(name, None)
-    matchers: list[Any] = []
-    for prefix in used:
-        matchers += [{"prefix": prefix}, {"wildcard": f"*{arn_marker}{_wild(prefix)}*"}]
-    for name in listed:
-        matchers += [name, {"wildcard": f"*{arn_marker}{_wild(name)}*"}]
-    return matchers
+    units: list[list[Any]] = [
+        [{"prefix": prefix}, {"wildcard": f"*{arn_marker}{_wild(prefix)}*"}] for prefix in used]
+    units += [[name, {"wildcard": f"*{arn_marker}{_wild(name)}*"}] for name in listed]
+    return units
 
 
 def _wild(text: str) -> str:
@@ -139,7 +146,37 @@ def _wild(text: str) -> str:
     return text.replace("\\", "\\\\").replace("*", "\\*")
 
 
-def event_pattern(
+def _lambda_branch(matchers: list[Any]) -> dict[str, Any]:
+    return {
+        "eventSource": [LAMBDA_SOURCE],
+        "eventName": [{"prefix": p} for p in LAMBDA_EVENT_PREFIXES],
+        "requestParameters": {"functionName": matchers},
+    }
+
+
+def _pattern(branches: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"detail-type": [DETAIL_TYPE], "detail": {"$or": branches}}
+
+
+def _logs_branches(units: list[list[Any]]) -> list[dict[str, Any]]:
+    if not units:
+        return []
+    return [
+        {
+            "eventSource": [LOGS_SOURCE],
+            "eventName": list(LOGS_EVENTS),
+            # logGroupName is a name, never an ARN: the unit's first matcher only.
+            "requestParameters": {"logGroupName": [unit[0] for unit in units]},
+        },
+        {
+            "eventSource": [LOGS_SOURCE],
+            "eventName": list(LOGS_IDENTIFIER_EVENTS),
+            "requestParameters": {"logGroupIdentifier": [m for unit in units for m in unit]},
+        },
+    ]
+
+
+def event_patterns(
     *,
     function_names: Sequence[str],
     function_prefixes: Sequence[str],
@@ -147,41 +184,49 @@ def event_pattern(
     log_group_prefixes: Sequence[str],
     alarm_name_prefix: str,
     dashboard_name_prefix: str | None,
-) -> dict[str, Any]:
-    """The rule's event pattern: one ``$or`` branch per kind of resource."""
-    branches: list[dict[str, Any]] = []
-    functions = name_matchers(function_names, function_prefixes, ":function:")
-    if functions:
-        branches.append({
-            "eventSource": [LAMBDA_SOURCE],
-            "eventName": [{"prefix": p} for p in LAMBDA_EVENT_PREFIXES],
-            "requestParameters": {"functionName": functions},
-        })
-    groups = name_matchers(log_group_names, log_group_prefixes, ":log-group:")
-    if groups:
-        plain = [m for m in groups if not (isinstance(m, dict) and "wildcard" in m)]
-        branches.append({
-            "eventSource": [LOGS_SOURCE],
-            "eventName": list(LOGS_EVENTS),
-            "requestParameters": {"logGroupName": plain},
-        })
-        branches.append({
-            "eventSource": [LOGS_SOURCE],
-            "eventName": list(LOGS_IDENTIFIER_EVENTS),
-            "requestParameters": {"logGroupIdentifier": groups},
-        })
-    branches.append({
+    limit: int = MAX_EVENT_PATTERN_CHARS,
+) -> list[dict[str, Any]]:
+    """The rules' event patterns, each within ``limit`` characters where it can be: the
+    first with one ``$or`` branch per kind of resource; names that do not fit in it (names
+    that share no prefix, or tokens) go on to further patterns of those branches alone."""
+    fixed: list[dict[str, Any]] = [{
         "eventSource": [CLOUDWATCH_SOURCE],
         "eventName": list(ALARM_EVENTS),
         "requestParameters": {"alarmNames": [{"prefix": alarm_name_prefix}]},
-    })
+    }]
     if dashboard_name_prefix is not None:
-        branches.append({
+        fixed.append({
             "eventSource": [CLOUDWATCH_SOURCE],
             "eventName": list(DASHBOARD_EVENTS),
             "requestParameters": {"dashboardNames": [{"prefix": dashboard_name_prefix}]},
         })
-    return {"detail-type": [DETAIL_TYPE], "detail": {"$or": branches}}
+    units: list[tuple[str, list[Any]]] = [
+        ("functions", unit)
+        for unit in name_matcher_units(function_names, function_prefixes, ":function:")
+    ] + [
+        ("log_groups", unit)
+        for unit in name_matcher_units(log_group_names, log_group_prefixes, ":log-group:")
+    ]
+
+    def build(parts: dict[str, list[list[Any]]], with_fixed: bool) -> dict[str, Any]:
+        branches = []
+        if parts["functions"]:
+            branches.append(_lambda_branch([m for u in parts["functions"] for m in u]))
+        branches += _logs_branches(parts["log_groups"])
+        return _pattern(branches + (fixed if with_fixed else []))
+
+    patterns: list[dict[str, Any]] = []
+    current: dict[str, list[list[Any]]] = {"functions": [], "log_groups": []}
+    for kind, unit in units:
+        trial = {**current, kind: [*current[kind], unit]}
+        has_any = any(current.values())
+        if has_any and estimated_pattern_length(build(trial, not patterns)) > limit:
+            patterns.append(build(current, not patterns))
+            trial = {"functions": [], "log_groups": [], kind: [unit]}
+        current = trial
+    if any(current.values()) or not patterns:
+        patterns.append(build(current, not patterns))
+    return patterns
 
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
@@ -228,7 +273,7 @@ def message_template(service: str) -> str:
     return json.dumps(text)
 
 
-def build_tampering_rule(
+def build_tampering_rules(
     scope: Construct,
     *,
     service: str,
@@ -241,8 +286,8 @@ def build_tampering_rule(
     topic: Any,
     topic_key: Any = None,
     cloudtrail_log_group: str | None = None,
-) -> TamperingRule:
-    """Create the rule, its target on ``topic`` and the policy statements it needs.
+) -> TamperingRules:
+    """Create the rule(s), their target on ``topic`` and the policy statements they need.
 
     :param function_names: the service's functions (literals or tokens).
     :param function_prefixes: prefixes that literal function names may share.
@@ -252,29 +297,72 @@ def build_tampering_rule(
     :param dashboard_name_prefix: every dashboard of the service starts with it (None: no
         dashboards).
     :param topic: the alarm topic (``aws_sns.ITopic``); a topic of this app gets a policy
-        statement that lets this rule publish.
+        statement that lets these rules publish.
     :param topic_key: the topic's KMS key when watchkeeper created it: it gets a statement
         that lets EventBridge use it.
     :param cloudtrail_log_group: a log group CloudTrail delivers to: the dashboard widget
-        then lists the changes themselves (Logs Insights) rather than the rule's counts.
+        then lists the changes themselves (Logs Insights) rather than the rules' counts.
     """
-    pattern = event_pattern(
+    patterns = event_patterns(
         function_names=function_names, function_prefixes=function_prefixes,
         log_group_names=log_group_names, log_group_prefixes=log_group_prefixes,
         alarm_name_prefix=alarm_name_prefix, dashboard_name_prefix=dashboard_name_prefix,
     )
-    name = rule_name(service)
-    length = estimated_pattern_length(pattern)
-    if length > MAX_EVENT_PATTERN_CHARS:
+    hint = (f"Name the functions '{function_prefixes[0] if function_prefixes else service}"
+            f"...' so one prefix matches them all, or pass {OPTION}=False")
+    if len(patterns) > MAX_RULES:
         raise ValueError(
-            f"{OPTION}=True: the EventBridge pattern of rule {name!r} would be about "
-            f"{length:,} characters, over the default quota of {MAX_EVENT_PATTERN_CHARS:,}, "
-            f"because {len(function_names)} function names share no prefix. Name the "
-            f"functions '{function_prefixes[0] if function_prefixes else service}...' so one "
-            f"prefix matches them all, or pass {OPTION}=False"
+            f"{OPTION}=True: {len(function_names)} function names that share no prefix "
+            f"need {len(patterns)} EventBridge rules of at most "
+            f"{MAX_EVENT_PATTERN_CHARS:,} characters each; watchkeeper uses at most "
+            f"{MAX_RULES} per service. {hint}"
         )
+    rules: list[Any] = []
+    names: list[str] = []
+    for index, pattern in enumerate(patterns):
+        name = rule_name(service, index)
+        length = estimated_pattern_length(pattern)
+        if length > MAX_EVENT_PATTERN_CHARS:
+            raise ValueError(
+                f"{OPTION}=True: the EventBridge pattern of rule {name!r} would be about "
+                f"{length:,} characters, over the default quota of "
+                f"{MAX_EVENT_PATTERN_CHARS:,} (one name, or the log group names, are too "
+                f"long to share a rule). {hint}"
+            )
+        rules.append(_rule(scope, service, name, index, pattern, topic.topic_arn))
+        names.append(name)
+    statements = []
+    arns = [rule.attr_arn for rule in rules]
+    publish = iam.PolicyStatement(
+        sid="AllowControlPlaneRulesToPublish",
+        principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions={"ArnEquals": {"aws:SourceArn": arns[0] if len(arns) == 1 else arns}},
+    )
+    topic.add_to_resource_policy(publish)
+    statements.append(publish)
+    if topic_key is not None:
+        # aws:SourceAccount, not the rules' ARNs: the topic refers to the key already, and
+        # a rule to the topic, so naming a rule in the key policy would be a cycle.
+        use_key = iam.PolicyStatement(
+            sid="AllowEventBridgeToUseTheKey",
+            principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(scope).account}},
+        )
+        topic_key.add_to_resource_policy(use_key)
+        statements.append(use_key)
+    widget = changes_widget(service, names, cloudtrail_log_group)
+    return TamperingRules(tuple(rules), tuple(names), tuple(patterns), (widget,),
+                          tuple(statements))
+
+
+def _rule(scope: Construct, service: str, name: str, index: int, pattern: dict[str, Any],
+          topic_arn: str) -> Any:
     rule = events.CfnRule(
-        scope, "ControlPlaneChanges",
+        scope, "ControlPlaneChanges" + (str(index + 1) if index else ""),
         name=name,
         description=(f"watchkeeper {service}: CloudTrail management events that change or "
                      "delete the service's functions, logs, alarms or dashboards"),
@@ -283,7 +371,7 @@ def build_tampering_rule(
         # A plain dict crosses to jsii like the struct class, without its Python-side checks.
         targets=[{
             "id": "SecurityRoute",
-            "arn": topic.topic_arn,
+            "arn": topic_arn,
             "inputTransformer": {
                 "inputPathsMap": dict(MESSAGE_PATHS),
                 "inputTemplate": message_template(service),
@@ -296,31 +384,7 @@ def build_tampering_rule(
                "and CloudTrail keeps the event itself (Event history, 90 days); a queue per "
                "service for it would be one more resource to watch.",
     ))
-    statements = []
-    publish = iam.PolicyStatement(
-        sid="AllowControlPlaneRuleToPublish",
-        principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
-        actions=["sns:Publish"],
-        resources=[topic.topic_arn],
-        conditions={"ArnEquals": {"aws:SourceArn": rule.attr_arn}},
-    )
-    topic.add_to_resource_policy(publish)
-    statements.append(publish)
-    if topic_key is not None:
-        # aws:SourceAccount, not the rule's ARN: the topic refers to the key already, and
-        # the rule to the topic, so naming the rule in the key policy would be a cycle.
-        use_key = iam.PolicyStatement(
-            sid="AllowEventBridgeToUseTheKey",
-            principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(scope).account}},
-        )
-        topic_key.add_to_resource_policy(use_key)
-        statements.append(use_key)
-    return TamperingRule(rule, name, pattern, (changes_widget(service, name,
-                                                              cloudtrail_log_group),),
-                         tuple(statements))
+    return rule
 
 
 def changes_query(cloudtrail_log_group: str, service: str) -> str:
@@ -339,9 +403,10 @@ def changes_query(cloudtrail_log_group: str, service: str) -> str:
     )
 
 
-def changes_widget(service: str, name: str, cloudtrail_log_group: str | None) -> Widget:
+def changes_widget(service: str, rule_names: Sequence[str],
+                   cloudtrail_log_group: str | None) -> Widget:
     """"What changed in the control plane": the changes from CloudTrail's log group when
-    one is given, else the rule's matches and deliveries."""
+    one is given, else the rules' matches, deliveries and failed deliveries."""
     title = "What changed in the control plane"
     if cloudtrail_log_group is not None:
         return Widget("log", {
@@ -351,25 +416,32 @@ def changes_widget(service: str, name: str, cloudtrail_log_group: str | None) ->
             "query": validate_query(changes_query(cloudtrail_log_group, service),
                                     "cloudtrail_log_group").replace("${", "${!"),
         }, width=24, height=6)
+    metrics: list[list[Any]] = []
+    for name in rule_names:
+        first = not metrics
+        metrics += [
+            ["AWS/Events", "TriggeredRules", "RuleName", name, {"stat": "Sum"}]
+            if first else [".", "TriggeredRules", ".", name, {"stat": "Sum"}],
+            [".", "Invocations", ".", ".", {"stat": "Sum"}],
+            [".", "FailedInvocations", ".", ".", {"stat": "Sum"}],
+        ]
     return Widget("metric", {
-        "title": f"{title}: matches of rule {name}",
+        "title": f"{title}: matches of rule {rule_names[0]}"
+                 + (f" and {len(rule_names) - 1} more" if len(rule_names) > 1 else ""),
         "region": "${AWS::Region}",
         "view": "timeSeries",
         "period": 300,
-        "metrics": [
-            ["AWS/Events", "TriggeredRules", "RuleName", name, {"stat": "Sum"}],
-            [".", "Invocations", ".", ".", {"stat": "Sum"}],
-            [".", "FailedInvocations", ".", ".", {"stat": "Sum"}],
-        ],
+        "metrics": metrics,
     }, width=24, height=6)
 
 
 __all__ = [
+    "MAX_RULES",
     "OPTION",
-    "TamperingRule",
-    "build_tampering_rule",
+    "TamperingRules",
+    "build_tampering_rules",
     "changes_query",
-    "event_pattern",
-    "name_matchers",
+    "event_patterns",
+    "name_matcher_units",
     "rule_name",
 ]

@@ -59,16 +59,16 @@ class SecurityDetections:
     #: ``aws_cloudwatch.CfnInsightRule``s of the top offenders.
     insight_rules: list[Any] = field(default_factory=list)
     insight_rule_names: list[str] = field(default_factory=list)
-    #: ``aws_events.CfnRule`` of control-plane tampering (None: switched off).
-    event_rule: Any = None
-    event_rule_name: str | None = None
+    #: ``aws_events.CfnRule``s of control-plane tampering (none: switched off).
+    event_rules: list[Any] = field(default_factory=list)
+    event_rule_names: list[str] = field(default_factory=list)
     #: Widgets for the security dashboard, in order.
     widgets: list[Widget] = field(default_factory=list)
 
     def as_metadata(self) -> dict[str, list[str]]:
         return {
             "insight_rules": list(self.insight_rule_names),
-            "event_rules": [self.event_rule_name] if self.event_rule_name else [],
+            "event_rules": list(self.event_rule_names),
         }
 
 
@@ -124,7 +124,7 @@ def build_security_detections(mon: ServiceMonitoring,
         if mon.api_access_log_group is not None:
             log_groups.append(schema.api_access_log_group_name(qualified))
         dashboards = mon.insights_settings.dashboards
-        tampering = control_plane_tampering.build_tampering_rule(
+        tampering = control_plane_tampering.build_tampering_rules(
             Construct(mon, "ControlPlaneTampering"),
             service=qualified,
             function_names=[t.function_name for t in mon.functions],
@@ -141,9 +141,12 @@ def build_security_detections(mon: ServiceMonitoring,
             topic_key=mon.topic_key,
             cloudtrail_log_group=settings.cloudtrail_log_group,
         )
-        created.event_rule = tampering.rule
-        created.event_rule_name = tampering.rule_name
-        created.widgets = list(tampering.widgets) + created.widgets
+        created.event_rules = list(tampering.rules)
+        created.event_rule_names = list(tampering.rule_names)
+        # A service without function logs or security alarms has no security dashboard;
+        # the widget alone does not make one (its rule still notifies).
+        if mon.functions or any(a.kind == "security" for a in mon.alarm_details):
+            created.widgets = list(tampering.widgets) + created.widgets
     return created
 
 
