@@ -16,8 +16,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from watchkeeper import ServiceMonitoring, schema
-from watchkeeper.constructs.alarms import AlarmSettings
 from watchkeeper.constructs import contributor_insights, control_plane_tampering
+from watchkeeper.constructs.alarms import AlarmSettings
 from watchkeeper.insights import check_query
 from watchkeeper.report import load_assembly, report_json
 from watchkeeper.testing.cfn import lint_template

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -195,12 +194,12 @@ def contributions(
 ) -> dict[tuple[Any, ...], float]:
     """Each contributor's aggregate over ``events`` (log event texts or parsed records)."""
     rule = Rule(body)
-    totals: Counter[tuple[Any, ...]] = Counter()
+    totals: dict[tuple[Any, ...], float] = {}
     for event in events:
         contributor = rule.contributor(event)
         if contributor is not None:
-            totals[contributor] += rule.amount(event)
-    return dict(totals)
+            totals[contributor] = totals.get(contributor, 0) + rule.amount(event)
+    return totals
 
 
 __all__ = ["Rule", "RuleSyntaxError", "contributions"]
