@@ -13,7 +13,7 @@ import cdk_nag
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from watchkeeper import ServiceMonitoring, schema
 from watchkeeper.constructs import contributor_insights, control_plane_tampering
@@ -439,12 +439,19 @@ def test_too_many_rules_fail_naming_the_option() -> None:
             dashboard_name_prefix=None, topic=topic)
 
 
-def test_rule_body_over_the_limit_names_the_option() -> None:
-    scope = cdk.Stack(cdk.App(), "S", env=ENV)
+def test_log_groups_past_the_rule_limit_are_left_out_with_a_warning() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
     groups = [f"/app/{'x' * 200}/{i}" for i in range(40)]
-    with pytest.raises(ValueError, match=r"top_offenders=True: the Contributor Insights rule "
-                                         r"'orders-authn-failures-by-source-ip' .* over "
-                                         r"CloudWatch's 8,192"):
-        contributor_insights.build_top_offenders(
-            scope, service="orders", log_group_names=groups, alarm_overrides={},
-            topic_arn="arn:aws:sns:eu-west-1:123456789012:t", notify_ok=True)
+    result = contributor_insights.build_top_offenders(
+        stack, service="orders", log_group_names=groups, alarm_overrides={},
+        topic_arn="arn:aws:sns:eu-west-1:123456789012:t", notify_ok=True)
+    assert 0 < len(result.left_out) < len(groups)
+    template = app.synth().get_stack_by_name("S").template
+    for rule in _of_type(template, RULE).values():
+        body = rule["Properties"]["RuleBody"]
+        assert len(body) <= contributor_insights.MAX_RULE_BODY_CHARS
+        assert json.loads(body)["LogGroupNames"] == groups[:len(groups) - len(result.left_out)]
+    Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp(
+        r"top_offenders: the Contributor Insights rules read \d+ of 40 log groups .* "
+        r"or pass top_offenders=False"))

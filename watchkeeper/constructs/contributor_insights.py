@@ -46,8 +46,11 @@ MAX_RULE_NAME_CHARS: Final = 128
 #: Rule syntax: at most 10 strings in one In / NotIn / StartsWith filter.
 MAX_FILTER_VALUES: Final = 10
 #: A log group name written as a placeholder (``${LogicalId}``) is counted at the longest
-#: name CloudWatch Logs allows when the body's size is checked.
+#: name CloudWatch Logs allows when the body's size is checked; a placeholder after
+#: ``/aws/lambda/`` stands for a function name, at most 64 characters.
 MAX_LOG_GROUP_NAME_CHARS: Final = 512
+MAX_FUNCTION_NAME_CHARS: Final = 64
+LAMBDA_LOG_GROUP_PREFIX: Final = "/aws/lambda/"
 #: Contributors a top-N widget lists.
 TOP_CONTRIBUTORS: Final = 10
 #: Period of the widgets, seconds (the alarms take theirs from their check).
@@ -89,6 +92,19 @@ RULES: Final = (
 )
 
 
+def fitting_log_groups(groups: Sequence[str]) -> list[str]:
+    """The longest head of ``groups`` whose rule bodies all stay within CloudWatch's limit
+    (the longest body is the one with the most event prefixes)."""
+    widest = max(RULES, key=lambda r: len(json.dumps(rule_body(r, []))))
+    fitting: list[str] = []
+    for group in groups:
+        body = json.dumps(rule_body(widest, [*fitting, group]), separators=(",", ":"))
+        if _estimated_length(body) > MAX_RULE_BODY_CHARS:
+            break
+        fitting.append(group)
+    return fitting
+
+
 @dataclass(frozen=True)
 class TopOffenders:
     """What ``build_top_offenders`` created."""
@@ -101,6 +117,8 @@ class TopOffenders:
     widgets: tuple[Widget, ...]
     #: The rule names, in ``RULES`` order.
     rule_names: tuple[str, ...]
+    #: Log groups left out because the rules would pass 8,192 characters (warned about).
+    left_out: tuple[str, ...] = ()
 
 
 def rule_name(service: str, rule: TopOffenderRule) -> str:
@@ -159,7 +177,9 @@ def _estimated_length(body_text: str) -> int:
             rest = after[1:]
             continue
         _, _, rest = after.partition("}")
-        length += len(before) + MAX_LOG_GROUP_NAME_CHARS
+        longest = (MAX_FUNCTION_NAME_CHARS if before.endswith(LAMBDA_LOG_GROUP_PREFIX)
+                   else MAX_LOG_GROUP_NAME_CHARS)
+        length += len(before) + longest
     return length + len(rest)
 
 
@@ -205,6 +225,11 @@ def build_top_offenders(
     if not log_group_names:
         return TopOffenders((), (), (), ())
     groups = collapse_log_group_names(log_group_names, log_group_families)
+    fitting = fitting_log_groups(groups)
+    if not fitting:  # pragma: no cover - one name of at most 512 characters always fits
+        raise ValueError(f"{OPTION}=True: log group {groups[0]!r} does not fit in a rule")
+    left_out = tuple(groups[len(fitting):])
+    groups = fitting
     rules: list[Any] = []
     alarms: list[WatchkeeperAlarm] = []
     widgets: list[Widget] = []
@@ -214,14 +239,6 @@ def build_top_offenders(
         if len(name) > MAX_RULE_NAME_CHARS:  # pragma: no cover - qualified names are short
             raise ValueError(f"{OPTION}: rule name {name!r} is over {MAX_RULE_NAME_CHARS}")
         body = json.dumps(rule_body(rule, groups), separators=(",", ":"))
-        length = _estimated_length(body)
-        if length > MAX_RULE_BODY_CHARS:
-            raise ValueError(
-                f"{OPTION}=True: the Contributor Insights rule {name!r} would be about "
-                f"{length:,} characters, over CloudWatch's {MAX_RULE_BODY_CHARS:,}, because "
-                f"it reads {len(groups)} log groups. Move the functions into the service "
-                f"log group (the default), or pass {OPTION}=False"
-            )
         rules.append(cloudwatch.CfnInsightRule(
             scope, f"Rule-{rule.suffix}", rule_name=name, rule_state="ENABLED",
             rule_body=cdk.Fn.sub(body) if "${" in body else body,
@@ -248,7 +265,16 @@ def build_top_offenders(
             cfn=cfn, name=plan.name, kind=plan.check.category, resource_key=SECURITY_KEY,
             check=plan.check.key, severity=settings.severity, routing=plan.routing,
         ))
-    return TopOffenders(tuple(rules), tuple(alarms), tuple(widgets), tuple(names))
+    if left_out:
+        cdk.Annotations.of(scope).add_warning(
+            f"watchkeeper: {OPTION}: the Contributor Insights rules read {len(groups)} of "
+            f"{len(groups) + len(left_out)} log groups (CloudWatch limits a rule to "
+            f"{MAX_RULE_BODY_CHARS:,} characters); failures logged to the other "
+            f"{len(left_out)} are counted by the metrics but not ranked. Move those "
+            "functions into the service log group (move_cdk_managed_log_groups=True for "
+            f"CDK-managed groups), or pass {OPTION}=False"
+        )
+    return TopOffenders(tuple(rules), tuple(alarms), tuple(widgets), tuple(names), left_out)
 
 
 __all__ = [

@@ -75,6 +75,9 @@ class SecurityDetections:
 def _function_log_groups(mon: ServiceMonitoring, writer: SubWriter) -> list[str]:
     """The groups that hold the schema's records, literal where the name is known, else in
     ``Fn::Sub`` form: the service log group, then each function's group."""
+    # One round trip to Node for every token, not one each.
+    writer.prefetch(t.log_group_name for t in mon.functions
+                    if t.log_group_name and not t.log_group_display_name)
     names: list[str] = []
     if mon._service_log_group is not None:
         names.append(mon._service_log_group_display_name)
@@ -94,9 +97,10 @@ def build_security_detections(mon: ServiceMonitoring,
                               settings: DetectionSettings) -> SecurityDetections:
     created = SecurityDetections()
     qualified, service = mon.qualified_name, mon.service_name
+    groups = (_function_log_groups(mon, SubWriter(mon))
+              if settings.top_offenders or settings.control_plane_tampering else [])
     if settings.top_offenders:
         scope = Construct(mon, "TopOffenders")
-        groups = _function_log_groups(mon, SubWriter(mon))
         result = contributor_insights.build_top_offenders(
             scope,
             service=qualified,
@@ -117,7 +121,7 @@ def build_security_detections(mon: ServiceMonitoring,
         mon.alarm_details.extend(result.alarms)
         mon.alarms.extend(a.cfn for a in result.alarms)
     if settings.control_plane_tampering:
-        log_groups = [n for n in _function_log_groups(mon, SubWriter(mon)) if "${" not in n]
+        log_groups = [n for n in groups if "${" not in n]
         log_groups += [t.log_group_name for t in mon.functions
                        if t.log_group_name and not t.log_group_display_name
                        and "${Token[" in t.log_group_name]
