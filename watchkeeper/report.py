@@ -823,6 +823,7 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
             "alarm_metrics": pricing.FREE_ALARM_METRICS,
             "dashboards": pricing.FREE_DASHBOARDS,
             "custom_metrics": pricing.FREE_CUSTOM_METRICS,
+            "contributor_insights_rules": pricing.FREE_CONTRIBUTOR_INSIGHTS_RULES,
             "note": "per account and month, shared with everything else in the account; "
             "not subtracted from monthly_usd",
         },
@@ -1046,7 +1047,8 @@ def _cost_text(data: Mapping[str, Any]) -> list[str]:
     out.append(
         f"  Free tier (per account, not subtracted): up to ${free['monthly_usd']:.2f}/month "
         f"({free['alarm_metrics']} standard alarm metrics, {free['dashboards']} dashboards, "
-        f"{free['custom_metrics']} custom metrics)"
+        f"{free['custom_metrics']} custom metrics, {free['contributor_insights_rules']} "
+        "Contributor Insights rule)"
     )
     out.append("  Not included (depends on log volume):")
     where = _data_protection_scope(data["data_protection"])
