@@ -427,16 +427,32 @@ def _deployed(value: Any) -> Any:
     return value
 
 
-def test_too_many_rules_fail_naming_the_option() -> None:
-    stack = cdk.Stack(cdk.App(), "S", env=ENV)
+def test_past_twenty_rules_the_rest_is_left_out_with_a_warning() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
     topic = sns.Topic(stack, "Topic")
     names = [f"function-{i:04d}-{'x' * 40}" for i in range(400)]
-    with pytest.raises(ValueError, match=r"control_plane_tampering=True: 400 function names "
-                                         r"that share no prefix need \d+ EventBridge rules"):
-        control_plane_tampering.build_tampering_rules(
-            stack, service="orders", function_names=names, function_prefixes=["orders-"],
-            log_group_names=[], log_group_prefixes=[], alarm_name_prefix="orders-",
-            dashboard_name_prefix=None, topic=topic)
+    result = control_plane_tampering.build_tampering_rules(
+        stack, service="orders", function_names=names, function_prefixes=["orders-"],
+        log_group_names=[], log_group_prefixes=[], alarm_name_prefix="orders-",
+        dashboard_name_prefix=None, topic=topic)
+    assert len(result.rules) == control_plane_tampering.MAX_RULES == 20
+    watched = {m for pattern in result.patterns for b in pattern["detail"]["$or"]
+               for m in b["requestParameters"].get("functionName", []) if isinstance(m, str)}
+    assert 0 < len(watched) < len(names)
+    app.synth()
+    Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp(
+        rf"control_plane_tampering: 400 function names that share no prefix need \d+ "
+        rf"EventBridge rules .* so changes to {len(names) - len(watched)} functions and log "
+        r"groups are not watched\. Name the functions 'orders-\.\.\.'"))
+
+
+def test_prefix_keeps_the_pattern_small_at_300_functions() -> None:
+    names = [f"orders-fn-{i:03d}" for i in range(300)]
+    (pattern,) = control_plane_tampering.event_patterns(
+        function_names=names, function_prefixes=["orders-"], log_group_names=[],
+        log_group_prefixes=[], alarm_name_prefix="orders-", dashboard_name_prefix="orders-")
+    assert control_plane_tampering.estimated_pattern_length(pattern) < 1_000
 
 
 def test_log_groups_past_the_rule_limit_are_left_out_with_a_warning() -> None:

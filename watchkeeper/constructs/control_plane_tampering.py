@@ -18,9 +18,9 @@ most 2,048 characters by default). Names that share a prefix are matched by ``pr
 do functions named ``<qualified>-...``), so the pattern does not grow with the number of
 functions. Other function names (names of their own, or names CloudFormation generates,
 which are tokens at synth and counted at Lambda's 64 characters) are listed one by one;
-what does not fit in the first rule goes to further rules of the Lambda part alone
-(``-2``, ``-3``...), and synth fails with an error naming ``control_plane_tampering`` past
-``MAX_RULES`` rules. A request may name a
+what does not fit in the first rule goes to further rules (``-2``, ``-3``...). Past
+``MAX_RULES`` rules the names left over are not watched, and a synth warning naming
+``control_plane_tampering`` says how many. A request may name a
 function or log group by ARN: a ``wildcard`` on ``*:function:<name>`` / ``*:log-group:<name>``
 takes that form. Lambda's CloudTrail event names carry the API version
 (``UpdateFunctionCode20150331v2``), so they are matched by ``prefix`` too.
@@ -35,6 +35,7 @@ calls it once at synth (``control_plane_tampering=True``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -85,6 +86,7 @@ ALARM_EVENTS: Final = ("DeleteAlarms", "DisableAlarmActions")
 DASHBOARD_EVENTS: Final = ("DeleteDashboards",)
 
 LAMBDA_SOURCE: Final = "lambda.amazonaws.com"
+LAMBDA_LOG_GROUP_PREFIX: Final = "/aws/lambda/"
 LOGS_SOURCE: Final = "logs.amazonaws.com"
 CLOUDWATCH_SOURCE: Final = "monitoring.amazonaws.com"
 
@@ -109,10 +111,19 @@ class TamperingRules:
     policy_statements: tuple[Any, ...] = ()
 
 
+#: EventBridge rule names: 1-64 characters.
+MAX_RULE_NAME_CHARS: Final = 64
+
+
 def rule_name(service: str, index: int = 0) -> str:
-    """``<qualified name>-control-plane-changes``, then ``-2``, ``-3``... (EventBridge: at
-    most 64 characters; the qualified name is at most 57)."""
-    return f"{service}-control-plane-changes" + (f"-{index + 1}" if index else "")
+    """``<qualified name>-control-plane-changes``, then ``-2``, ``-3``... Where that would
+    pass EventBridge's 64 characters (a qualified name near its 57), the first 40
+    characters of the qualified name, a short hash of all of it, and ``-control-plane``."""
+    name = f"{service}-control-plane-changes"
+    if len(name) + len(f"-{MAX_RULES}") > MAX_RULE_NAME_CHARS:
+        digest = hashlib.sha256(service.encode()).hexdigest()[:6]
+        name = f"{service[:40]}-{digest}-control-plane"
+    return name + (f"-{index + 1}" if index else "")
 
 
 def _is_token(value: str) -> bool:
@@ -238,10 +249,14 @@ def estimated_pattern_length(pattern: dict[str, Any]) -> int:
     text = json.dumps(pattern, separators=(",", ":"))
     length = len(text)
     for branch in pattern["detail"]["$or"]:
-        longest = (MAX_FUNCTION_NAME_CHARS if branch["eventSource"] == [LAMBDA_SOURCE]
-                   else MAX_LOG_GROUP_NAME_CHARS)
-        for token in _TOKEN.findall(json.dumps(branch)):
-            length += longest - len(token)
+        text = json.dumps(branch)
+        for match in _TOKEN.finditer(text):
+            # A token is a function name, or the name in a /aws/lambda/<name> log group:
+            # at most 64 characters; any other log group name: at most 512.
+            short = (branch["eventSource"] == [LAMBDA_SOURCE]
+                     or text[:match.start()].endswith(LAMBDA_LOG_GROUP_PREFIX))
+            longest = MAX_FUNCTION_NAME_CHARS if short else MAX_LOG_GROUP_NAME_CHARS
+            length += longest - len(match.group())
     return length
 
 
@@ -310,13 +325,18 @@ def build_tampering_rules(
     )
     hint = (f"Name the functions '{function_prefixes[0] if function_prefixes else service}"
             f"...' so one prefix matches them all, or pass {OPTION}=False")
-    if len(patterns) > MAX_RULES:
-        raise ValueError(
-            f"{OPTION}=True: {len(function_names)} function names that share no prefix "
-            f"need {len(patterns)} EventBridge rules of at most "
-            f"{MAX_EVENT_PATTERN_CHARS:,} characters each; watchkeeper uses at most "
-            f"{MAX_RULES} per service. {hint}"
+    left_out = _names_in(patterns[MAX_RULES:])
+    if left_out:
+        # Never a broken synth for an app that works today: the rules watch what fits,
+        # and the warning says what they do not.
+        cdk.Annotations.of(scope).add_warning(
+            f"watchkeeper: {OPTION}: {len(function_names)} function names that share no "
+            f"prefix need {len(patterns)} EventBridge rules of at most "
+            f"{MAX_EVENT_PATTERN_CHARS:,} characters; watchkeeper uses at most {MAX_RULES} "
+            f"per service, so changes to {left_out} functions and log groups are not "
+            f"watched. {hint}"
         )
+        patterns = patterns[:MAX_RULES]
     rules: list[Any] = []
     names: list[str] = []
     for index, pattern in enumerate(patterns):
@@ -357,6 +377,19 @@ def build_tampering_rules(
     widget = changes_widget(service, names, cloudtrail_log_group)
     return TamperingRules(tuple(rules), tuple(names), tuple(patterns), (widget,),
                           tuple(statements))
+
+
+def _names_in(patterns: Sequence[dict[str, Any]]) -> int:
+    """How many function and log group names ``patterns`` list (not prefixes)."""
+    count = 0
+    for pattern in patterns:
+        for branch in pattern["detail"]["$or"]:
+            if branch["eventName"] == list(LOGS_IDENTIFIER_EVENTS):
+                continue  # the same names as the logGroupName branch
+            for values in branch["requestParameters"].values():
+                count += sum(1 for m in values if isinstance(m, str) or "${Token[" in str(m)
+                             and not (isinstance(m, dict) and "wildcard" in m))
+    return count
 
 
 def _rule(scope: Construct, service: str, name: str, index: int, pattern: dict[str, Any],
