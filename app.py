@@ -7,6 +7,10 @@
 - ``BillingMonitoring``: a ``MonitoringStack`` for a service whose functions are deployed
   elsewhere (Serverless Framework, SAM, another stack), found by name.
 
+Both get the security detections by default: top offenders (Contributor Insights rules on
+authentication and authorisation failures by source IP and user, with alarms) and the
+control-plane tampering rule (EventBridge, CloudTrail management events).
+
 cdk-nag's AwsSolutions and Serverless packs run on every stack as validation plugins:
 an unacknowledged finding fails the synth.
 

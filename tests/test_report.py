@@ -338,6 +338,8 @@ def test_counts_each_resource_type_exactly(document: dict[str, Any]) -> None:
         "anomaly_detectors": 1,
         "sns_topics": 1,
         "lambda_functions": 2,
+        "insight_rules": 0,
+        "event_rules": 0,
     }
 
 

@@ -19,6 +19,7 @@ _LAZY = {
     "AlarmOptions": "watchkeeper.constructs.options",
     "FunctionLoggingOptions": "watchkeeper.constructs.options",
     "InsightsOptions": "watchkeeper.constructs.options",
+    "DetectionOptions": "watchkeeper.constructs.options",
     "LogGroupOptions": "watchkeeper.constructs.options",
     "ResourceLoggingOptions": "watchkeeper.constructs.options",
     "ShippingOptions": "watchkeeper.constructs.options",
@@ -28,6 +29,7 @@ __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
     from watchkeeper.constructs.options import AlarmOptions as AlarmOptions
+    from watchkeeper.constructs.options import DetectionOptions as DetectionOptions
     from watchkeeper.constructs.options import FunctionLoggingOptions as FunctionLoggingOptions
     from watchkeeper.constructs.options import InsightsOptions as InsightsOptions
     from watchkeeper.constructs.options import LogGroupOptions as LogGroupOptions

@@ -342,6 +342,13 @@ def _render_metric(widget: Widget) -> str:
             + (f' <span class="wk-dims">{dimensions}</span>' if dimensions else "")
             + f' <span class="wk-stat">{_e(stat)} · {_e(period)} s</span>{label}{hidden}</li>'
         )
+    insight = props.get("insightRule")
+    if isinstance(insight, dict):  # a Contributor Insights top-N widget
+        rows.append(
+            f'<li>Contributor Insights rule <b>{_e(insight.get("ruleName", ""))}</b> '
+            f'<span class="wk-stat">top {_e(insight.get("maxContributorCount", 10))} · '
+            f'{_e(default_period)} s</span></li>'
+        )
     parts.append(f"<ul>{''.join(rows)}</ul>" if rows else '<p class="wk-muted">no metrics</p>')
     annotations = props.get("annotations") or {}
     notes = []

@@ -52,6 +52,22 @@ CUSTOM_METRIC_USD: Final = Decimal("0.30")
 #: size of the first custom-metric price tier; estimates above it overstate the cost
 CUSTOM_METRIC_FIRST_TIER: Final = 10_000
 
+# --- Contributor Insights and events ---------------------------------------------------
+#: per Contributor Insights rule (on CloudWatch Logs) per month. From the pricing page's
+#: Contributor Insights tab as summarised by third parties (the free tier below is
+#: confirmed on the AWS page itself).
+CONTRIBUTOR_INSIGHTS_RULE_USD: Final = Decimal("0.50")
+#: per million log events that match a Contributor Insights rule
+CONTRIBUTOR_INSIGHTS_EVENTS_USD_PER_MILLION: Final = Decimal("0.02")
+#: per EventBridge rule on AWS service events (CloudTrail management events on the default
+#: bus): the pricing page's free tier lists "all events except custom events"
+EVENT_RULE_USD: Final = Decimal("0")
+#: per million SNS publishes (what a matched control-plane change costs), and per 100,000
+#: email deliveries. https://aws.amazon.com/sns/pricing/ ; first million publishes and
+#: 1,000 emails a month are free.
+SNS_PUBLISH_USD_PER_MILLION: Final = Decimal("0.50")
+SNS_EMAIL_USD_PER_100K: Final = Decimal("2.00")
+
 # --- free tier (per account per month; confirmed on the AWS pricing page) ---------------
 #: alarm metrics free per month, standard resolution only
 FREE_ALARM_METRICS: Final = 10
@@ -61,6 +77,8 @@ FREE_DASHBOARDS: Final = 3
 FREE_CUSTOM_METRICS: Final = 10
 #: log data free per month (ingestion, archive storage and Insights scans together)
 FREE_LOG_GB: Final = 5
+#: Contributor Insights rules free per month (and the first million matched log events)
+FREE_CONTRIBUTOR_INSIGHTS_RULES: Final = 1
 
 # --- logs, by volume ------------------------------------------------------------------
 #: per GB ingested, Standard log class
@@ -90,12 +108,20 @@ VOLUME_PRICES: Final = (
     ("Logs storage (archive)", LOGS_STORAGE_USD_PER_GB_MONTH, "per GB-month"),
     (LOGS_DATA_PROTECTION_ITEM, LOGS_DATA_PROTECTION_USD_PER_GB, "per GB scanned"),
     ("Logs Insights queries", LOGS_INSIGHTS_USD_PER_GB, "per GB scanned"),
+    (
+        "Contributor Insights, matched log events",
+        CONTRIBUTOR_INSIGHTS_EVENTS_USD_PER_MILLION,
+        "per million events",
+    ),
+    ("SNS notifications (control-plane changes)", SNS_PUBLISH_USD_PER_MILLION,
+     "per million publishes"),
+    ("SNS email deliveries", SNS_EMAIL_USD_PER_100K, "per 100,000 emails"),
 )
 
 #: what the sources do not settle, stated in every report
 UNCONFIRMED: Final = (
-    "the alarm, composite-alarm, dashboard, custom-metric and data-protection prices are "
-    "confirmed by third-party summaries of the AWS pricing page only",
+    "the alarm, composite-alarm, dashboard, custom-metric, data-protection and Contributor "
+    "Insights prices are confirmed by third-party summaries of the AWS pricing page only",
     f"an anomaly-detection alarm is billed as {ANOMALY_DETECTION_ALARM_METRICS} alarm metrics "
     "per metric it reads",
     "Lambda's own log groups are priced as vended logs with volume tiers (not modelled)",
@@ -118,6 +144,10 @@ class Usage:
     dashboards: int = 0
     #: custom metrics (distinct namespace, name and dimension values)
     custom_metrics: int = 0
+    #: Contributor Insights rules
+    insight_rules: int = 0
+    #: EventBridge rules (on AWS service events: free, counted to show they are)
+    event_rules: int = 0
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -166,6 +196,8 @@ def estimate_monthly_cost(usage: Usage) -> CostEstimate:
         ("Composite alarms", usage.composite_alarms, COMPOSITE_ALARM_USD),
         ("Dashboards", usage.dashboards, DASHBOARD_USD),
         ("Custom metrics", usage.custom_metrics, CUSTOM_METRIC_USD),
+        ("Contributor Insights rules", usage.insight_rules, CONTRIBUTOR_INSIGHTS_RULE_USD),
+        ("EventBridge rules (AWS service events)", usage.event_rules, EVENT_RULE_USD),
     )
     lines = tuple(
         CostLine(item, quantity, unit, _cents(unit * quantity)) for item, quantity, unit in priced
@@ -174,6 +206,8 @@ def estimate_monthly_cost(usage: Usage) -> CostEstimate:
         ALARM_METRIC_STANDARD_USD * min(usage.standard_alarm_metrics, FREE_ALARM_METRICS)
         + DASHBOARD_USD * min(usage.dashboards, FREE_DASHBOARDS)
         + CUSTOM_METRIC_USD * min(usage.custom_metrics, FREE_CUSTOM_METRICS)
+        + CONTRIBUTOR_INSIGHTS_RULE_USD
+        * min(usage.insight_rules, FREE_CONTRIBUTOR_INSIGHTS_RULES)
     )
     return CostEstimate(
         lines=lines,
@@ -194,6 +228,8 @@ def price_table() -> dict[str, object]:
         "composite_alarm_usd": float(COMPOSITE_ALARM_USD),
         "dashboard_usd": float(DASHBOARD_USD),
         "custom_metric_usd": float(CUSTOM_METRIC_USD),
+        "contributor_insights_rule_usd": float(CONTRIBUTOR_INSIGHTS_RULE_USD),
+        "event_rule_usd": float(EVENT_RULE_USD),
         "volume_prices": [
             {"item": item, "usd": float(price), "unit": unit} for item, price, unit in VOLUME_PRICES
         ],

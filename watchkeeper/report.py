@@ -54,6 +54,8 @@ COUNTED_TYPES: Final = {
     "anomaly_detectors": "AWS::CloudWatch::AnomalyDetector",
     "sns_topics": "AWS::SNS::Topic",
     "lambda_functions": "AWS::Lambda::Function",
+    "insight_rules": "AWS::CloudWatch::InsightRule",
+    "event_rules": "AWS::Events::Rule",
 }
 
 #: the keys of the JSON report's ``totals``, exactly
@@ -80,6 +82,8 @@ _NAME_PROPERTY: Final = {
     "composite_alarms": "AlarmName",
     "dashboards": "DashboardName",
     "saved_queries": "Name",
+    "insight_rules": "RuleName",
+    "event_rules": "Name",
 }
 
 _ANOMALY_BAND_FUNCTION: Final = "ANOMALY_DETECTION_BAND"
@@ -690,6 +694,8 @@ def _usage(alarms: Iterable[AlarmDetail], counts: Mapping[str, int], custom: int
         composite_alarms=counts["composite_alarms"],
         dashboards=counts["dashboards"],
         custom_metrics=custom,
+        insight_rules=counts["insight_rules"],
+        event_rules=counts["event_rules"],
     )
 
 
@@ -817,6 +823,7 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
             "alarm_metrics": pricing.FREE_ALARM_METRICS,
             "dashboards": pricing.FREE_DASHBOARDS,
             "custom_metrics": pricing.FREE_CUSTOM_METRICS,
+            "contributor_insights_rules": pricing.FREE_CONTRIBUTOR_INSIGHTS_RULES,
             "note": "per account and month, shared with everything else in the account; "
             "not subtracted from monthly_usd",
         },
@@ -1040,7 +1047,8 @@ def _cost_text(data: Mapping[str, Any]) -> list[str]:
     out.append(
         f"  Free tier (per account, not subtracted): up to ${free['monthly_usd']:.2f}/month "
         f"({free['alarm_metrics']} standard alarm metrics, {free['dashboards']} dashboards, "
-        f"{free['custom_metrics']} custom metrics)"
+        f"{free['custom_metrics']} custom metrics, {free['contributor_insights_rules']} "
+        "Contributor Insights rule)"
     )
     out.append("  Not included (depends on log volume):")
     where = _data_protection_scope(data["data_protection"])

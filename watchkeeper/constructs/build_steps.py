@@ -10,6 +10,7 @@ from watchkeeper.constructs.alarms.build import build_alarms
 from watchkeeper.constructs.model import AlarmOptions, Placement, ServiceModel
 from watchkeeper.constructs.monitoring_state import MonitoringState
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
+from watchkeeper.constructs.security_detections import build_security_detections
 
 
 class BuildSteps(MonitoringState):
@@ -40,11 +41,25 @@ class BuildSteps(MonitoringState):
                 scope_for_dashboard=self._dashboard_placement,
                 automatic=self.nested_automatically,
             ),
+            service_log_group_name=getattr(self, "_service_log_group_display_name", None),
         )
 
     def _build_alarms(self, model: ServiceModel) -> None:
         self.alarm_details = build_alarms(self, model, self._published_log_metrics())
         self.alarms = [a.cfn for a in self.alarm_details]
+
+    def _build_security_detections(self, model: ServiceModel) -> None:
+        """Top offenders and control-plane tampering (after the alarms they join)."""
+        self.security_detections = build_security_detections(
+            self, model, self.detection_settings,
+            topic=self.topic, topic_key=self.topic_key,
+            dashboards=self.insights_settings.dashboards,
+            dashboard_name_prefix=self.insights_settings.dashboard_name_prefix,
+            has_api_access_logs=self.api_access_log_group is not None,
+            has_security_alarms=any(a.kind == "security" for a in self.alarm_details),
+        )
+        self.alarm_details.extend(self.security_detections.alarms)
+        self.alarms.extend(a.cfn for a in self.security_detections.alarms)
 
     def _record_key_changes(self) -> None:
         """A KMS key of the app (``encryption_key``) gets statements for CloudWatch Logs."""
@@ -64,7 +79,8 @@ class BuildSteps(MonitoringState):
         """Saved queries, dashboards, field indexes, anomaly detectors (after alarms)."""
         created = build_queries_and_dashboards(
             self, model, self.insights_settings, log_groups=self.log_groups,
-            alarm_details=self.alarm_details, log_metrics=self._published_log_metrics())
+            alarm_details=self.alarm_details, log_metrics=self._published_log_metrics(),
+            detection_widgets=self.security_detections.widgets)
         self.saved_queries.extend(created["queries"])
         self.dashboards.extend(created["dashboards"])
         self.anomaly_detectors.extend(created["anomaly_detectors"])

@@ -95,6 +95,9 @@ class DashboardInputs:
     security_alarm_arns: tuple[str, ...] = ()
     extra_operations_widgets: tuple[Widget, ...] = ()
     extra_security_widgets: tuple[Widget, ...] = ()
+    #: The security detections' widgets (control-plane changes, top offenders), in Fn::Sub
+    #: form already.
+    detection_widgets: tuple[Widget, ...] = ()
     name_prefix: str | None = None
     #: The log metrics the service's metric filters publish (panels are drawn only for
     #: these); None: all of them.
@@ -298,6 +301,7 @@ def security_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Secti
     sections = [
         metrics,
         Section("Security logs", tuple(_log_widgets(inputs, SECURITY_LOG_WIDGETS))),
+        Section("Control plane and top offenders", inputs.detection_widgets),
     ]
     if inputs.extra_security_widgets:
         sections.append(Section("Custom", inputs.extra_security_widgets))

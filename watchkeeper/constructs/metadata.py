@@ -12,6 +12,7 @@ from constructs import Construct
 from watchkeeper import schema
 from watchkeeper.constructs.kinds import registry
 from watchkeeper.constructs.model import ServiceModel
+from watchkeeper.constructs.security_detections import METADATA_KEY as DETECTIONS_METADATA_KEY
 
 
 @jsii.implements(cdk.IStableListProducer)
@@ -39,11 +40,13 @@ class _CreatedResources:
         return [node.logical_id for node in resources]
 
 
-def record_metadata(owner: Construct, model: ServiceModel, changes: Any) -> None:
+def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
+                    detections: Any = None) -> None:
     """Add this service's entry to its stack's ``Watchkeeper`` metadata.
 
     :param changes: the changes made to the app's resources, as ``AppChangeLog``
         writes them for the metadata.
+    :param detections: the security detections' rules (``SecurityDetections.as_metadata``).
     """
     stack = cdk.Stack.of(owner)
     existing = stack.template_options.metadata or {}
@@ -60,6 +63,7 @@ def record_metadata(owner: Construct, model: ServiceModel, changes: Any) -> None
                 for kind in registry.KINDS
             },
             schema.TemplateMetadata.CHANGES: changes,
+            **({DETECTIONS_METADATA_KEY: detections} if detections is not None else {}),
             # Lazy: resources added after this point (and final logical ids) count too.
             schema.TemplateMetadata.CREATED: cdk.Lazy.list(
                 _CreatedResources(owner), omit_empty=False

@@ -69,6 +69,8 @@ class ServiceModel:
     #: The service log group, when one was created (its name: ``service_log_group_name``).
     service_log_group: Any
     placement: Placement = field(default_factory=Placement)
+    #: The service log group's name as written (None: per-function groups).
+    service_log_group_name: str | None = None
 
     def of(self, kind: str) -> tuple[Any, ...]:
         """The targets of one kind (empty for a kind nothing was found of)."""

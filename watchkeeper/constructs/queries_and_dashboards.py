@@ -159,8 +159,8 @@ def service_log_groups(model: ServiceModel, writer: SubWriter) -> list[tuple[str
 
 
 def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSettings,
-                     alarm_details: Sequence[Any], log_metrics: frozenset[str]
-                     ) -> DashboardInputs:
+                     alarm_details: Sequence[Any], log_metrics: frozenset[str],
+                     detection_widgets: Sequence[Widget] = ()) -> DashboardInputs:
     writer = SubWriter(scope)
     # The kinds drawn as rows of panels (functions have a section of their own).
     paneled = [kind for kind in registry.KINDS if kind.panels is not None]
@@ -197,6 +197,7 @@ def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSe
             _escape_widget(w, writer) for w in settings.operations_widgets
         ),
         extra_security_widgets=tuple(_escape_widget(w, writer) for w in settings.security_widgets),
+        detection_widgets=tuple(detection_widgets),
         name_prefix=settings.dashboard_name_prefix,
         log_metrics=log_metrics,
     )
@@ -217,13 +218,15 @@ def _escape_widget(widget: Widget, writer: SubWriter) -> Widget:
 
 def build(owner: Construct, model: ServiceModel, settings: InsightsSettings, *,
           log_groups: Sequence[Any], alarm_details: Sequence[Any],
-          log_metrics: frozenset[str]) -> dict[str, list[Any]]:
+          log_metrics: frozenset[str],
+          detection_widgets: Sequence[Widget] = ()) -> dict[str, list[Any]]:
     """Create everything under ``owner``; returns the created resources by kind.
 
     :param log_groups: every log group created or referenced (field indexes and anomaly
         detectors go on those created).
     :param alarm_details: the alarms built, for the dashboards' alarm widgets.
     :param log_metrics: the metrics the metric filters publish (panels are drawn for those).
+    :param detection_widgets: the security detections' widgets (security dashboard).
     """
     created: dict[str, list[Any]] = {
         "queries": [], "dashboards": [], "anomaly_detectors": [], "key_policy_statements": []
@@ -251,7 +254,8 @@ def build(owner: Construct, model: ServiceModel, settings: InsightsSettings, *,
     if settings.dashboards:
         created["dashboards"] = create_dashboards(
             _child(owner, "Dashboards"),
-            dashboard_inputs(owner, model, settings, alarm_details, log_metrics),
+            dashboard_inputs(owner, model, settings, alarm_details, log_metrics,
+                             detection_widgets),
             scope_for_page=model.placement.scope_for_dashboard,
         )
     return created

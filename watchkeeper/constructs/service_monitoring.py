@@ -43,6 +43,7 @@ from watchkeeper.constructs.metric_filters import LogMetricFilters
 from watchkeeper.constructs.naming import claim_names, resolve_stage
 from watchkeeper.constructs.options import (
     AlarmOptions,
+    DetectionOptions,
     FunctionLoggingOptions,
     InsightsOptions,
     LogGroupOptions,
@@ -61,6 +62,7 @@ from watchkeeper.constructs.resource_logging import (
     STATE_MACHINE_LOG_LEVELS,
     ResourceChange,
 )
+from watchkeeper.constructs.security_detections import SecurityDetections
 from watchkeeper.constructs.sizing import SizingSteps
 from watchkeeper.constructs.targets import (
     FunctionTarget,
@@ -170,6 +172,8 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         ``AlarmOptions()``.
     :param insights: saved queries, dashboards, field indexes, anomaly detection.
         Default: ``InsightsOptions()``.
+    :param detections: the security detections (top offenders, control-plane tampering).
+        Default: ``DetectionOptions()``.
     :param deprecated_options: the flat keywords of the first release (``retention=``,
         ``ship_logs_to=``...), deprecated: each warns and maps to its struct field
         (``options.DEPRECATED_KEYWORDS``; README, "Migrating from the flat keywords").
@@ -192,6 +196,7 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         shipping: ShippingOptions | None = None,
         alarms: AlarmOptions | None = None,
         insights: InsightsOptions | None = None,
+        detections: DetectionOptions | None = None,
         **deprecated_options: Any,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -200,7 +205,7 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         options = resolve_options("ServiceMonitoring", {
             "log_groups": log_groups, "function_logging": function_logging,
             "resource_logging": resource_logging, "shipping": shipping, "alarms": alarms,
-            "insights": insights, **deprecated_options,
+            "insights": insights, "detections": detections, **deprecated_options,
         })
         lg, fl, rl = options.log_groups, options.function_logging, options.resource_logging
         retention, encryption_key = lg.retention, lg.encryption_key
@@ -277,6 +282,9 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
             log_anomaly_detection=log_anomaly_detection,
         )
         self.discover = bool(discover)
+        #: The security detections' options, and what they created (filled at synth).
+        self.detection_settings = options.detections.settings()
+        self.security_detections = SecurityDetections()
         self.enable_resource_logging = bool(enable_resource_logging)
         if rest_api_execution_logging is not None:
             require_one_of(
@@ -511,9 +519,11 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         model = self._model()
         self._build_alarms(model)
         self._protect_alarms_that_may_move()
+        self._build_security_detections(model)
         self._build_queries_and_dashboards(model)
         self._record_key_changes()
         self.app_changes.annotate(self)
-        record_metadata(self, model, self.app_changes.as_metadata())
+        record_metadata(self, model, self.app_changes.as_metadata(),
+                        self.security_detections.as_metadata())
         if self.nested_stacks is False:
             self._check_stack_fits()

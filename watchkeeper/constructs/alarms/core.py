@@ -197,9 +197,11 @@ def render(
             _stat_query(f"m{i}", m, s.statistic, s.period, False)
             for i, m in enumerate(math_metrics, start=1)
         ]
-        queries.append(
-            {"id": "e1", "expression": expression, "label": check.title, "returnData": True}
-        )
+        result: dict[str, Any] = {
+            "id": "e1", "expression": expression, "label": check.title, "returnData": True}
+        if not queries:  # e.g. INSIGHT_RULE_METRIC: no metric to take the period from
+            result["period"] = s.period
+        queries.append(result)
         props["metrics"] = queries
         props["threshold"] = threshold
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
-from watchkeeper.constructs.alarms.settings import checks_of
+from watchkeeper.constructs.alarms.settings import TOP_OFFENDER_CHECK_PREFIX, checks_of
 from watchkeeper.constructs.kinds.function import CONCURRENCY_SHARE
 from watchkeeper.constructs.kinds.function import NAMESPACE as LAMBDA_NAMESPACE
 
@@ -34,6 +34,8 @@ def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
     } | {schema.SECURITY_EVENTS_METRIC}
     for kind, key in (("service", SERVICE_KEY), ("security", SECURITY_KEY)):
         for check in checks_of(kind):
+            if check.name.startswith(TOP_OFFENDER_CHECK_PREFIX):
+                continue  # alarms on Contributor Insights rules: contributor_insights.py
             # An alarm on a log metric that no filter of this service publishes would
             # never fire: functions deployed elsewhere get the compact filter set
             # (Errors, Timeouts, SecurityEvents), the service log group the full one.

@@ -211,7 +211,33 @@ CHECKS: tuple[Check, ...] = (
        category=SECURITY,
        when="log groups of functions deployed elsewhere (their compact filter set counts "
             "every security event in one metric)"),
+    # Top offenders: the top contributor of a Contributor Insights rule on the service's
+    # logs (contributor_insights.py), where one source or user hides in the service count.
+    _c("security", "top_authn_failure_source", "authentication failures from one source IP",
+       f"MaxContributorValue (authn failures by {schema.Field.SOURCE_IP})", "Maximum", 10, GTE,
+       300, 1, 1, _NB, "warning", "failures per 5 minutes from one address",
+       _Q.AUTH_FAILURES_BY_SOURCE, category=SECURITY, minimum=1,
+       when="DetectionOptions.top_offenders (default True) and the service has function logs"),
+    _c("security", "top_authn_failure_user", "authentication failures against one user",
+       f"MaxContributorValue (authn failures by {schema.Field.USER_ID})", "Maximum", 10, GTE,
+       300, 1, 1, _NB, "warning", "failures per 5 minutes for one user",
+       _Q.AUTH_FAILURES_BY_SOURCE, category=SECURITY, minimum=1,
+       when="DetectionOptions.top_offenders (default True) and the service has function logs"),
+    # Opt-in: `security.authz_failures` fires at the first denial per minute already.
+    _c("security", "top_authz_failure_source", "authorisation failures from one source IP",
+       f"MaxContributorValue (authz failures by {schema.Field.SOURCE_IP})", "Maximum", 5, GTE,
+       300, 1, 1, _NB, "warning", "failures per 5 minutes from one address",
+       _Q.AUTHZ_FAILURES_BY_RESOURCE, category=SECURITY, minimum=1,
+       when="opted in (AlarmSettings(enabled=True)); the rule and its widget always exist"),
+    _c("security", "top_authz_failure_user", "authorisation failures by one user",
+       f"MaxContributorValue (authz failures by {schema.Field.USER_ID})", "Maximum", 5, GTE,
+       300, 1, 1, _NB, "warning", "failures per 5 minutes by one user",
+       _Q.AUTHZ_FAILURES_BY_RESOURCE, category=SECURITY, minimum=1,
+       when="opted in (AlarmSettings(enabled=True)); the rule and its widget always exist"),
 )
+
+#: Checks whose alarms contributor_insights.py builds on its rules (names start with it).
+TOP_OFFENDER_CHECK_PREFIX = "top_"
 
 CHECKS_BY_KEY: Mapping[str, Check] = {c.key: c for c in CHECKS}
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in CHECKS))

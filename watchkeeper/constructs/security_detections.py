@@ -1,0 +1,174 @@
+"""ServiceMonitoring's step that adds the security detections (run at synth, after alarms):
+top offenders (``contributor_insights``) and control-plane tampering
+(``control_plane_tampering``).
+
+``DetectionSettings`` holds the validated options; ``build_security_detections`` reads the
+service model's final targets and names, hands plain inputs to the two builders, adds
+their alarms to the ServiceMonitoring's alarms, and returns what they created (the
+security dashboard shows ``widgets``; the template metadata lists the rules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from constructs import Construct
+
+from watchkeeper import schema
+from watchkeeper.constructs import contributor_insights, control_plane_tampering
+from watchkeeper.constructs.fn_sub import SubWriter
+from watchkeeper.constructs.log_groups import validate_log_group_name
+from watchkeeper.dashboard_layout import Widget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from watchkeeper.constructs.model import ServiceModel
+
+#: Template metadata key (per service) that lists the detections' rules.
+METADATA_KEY = "detections"
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    top_offenders: bool = True
+    control_plane_tampering: bool = True
+    cloudtrail_log_group: str | None = None
+
+    @classmethod
+    def build(cls, *, top_offenders: bool, control_plane_tampering: bool,
+              cloudtrail_log_group: str | None) -> DetectionSettings:
+        for option, value in (("top_offenders", top_offenders),
+                              ("control_plane_tampering", control_plane_tampering)):
+            if not isinstance(value, bool):
+                raise ValueError(f"DetectionOptions.{option}={value!r} must be True or False")
+        if cloudtrail_log_group is not None:
+            if not isinstance(cloudtrail_log_group, str) or "${Token[" in cloudtrail_log_group:
+                raise ValueError(
+                    f"DetectionOptions.cloudtrail_log_group={cloudtrail_log_group!r} must be "
+                    "the literal name of the log group a CloudTrail trail delivers to, e.g. "
+                    "'aws-cloudtrail-logs-123456789012-management'"
+                )
+            validate_log_group_name(cloudtrail_log_group, "DetectionOptions.cloudtrail_log_group")
+        return cls(top_offenders, control_plane_tampering, cloudtrail_log_group)
+
+
+@dataclass
+class SecurityDetections:
+    """What the detections created (empty until synth)."""
+
+    #: ``aws_cloudwatch.CfnInsightRule``s of the top offenders.
+    insight_rules: list[Any] = field(default_factory=list)
+    insight_rule_names: list[str] = field(default_factory=list)
+    #: ``aws_events.CfnRule``s of control-plane tampering (none: switched off).
+    event_rules: list[Any] = field(default_factory=list)
+    event_rule_names: list[str] = field(default_factory=list)
+    #: Widgets for the security dashboard, in order.
+    widgets: list[Widget] = field(default_factory=list)
+    #: The top-offender alarms (``WatchkeeperAlarm``), for the service's alarm list.
+    alarms: list[Any] = field(default_factory=list)
+
+    def as_metadata(self) -> dict[str, list[str]]:
+        return {
+            "insight_rules": list(self.insight_rule_names),
+            "event_rules": list(self.event_rule_names),
+        }
+
+
+def _function_log_groups(model: ServiceModel, writer: SubWriter) -> list[str]:
+    """The groups that hold the schema's records, literal where the name is known, else in
+    ``Fn::Sub`` form: the service log group, then each function's group."""
+    # One round trip to Node for every token, not one each.
+    writer.prefetch(t.log_group_name for t in model.functions
+                    if t.log_group_name and not t.log_group_display_name)
+    names: list[str] = []
+    if model.service_log_group is not None and model.service_log_group_name:
+        names.append(model.service_log_group_name)
+    for target in sorted(model.functions, key=lambda t: t.key):
+        if target.log_group_display_name:
+            names.append(target.log_group_display_name)
+        elif target.log_group_name:
+            names.append(writer.ref(target.log_group_name))
+    return list(dict.fromkeys(names))
+
+
+def _prefixes(*names: str) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def build_security_detections(
+    owner: Construct,
+    model: ServiceModel,
+    settings: DetectionSettings,
+    *,
+    topic: Any,
+    topic_key: Any,
+    dashboards: bool,
+    dashboard_name_prefix: str | None,
+    has_api_access_logs: bool,
+    has_security_alarms: bool,
+) -> SecurityDetections:
+    """Create the detections under ``owner``; the caller adds ``created.alarms`` to its own.
+
+    :param topic: the alarm topic the tampering rule notifies; ``topic_key`` its KMS key
+        when watchkeeper created it (None: the key is not watchkeeper's to change).
+    :param has_api_access_logs: the service has the API access log group (watched too).
+    :param has_security_alarms: a security dashboard exists even without functions.
+    """
+    created = SecurityDetections()
+    qualified, service = model.qualified_name, model.service_name
+    groups = (_function_log_groups(model, SubWriter(owner))
+              if settings.top_offenders or settings.control_plane_tampering else [])
+    if settings.top_offenders:
+        scope = Construct(owner, "TopOffenders")
+        result = contributor_insights.build_top_offenders(
+            scope,
+            service=qualified,
+            log_group_names=groups,
+            log_group_families=_prefixes(
+                schema.function_log_group_name(qualified, ""),
+                f"/aws/lambda/{qualified}-", f"/aws/lambda/{service}-"),
+            alarm_overrides=model.alarms.overrides,
+            topic_arn=model.alarms.topic_arn,
+            notify_ok=model.alarms.notify_ok,
+        )
+        if model.service_log_group is not None:
+            for rule in result.rules:
+                rule.node.add_dependency(model.service_log_group)
+        created.insight_rules = list(result.rules)
+        created.insight_rule_names = list(result.rule_names)
+        created.widgets += result.widgets
+        created.alarms = list(result.alarms)
+    if settings.control_plane_tampering:
+        log_groups = [n for n in groups if "${" not in n]
+        log_groups += [t.log_group_name for t in model.functions
+                       if t.log_group_name and not t.log_group_display_name
+                       and "${Token[" in t.log_group_name]
+        if has_api_access_logs:
+            log_groups.append(schema.api_access_log_group_name(qualified))
+        tampering = control_plane_tampering.build_tampering_rules(
+            Construct(owner, "ControlPlaneTampering"),
+            service=qualified,
+            function_names=[t.function_name for t in model.functions],
+            function_prefixes=_prefixes(f"{qualified}-", f"{service}-"),
+            log_group_names=log_groups,
+            log_group_prefixes=_prefixes(
+                f"/watchkeeper/{qualified}/", f"/aws/vendedlogs/states/{qualified}-",
+                f"/aws/lambda/{qualified}-", f"/aws/lambda/{service}-"),
+            alarm_name_prefix=f"{qualified}-",
+            dashboard_name_prefix=(
+                f"{dashboard_name_prefix or qualified}-" if dashboards else None),
+            topic=topic,
+            topic_key=topic_key,
+            cloudtrail_log_group=settings.cloudtrail_log_group,
+        )
+        created.event_rules = list(tampering.rules)
+        created.event_rule_names = list(tampering.rule_names)
+        # A service without function logs or security alarms has no security dashboard;
+        # the widget alone does not make one (its rule still notifies).
+        if model.functions or has_security_alarms or created.alarms:
+            created.widgets = list(tampering.widgets) + created.widgets
+    return created
+
+
+__all__ = ["METADATA_KEY", "DetectionSettings", "SecurityDetections",
+           "build_security_detections"]
