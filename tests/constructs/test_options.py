@@ -22,6 +22,7 @@ import watchkeeper
 from tests.constructs.alarms.reference_app import build_service_stack
 from watchkeeper import (
     AlarmOptions,
+    DetectionOptions,
     FunctionLoggingOptions,
     InsightsOptions,
     LogGroupOptions,
@@ -236,6 +237,12 @@ BAD_FIELDS = [
      r"InsightsOptions\.field_indexes contains 'a b': a field name is 1-100 characters"),
     (InsightsOptions, {"log_anomaly_detection": "on"},
      r"InsightsOptions\.log_anomaly_detection='on' must be True or False"),
+    (DetectionOptions, {"top_offenders": "yes"},
+     r"DetectionOptions\.top_offenders='yes' must be True or False"),
+    (DetectionOptions, {"control_plane_tampering": 1},
+     r"DetectionOptions\.control_plane_tampering=1 must be True or False"),
+    (DetectionOptions, {"cloudtrail_log_group": 42},
+     r"DetectionOptions\.cloudtrail_log_group=42 must be the literal name of the log group"),
 ]
 
 
