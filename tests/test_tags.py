@@ -24,7 +24,8 @@ import aws_cdk as cdk
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from demo.orders_service import OrdersServiceStack
+from tests.constructs.alarms.reference_app import build_service_stack
+from watchkeeper import ServiceMonitoring
 from watchkeeper.cli.assembly import NESTED_STACK_TYPE, Template, load_assembly
 from watchkeeper.schema import TemplateMetadata
 from watchkeeper.stacks import MonitoringStack
@@ -47,8 +48,10 @@ def tagged_app(tmp_path_factory: pytest.TempPathFactory) -> TaggedApp:
     outdir = tmp_path_factory.mktemp("tagged-app")
     app = cdk.App(outdir=str(outdir), context=context)
     cdk.Tags.of(app).add(TAG_KEY, TAG_VALUE)
-    OrdersServiceStack(
-        app, "OrdersService", service_name="orders", alarm_emails=["ops@example.com"], env=ENV
+    # every kind of resource watchkeeper monitors (library only: this also runs at the floor)
+    service = build_service_stack(app)
+    ServiceMonitoring(
+        service, "Monitoring", service_name="orders", alarm_emails=["ops@example.com"]
     )
     MonitoringStack(
         app,

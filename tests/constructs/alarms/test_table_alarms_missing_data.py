@@ -19,7 +19,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from tests.test_report import count_templates
+from tests.cli.test_report import count_templates
 
 from watchkeeper import ServiceMonitoring
 from watchkeeper.cli.assembly import load_assembly as load_cloud_assembly
