@@ -80,8 +80,8 @@ integ-deploy: setup
 	bash scripts/integ-deploy
 
 lint: setup
-	$(BIN)/ruff check watchkeeper tests bench app.py
-	$(BIN)/mypy watchkeeper
+	$(BIN)/ruff check watchkeeper demo tests bench app.py
+	$(BIN)/mypy watchkeeper demo
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'

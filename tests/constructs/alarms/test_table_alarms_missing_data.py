@@ -19,8 +19,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from tests.cli.test_report import count_templates
 
+from tests.cli.test_report import count_templates
 from watchkeeper import ServiceMonitoring
 from watchkeeper.cli.assembly import load_assembly as load_cloud_assembly
 from watchkeeper.cli.check import check_assembly
