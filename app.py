@@ -25,9 +25,9 @@ import os
 import aws_cdk as cdk
 import cdk_nag
 
+from demo.orders_service import OrdersServiceStack
 from watchkeeper import AlarmOptions
 from watchkeeper.stacks import MonitoringStack
-from watchkeeper.stacks.orders_service import OrdersServiceStack
 
 
 def build_app(app: cdk.App | None = None) -> cdk.App:

@@ -125,7 +125,7 @@ def test_every_metric_filter_without_dimensions_publishes_zero_when_nothing_matc
 
 
 def test_report_prices_data_protection_on_the_log_groups_that_carry_a_policy(reference_app):
-    from watchkeeper.report import load_assembly, report_json, report_text
+    from watchkeeper.cli.report import load_assembly, report_json, report_text
 
     _, _, outdir = reference_app
     protected = [

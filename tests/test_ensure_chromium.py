@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from watchkeeper.preview import CHROMIUM_ENV, CHROMIUM_NAMES
+from watchkeeper.cli.preview import CHROMIUM_ENV, CHROMIUM_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "ensure-chromium"

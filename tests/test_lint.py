@@ -14,7 +14,7 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff, "ruff is part of the dev extra: pip install -e '.[dev]'"
     result = subprocess.run(
-        [ruff, "check", "watchkeeper", "tests", "bench", "app.py"],
+        [ruff, "check", "watchkeeper", "demo", "tests", "bench", "app.py"],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -20,12 +20,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeeper.limits import (
+    MAX_ALARMS_PER_ALARM_WIDGET,
+    MAX_LOG_GROUPS_PER_QUERY,
+    MAX_METRICS_PER_DASHBOARD,
+    MAX_METRICS_PER_WIDGET,
+    MAX_WIDGETS_PER_DASHBOARD,
+)
+
 GRID_WIDTH = 24
-MAX_WIDGETS_PER_DASHBOARD = 500
-MAX_METRICS_PER_DASHBOARD = 2_500
-MAX_METRICS_PER_WIDGET = 500
-MAX_LOG_GROUPS_PER_QUERY = 50
-MAX_ALARMS_PER_ALARM_WIDGET = 100
 MAX_WIDGET_HEIGHT = 1_000
 DASHBOARD_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 WIDGET_TYPES = ("metric", "log", "alarm", "text", "explorer", "custom")

@@ -27,10 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: CloudWatch's limit on a query string.
-MAX_QUERY_LENGTH = 10_000
-#: A query may name at most this many log groups.
-MAX_SOURCES = 50
+from watchkeeper.limits import MAX_LOG_GROUPS_PER_QUERY as MAX_SOURCES
+from watchkeeper.limits import MAX_QUERY_LENGTH
+
 #: Most rows ``limit`` can ask for.
 MAX_LIMIT = 10_000
 

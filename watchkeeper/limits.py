@@ -1,7 +1,10 @@
 """Service limits of CloudFormation, CloudWatch and CloudWatch Logs that templates must respect.
 
-Standard library only: the constructs validate against these when they build resources, and
-``watchkeeper check`` checks synthesized templates against them. Sources: the AWS service
+The one source of these numbers (a test fails when a module defines one again). Standard
+library only: the constructs validate against these when they build resources, the query
+catalogue and the dashboard layout respect them, and ``watchkeeper check`` checks
+synthesized templates against them. The Lambda layer ships this module (``log_metrics``
+imports it). Sources: the AWS service
 quota pages and API references (see ``aws-facts.md`` of the project's design notes).
 """
 
@@ -25,7 +28,9 @@ MAX_ALARM_NAME_LENGTH: Final = 255
 MAX_ALARM_EVALUATION_RANGE_S: Final = 86_400
 MAX_METRICS_PER_MATH_ALARM: Final = 10
 MAX_ACTIONS_PER_STATE: Final = 5
+#: characters of a composite alarm's rule
 MAX_ALARM_RULE_LENGTH: Final = 10_240
+#: alarms one composite alarm's rule may reference
 MAX_ALARMS_PER_ALARM_RULE: Final = 100
 #: periods under a minute that a metric (high resolution) or alarm may use; longer periods
 #: are whole minutes
@@ -47,3 +52,15 @@ MAX_SUBSCRIPTION_FILTERS_PER_LOG_GROUP: Final = 2
 #: namespaces starting with this are reserved for AWS services' metrics
 RESERVED_NAMESPACE_PREFIX: Final = "AWS/"
 MAX_QUERY_DEFINITION_NAME_LENGTH: Final = 255
+#: characters of a metric or subscription filter pattern
+MAX_FILTER_PATTERN_LENGTH: Final = 1024
+#: log groups one Logs Insights query (or query definition) may name
+MAX_LOG_GROUPS_PER_QUERY: Final = 50
+#: characters of a Logs Insights query
+MAX_QUERY_LENGTH: Final = 10_000
+
+# -- CloudWatch dashboards -----------------------------------------------------------------
+MAX_WIDGETS_PER_DASHBOARD: Final = 500
+MAX_METRICS_PER_DASHBOARD: Final = 2_500
+MAX_METRICS_PER_WIDGET: Final = 500
+MAX_ALARMS_PER_ALARM_WIDGET: Final = 100

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 from watchkeeper import schema
+from watchkeeper.limits import MAX_FILTER_PATTERN_LENGTH as MAX_PATTERN_LENGTH
 from watchkeeper.schema import (
     ERROR_LEVELS,
     OUT_OF_MEMORY_ERROR_TYPE,
@@ -53,9 +54,6 @@ __all__ = [
     "security_events_metric",
     "security_metrics",
 ]
-
-#: CloudWatch Logs refuses a filter pattern longer than this.
-MAX_PATTERN_LENGTH: Final = 1024
 
 MetricKind = Literal["health", "security"]
 

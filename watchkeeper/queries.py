@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from watchkeeper import schema
+from watchkeeper.limits import MAX_LOG_GROUPS_PER_QUERY
 from watchkeeper.schema import (
     Field,
     PlatformField,
@@ -448,6 +449,3 @@ def render_for_widget(query: SavedQuery, log_group_names: Sequence[str]) -> str:
     sources = [f"SOURCE '{name}'" for name in log_group_names]
     return " | ".join(sources) + " | " + " ".join(query.text.split("\n"))
 
-
-#: A Logs Insights query may name at most this many log groups.
-MAX_LOG_GROUPS_PER_QUERY = 50

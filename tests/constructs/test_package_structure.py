@@ -15,8 +15,7 @@ from watchkeeper.constructs.cdk_internals import INTERNAL_NAMES
 PACKAGE = Path(__file__).resolve().parents[2] / "watchkeeper"
 INTERNALS_MODULE = PACKAGE / "constructs" / "cdk_internals.py"
 #: Modules that may import the ServiceMonitoring facade: those that build on it.
-FACADE_USERS = {"watchkeeper", "watchkeeper.stacks.monitoring_stack",
-                "watchkeeper.stacks.orders_service"}
+FACADE_USERS = {"watchkeeper", "watchkeeper.stacks.monitoring_stack"}
 
 
 def _module_name(path: Path) -> str:

@@ -22,9 +22,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
 
 from watchkeeper import ResourceLoggingOptions, schema
-from watchkeeper.assembly import load_assembly
-from watchkeeper.check import check_assembly
 from watchkeeper.cli import main as cli_main
+from watchkeeper.cli.assembly import load_assembly
+from watchkeeper.cli.check import check_assembly
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.testing.cfn import lint_template
 

@@ -16,10 +16,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 
 from watchkeeper import AlarmOptions, DetectionOptions, ServiceMonitoring, schema
+from watchkeeper.cli.report import load_assembly, report_json
 from watchkeeper.constructs import contributor_insights, control_plane_tampering
 from watchkeeper.constructs.alarms import AlarmSettings
 from watchkeeper.insights import check_query
-from watchkeeper.report import load_assembly, report_json
 from watchkeeper.testing.cfn import lint_template
 from watchkeeper.testing.nag import nag_findings
 

@@ -9,12 +9,20 @@ deploys the committed snapshot first, which only works for region-agnostic snaps
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+# The demo service (``demo/``) lives next to app.py, outside the package: the apps that
+# deploy it import it from the repository root, wherever they are run from.
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])
+if _REPO_ROOT not in sys.path:
+    sys.path.append(_REPO_ROOT)
 
 #: How long an assertion keeps polling. Metric filters publish within about a minute and
 #: the alarms evaluate each 1-minute period (docs/alarms.md), so an alarm reaches ALARM 2-4

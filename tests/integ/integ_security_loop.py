@@ -28,9 +28,9 @@ from _support import (
 )
 from aws_cdk import integ_tests_alpha as integ
 
+from demo.orders_service import OrdersServiceStack
 from watchkeeper.queries import get_query
 from watchkeeper.schema import Field
-from watchkeeper.stacks.orders_service import OrdersServiceStack
 
 SERVICE = "wk-integ-orders"
 AUTHZ_ALARM = f"{SERVICE}-security-authz-failures"

@@ -37,15 +37,15 @@ from constructs import Construct
 from watchkeeper import schema
 from watchkeeper.constructs.cdk_internals import implements, loaded_classes
 from watchkeeper.constructs.validation import require_one_of
+from watchkeeper.limits import MAX_FILTER_PATTERN_LENGTH
+from watchkeeper.limits import (
+    MAX_SUBSCRIPTION_FILTERS_PER_LOG_GROUP as SUBSCRIPTION_FILTERS_PER_LOG_GROUP,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from watchkeeper.constructs.central_log_archive import CentralLogArchive
 
-#: CloudWatch Logs' limit of subscription filters per log group.
-SUBSCRIPTION_FILTERS_PER_LOG_GROUP = 2
 SHIP_LOGS_MODES: tuple[str, ...] = ("subscription-filters", "account-policy")
-#: Longest filter pattern CloudWatch Logs accepts.
-MAX_FILTER_PATTERN_LENGTH = 1024
 
 _DESTINATION_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:destination:[^:*\s]{1,512}$"

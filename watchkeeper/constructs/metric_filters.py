@@ -10,6 +10,8 @@ from aws_cdk import Token
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from watchkeeper.limits import MAX_METRIC_FILTER_DIMENSIONS as MAX_DIMENSIONS
+from watchkeeper.limits import MAX_METRIC_FILTERS_PER_LOG_GROUP as MAX_FILTERS_PER_LOG_GROUP
 from watchkeeper.log_metrics import (
     COMPACT_METRIC_NAMES,
     JSON_METRIC_NAMES,
@@ -23,10 +25,6 @@ LogFormat = Literal["JSON", "TEXT", "UNKNOWN"]
 
 #: Values allowed for ``log_format``.
 LOG_FORMATS: Final = ("JSON", "TEXT", "UNKNOWN")
-#: CloudWatch Logs: metric filters per log group.
-MAX_FILTERS_PER_LOG_GROUP: Final = 100
-#: CloudWatch Logs: dimensions per metric filter.
-MAX_DIMENSIONS: Final = 3
 
 # CloudWatch namespaces: ASCII letters, digits, '.', '-', '_', '/', '#', ':' and space; the
 # metric-filter API also refuses ':' (and '*', '$'). "AWS/" is reserved for AWS services.

@@ -7,9 +7,10 @@ one layer version per stack, shared by every function that adds it. Teams that v
 their function bundles do not need it.
 
 The layer holds ``python/watchkeeper/`` with only the modules that run inside a function:
-``__init__.py`` (lazy about aws-cdk-lib), ``py.typed``, ``schema.py``, ``log_metrics.py``
-when the package has it, and ``runtime/``. They are copied into a staging directory, so the
-asset hash depends only on those files' content, never on caches or other modules.
+``__init__.py`` (lazy about aws-cdk-lib), ``py.typed``, ``schema.py``, ``limits.py`` and
+``log_metrics.py`` when the package has them, and ``runtime/``. They are copied into a
+staging directory, so the asset hash depends only on those files' content, never on caches
+or other modules.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from constructs import Construct
 import watchkeeper
 
 #: Package files (relative to the ``watchkeeper`` package) copied into the layer, when present.
-LAYER_MODULES: Final = ("__init__.py", "py.typed", "schema.py", "log_metrics.py")
+LAYER_MODULES: Final = ("__init__.py", "py.typed", "schema.py", "limits.py", "log_metrics.py")
 #: Package directories copied whole (Python sources and ``py.typed`` only).
 LAYER_PACKAGES: Final = ("runtime",)
 #: Lambda runtimes the layer declares; the helper needs Python 3.11 or later.

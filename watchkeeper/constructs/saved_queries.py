@@ -15,12 +15,11 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from watchkeeper.dashboard_layout import MAX_LOG_GROUPS_PER_QUERY, chunk
+from watchkeeper.dashboard_layout import chunk
 from watchkeeper.insights import validate_query
+from watchkeeper.limits import MAX_LOG_GROUPS_PER_QUERY
+from watchkeeper.limits import MAX_QUERY_DEFINITION_NAME_LENGTH as MAX_QUERY_DEFINITION_NAME
 from watchkeeper.queries import CATALOGUE, SavedQuery
-
-#: Longest name CloudWatch accepts for a query definition.
-MAX_QUERY_DEFINITION_NAME = 255
 
 
 def validate_extra_queries(

@@ -1,4 +1,4 @@
-"""Reference stacks: ``MonitoringStack`` (a service deployed elsewhere) and the demo service."""
+"""Ready-made stacks: ``MonitoringStack`` (monitoring for a service deployed elsewhere)."""
 
 from watchkeeper.stacks.monitoring_stack import MonitoringStack
 

@@ -62,6 +62,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from watchkeeper.limits import MAX_FILTER_PATTERN_LENGTH as MAX_PATTERN_LENGTH
+
 __all__ = [
     "MAX_REGEX_PATTERNS_PER_LOG_GROUP",
     "FilterPatternSyntaxError",
@@ -70,9 +72,6 @@ __all__ = [
     "matches",
     "parse_pattern",
 ]
-
-#: CloudWatch Logs refuses filter patterns longer than this (PutMetricFilter FilterPattern).
-MAX_PATTERN_LENGTH: Final = 1024
 
 _BARE_TERM_RE: Final = re.compile(r"[A-Za-z0-9_]+")
 _BARE_VALUE_RE: Final = re.compile(r"[A-Za-z0-9_.*+\-]+")

@@ -20,12 +20,12 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 
-from tests.test_report import count_templates
+from tests.cli.test_report import count_templates
 from watchkeeper import AlarmOptions, ServiceMonitoring
-from watchkeeper.assembly import load_assembly as load_cloud_assembly
-from watchkeeper.check import check_assembly
+from watchkeeper.cli.assembly import load_assembly as load_cloud_assembly
+from watchkeeper.cli.check import check_assembly
+from watchkeeper.cli.report import load_assembly, report_json
 from watchkeeper.constructs.alarms import AlarmSettings
-from watchkeeper.report import load_assembly, report_json
 from watchkeeper.testing.cfn import lint_template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -24,9 +24,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from watchkeeper import schema
-
-MAX_CHILDREN = 100
-MAX_RULE_LENGTH = 10_240
+from watchkeeper.limits import MAX_ALARM_RULE_LENGTH as MAX_RULE_LENGTH
+from watchkeeper.limits import MAX_ALARMS_PER_ALARM_RULE as MAX_CHILDREN
 
 
 def health_alarm_name(service: str) -> str:

@@ -21,14 +21,13 @@ from watchkeeper.constructs.alarms.settings import (
     ANOMALY_UPPER,
     GT,
     GTE,
-    MAX_MATH_METRICS,
     SECURITY,
     Check,
     Resolved,
 )
+from watchkeeper.limits import MAX_ALARM_NAME_LENGTH as MAX_ALARM_NAME
+from watchkeeper.limits import MAX_METRICS_PER_MATH_ALARM as MAX_MATH_METRICS
 
-#: Longest alarm name CloudWatch accepts.
-MAX_ALARM_NAME = 255
 #: Where an alarm's notification goes: straight to the topic, or only through the
 #: service-health composite (see composite.py for the policy).
 DIRECT = "direct"

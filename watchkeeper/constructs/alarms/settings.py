@@ -22,16 +22,13 @@ from typing import Any
 import aws_cdk as cdk
 
 from watchkeeper import schema
+from watchkeeper.limits import MAX_ALARM_EVALUATION_RANGE_S as MAX_EVALUATION_SECONDS
 
 #: TreatMissingData values CloudWatch accepts.
 TREAT_MISSING_DATA: tuple[str, ...] = ("breaching", "notBreaching", "ignore", "missing")
 #: Severity decides routing (see ``composite.py``): ``critical`` operational alarms notify
 #: only through the service-health composite; ``warning`` alarms notify directly.
 SEVERITIES: tuple[str, ...] = ("critical", "warning")
-#: CloudWatch evaluates at most one day of data: period x evaluation periods <= 86,400 s.
-MAX_EVALUATION_SECONDS = 86_400
-#: A metric math alarm may use at most 10 metrics.
-MAX_MATH_METRICS = 10
 
 SECURITY = "security"
 OPERATIONAL = "operational"

@@ -6,11 +6,9 @@ A test compares the document with this output, so the table cannot drift from th
 from __future__ import annotations
 
 from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, CHECKS, GT, GTE, SECURITY
+from watchkeeper.pricing import ALARM_METRIC_STANDARD_USD, ANOMALY_DETECTION_ALARM_METRICS
 
 _SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
-#: Standard-resolution alarm price per metric per month (us-east-1); anomaly detection
-#: alarms are billed as 3 metrics.
-PRICE_PER_ALARM_METRIC = 0.10
 
 
 def metrics_billed(check_key: str) -> int:
@@ -18,7 +16,7 @@ def metrics_billed(check_key: str) -> int:
         return 2
     if check_key == "table.system_errors":
         return 10
-    return 3 if check_key.endswith("anomaly") else 1
+    return ANOMALY_DETECTION_ALARM_METRICS if check_key.endswith("anomaly") else 1
 
 
 def _minutes(seconds: int) -> str:
@@ -47,7 +45,7 @@ def default_alarm_table() -> str:
         routing = ("direct (security)" if c.category == SECURITY
                    else "via composite" if c.severity == "critical" else "direct")
         detect = _minutes(c.period * c.datapoints_to_alarm)
-        cost = metrics_billed(c.key) * PRICE_PER_ALARM_METRIC
+        cost = metrics_billed(c.key) * ALARM_METRIC_STANDARD_USD
         missing = "0 (FILL)" if c.missing_as_zero else c.treat_missing_data
         rows.append(
             f"| `{c.key}` | {c.metric} | {c.statistic} | {_threshold(c)} | {_minutes(c.period)} "

@@ -9,7 +9,7 @@ screenshot of the page with headless Chromium.
 
 The dashboard body is JSON inside the template, written as a plain string, as
 ``Fn::Join`` (CDK's dashboards) or as ``Fn::Sub``; the intrinsics are resolved by
-:mod:`watchkeeper.assembly` (the region shows as ``<region>`` for environment-agnostic stacks).
+:mod:`watchkeeper.cli.assembly` (the region shows as ``<region>`` for environment-agnostic stacks).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ _ALARM_ARN = re.compile(r"^arn:[^:]*:cloudwatch:[^:]*:[^:]*:alarm:(?P<name>.+)$"
 
 
 @dataclass
-class Widget:
+class PlacedWidget:
     """One widget, placed on the grid (0-based x/y, sizes in grid units)."""
 
     index: int
@@ -80,7 +80,7 @@ class Widget:
         title = self.properties.get("title")
         return str(title) if title else f"({self.type} widget, untitled)"
 
-    def overlaps(self, other: Widget) -> bool:
+    def overlaps(self, other: PlacedWidget) -> bool:
         return (
             self.x < other.x + other.width
             and other.x < self.x + self.width
@@ -96,7 +96,7 @@ class Dashboard:
     name: str
     location: str
     region: str
-    widgets: list[Widget] = field(default_factory=list)
+    widgets: list[PlacedWidget] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -107,7 +107,7 @@ class Dashboard:
 
 def read_dashboards(directory: str | Path) -> list[Dashboard]:
     """Every dashboard in the cloud assembly at ``directory``, in template order."""
-    from watchkeeper.assembly import (
+    from watchkeeper.cli.assembly import (
         UNKNOWN_REGION,
         AssemblyError,
         json_string_escape,
@@ -149,13 +149,13 @@ def _grid_int(value: Any, default: int, low: int, high: int) -> int:
     return max(low, min(high, number))
 
 
-def place_widgets(raw_widgets: Sequence[Any], warnings: list[str]) -> list[Widget]:
+def place_widgets(raw_widgets: Sequence[Any], warnings: list[str]) -> list[PlacedWidget]:
     """Widgets with a grid position each.
 
     A widget without ``x``/``y`` is placed the way CloudWatch does: to the right of the
     previous widget when it fits in the row, else at the start of the next row.
     """
-    widgets: list[Widget] = []
+    widgets: list[PlacedWidget] = []
     cursor_x = row_top = row_bottom = 0
     for index, raw in enumerate(raw_widgets):
         if not isinstance(raw, dict):
@@ -177,7 +177,7 @@ def place_widgets(raw_widgets: Sequence[Any], warnings: list[str]) -> list[Widge
             )
             width = GRID_COLUMNS - x
         properties = raw.get("properties")
-        widget = Widget(
+        widget = PlacedWidget(
             index=index,
             type=str(raw.get("type", "unknown")),
             x=x,
@@ -306,7 +306,7 @@ def expand_metrics(metrics: Sequence[Any]) -> list[tuple[list[Any], dict[str, An
     return expanded
 
 
-def _render_metric(widget: Widget) -> str:
+def _render_metric(widget: PlacedWidget) -> str:
     props = widget.properties
     parts = []
     view = props.get("view", "timeSeries")
@@ -367,7 +367,7 @@ def _render_metric(widget: Widget) -> str:
     return f'<span class="wk-kind">metric · {_e(view)}</span>' + "".join(parts)
 
 
-def _render_log(widget: Widget) -> str:
+def _render_log(widget: PlacedWidget) -> str:
     props = widget.properties
     groups, rest = split_sources(str(props.get("query", "")))
     sources = "".join(f"<li><code>{_e(group)}</code></li>" for group in groups)
@@ -378,19 +378,19 @@ def _render_log(widget: Widget) -> str:
     )
 
 
-def _render_alarm(widget: Widget) -> str:
+def _render_alarm(widget: PlacedWidget) -> str:
     alarms = widget.properties.get("alarms") or []
     items = "".join(f"<li>{_e(alarm_name(str(arn)))}</li>" for arn in alarms)
     return f'<span class="wk-kind">alarm status · {len(alarms)}</span><ul>{items}</ul>'
 
 
-def _render_text(widget: Widget) -> str:
+def _render_text(widget: PlacedWidget) -> str:
     return (
         f'<span class="wk-kind">text</span><pre>{_e(widget.properties.get("markdown", ""))}</pre>'
     )
 
 
-def _render_other(widget: Widget) -> str:
+def _render_other(widget: PlacedWidget) -> str:
     return (
         f'<span class="wk-kind">{_e(widget.type)}</span>'
         f"<pre>{_e(json.dumps(widget.properties, indent=1, sort_keys=True))}</pre>"
@@ -405,7 +405,7 @@ _RENDERERS = {
 }
 
 
-def _render_widget(widget: Widget) -> str:
+def _render_widget(widget: PlacedWidget) -> str:
     body = _RENDERERS.get(widget.type, _render_other)(widget)
     # text widgets have no title field; their markdown is the content
     title = "" if widget.type == "text" and "title" not in widget.properties else widget.title

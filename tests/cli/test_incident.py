@@ -18,8 +18,8 @@ import pytest
 from botocore.stub import Stubber
 
 from watchkeeper import cli, schema
-from watchkeeper.incident import Environment, SavedQuery, fill_parameters, parse_time_range
-from watchkeeper.query_runner import logs_client
+from watchkeeper.cli.incident import Environment, QueryDefinition, fill_parameters, parse_time_range
+from watchkeeper.cli.query_runner import logs_client
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 HOUR_AGO = int(NOW.timestamp()) - 3600
@@ -426,7 +426,7 @@ def test_param_values_become_escaped_string_literals(client, stubber) -> None:
 
 
 def test_fill_parameters_keeps_existing_quotes_and_uses_defaults() -> None:
-    query = SavedQuery(
+    query = QueryDefinition(
         name="orders/q",
         query_string="filter a = '{{ a }}' and b = \"{{b}}\" and c = {{c}} and d = {{a}}",
         log_group_names=(LOG_GROUP,),
@@ -722,7 +722,7 @@ def test_the_command_modules_import_neither_aws_cdk_nor_boto3() -> None:
         "import sys, watchkeeper.cli as c; c.build_parser(); "
         "print(sorted(m for m in ('aws_cdk', 'boto3', 'botocore') if m in sys.modules))"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root
     )
@@ -731,7 +731,7 @@ def test_the_command_modules_import_neither_aws_cdk_nor_boto3() -> None:
 
 @pytest.mark.parametrize("entry", [["-m", "watchkeeper"], ["-m", "watchkeeper.cli"]])
 def test_module_entry_points_report_errors_in_one_line(entry) -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     completed = subprocess.run(
         [sys.executable, *entry, "query", "orders", "recent-errors", "--since", "3y"],
         capture_output=True,

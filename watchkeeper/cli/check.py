@@ -1,7 +1,7 @@
 """``watchkeeper check``: static checks of a cloud assembly, for a team's own CI.
 
 Reads every template of a synthesized cloud assembly (``cdk.out``, through
-:mod:`watchkeeper.assembly`: stages and nested stacks included) and checks what CloudFormation,
+:mod:`watchkeeper.cli.assembly`: stages and nested stacks included) and checks what CloudFormation,
 CloudWatch and CloudWatch Logs would refuse at deploy time, or silently mishandle:
 
 - CloudFormation: resources, template size, outputs, parameters and mappings per template;
@@ -38,7 +38,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from watchkeeper import limits, schema
-from watchkeeper.assembly import (
+from watchkeeper.cli import CommandError, add_cdk_out_argument
+from watchkeeper.cli.assembly import (
     AssemblyError,
     CloudAssembly,
     Resource,
@@ -47,22 +48,18 @@ from watchkeeper.assembly import (
     load_assembly,
     one_line,
 )
-from watchkeeper.cli import CommandError, add_cdk_out_argument
-from watchkeeper.dashboard_layout import (
-    DASHBOARD_NAME_RE,
-    GRID_WIDTH,
+from watchkeeper.dashboard_layout import DASHBOARD_NAME_RE, GRID_WIDTH
+from watchkeeper.insights import check_query
+from watchkeeper.limits import (
     MAX_ALARMS_PER_ALARM_WIDGET,
     MAX_LOG_GROUPS_PER_QUERY,
     MAX_METRICS_PER_DASHBOARD,
     MAX_METRICS_PER_WIDGET,
+    MAX_QUERY_LENGTH,
     MAX_WIDGETS_PER_DASHBOARD,
 )
-from watchkeeper.insights import MAX_QUERY_LENGTH, check_query
-from watchkeeper.testing.filter_pattern import (
-    MAX_PATTERN_LENGTH,
-    FilterPatternSyntaxError,
-    parse_pattern,
-)
+from watchkeeper.limits import MAX_FILTER_PATTERN_LENGTH as MAX_PATTERN_LENGTH
+from watchkeeper.testing.filter_pattern import FilterPatternSyntaxError, parse_pattern
 
 #: exit codes: problems found; the input is not a cloud assembly
 PROBLEMS_EXIT_CODE: Final = 1

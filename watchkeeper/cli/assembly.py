@@ -8,13 +8,15 @@ stacks (``AWS::CloudFormation::Stack`` resources whose template file is named by
 ``python app.py``, by the asset hash in their ``TemplateURL`` and the stack's asset manifest).
 A problem with the input is an :class:`AssemblyError` with a one-line message.
 
-Values in templates are often intrinsic functions. :meth:`Template.resolve` turns the simple
-ones into text: pseudo parameters become the stack's environment (or ``<region>``,
+Values in templates are often intrinsic functions. :class:`Intrinsics` is the one evaluator of
+them for every command (:meth:`Template.resolve`, and :func:`display` for people): it turns the
+simple ones into text: pseudo parameters become the stack's environment (or ``<region>``,
 ``<account>`` when the stack is environment-agnostic), ``Ref`` becomes the referenced
 resource's literal name when the template states it (``LogGroupName``, ``AlarmName``...) and
 ``<LogicalId>`` otherwise, ``Fn::GetAtt`` of an alarm's ``Arn`` becomes the alarm ARN, and
-``Fn::Join``, ``Fn::Sub`` and ``Fn::Select`` are evaluated. Anything else becomes a visible
-``<Fn::Name>`` placeholder, never an exception: a preview should show what it can.
+``Fn::Join``, ``Fn::Sub`` and ``Fn::Select`` are evaluated, ``Fn::ImportValue`` becomes
+``<import Name>``. Anything else becomes a visible ``<Fn::Name>`` placeholder, never an
+exception: a preview should show what it can.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ ASSET_PATH_METADATA = "aws:asset:path"
 DEFAULT_DIRECTORY = "cdk.out"
 #: nested stacks deeper than this are a cycle or a mistake
 MAX_NESTING = 20
+#: values nested deeper than this are not evaluated (CloudFormation's own templates stay far
+#: below it); they show as TOO_DEEP
+MAX_INTRINSIC_DEPTH = 100
+TOO_DEEP = "<...>"
 
 #: placeholders for pseudo parameters a template does not know until deploy time
 UNKNOWN_REGION = "<region>"
@@ -154,38 +160,66 @@ class Template:
         ``escape`` is applied to every string an intrinsic produces before it is spliced into
         a literal, e.g. JSON string escaping when the literal is a dashboard body.
         """
-        escape = escape or (lambda text: text)
-        if isinstance(value, list):
-            return [self.resolve(item, escape) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) != 1:
-            return {key: self.resolve(item, escape) for key, item in value.items()}
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            return escape(self._ref(str(argument)))
-        if function == "Fn::GetAtt":
-            return escape(self._get_att(argument))
-        if function == "Fn::Join":
-            return self._join(argument, escape)
-        if function == "Fn::Sub":
-            return self._sub(argument, escape)
-        if function == "Fn::Select":
-            return self._select(argument, escape)
-        if function.startswith("Fn::") or function == "Condition":
-            return escape(f"<{function}>")
-        return {function: self.resolve(argument, escape)}
+        return Intrinsics(self, escape).resolve(value)
 
     def resolve_text(self, value: Any) -> str:
         """Resolve ``value`` and return it as text (non-strings as JSON)."""
         resolved = self.resolve(value)
         return resolved if isinstance(resolved, str) else json.dumps(resolved)
 
+    def display(self, value: Any) -> str:
+        """``value`` resolved in this template, as one line for people (see :func:`display`)."""
+        return display(value, self)
+
+
+class Intrinsics:
+    """The one evaluator of CloudFormation intrinsic functions (see the module docstring).
+
+    ``template`` gives ``Ref`` and ``Fn::GetAtt`` their values (pseudo parameters, resources'
+    literal names, alarm ARNs); without one, every reference stays a placeholder (``<Name>``,
+    ``<AWS::Region>``, ``<Logical.Attribute>``).
+    """
+
+    def __init__(
+        self, template: Template | None = None, escape: Callable[[str], str] | None = None
+    ) -> None:
+        self.template = template
+        self.escape: Callable[[str], str] = escape or (lambda text: text)
+
+    def resolve(self, value: Any, depth: int = 0) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item, depth) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if depth > MAX_INTRINSIC_DEPTH:
+            return self.escape(TOO_DEEP)
+        if len(value) != 1:
+            return {key: self.resolve(item, depth + 1) for key, item in value.items()}
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return self.escape(self._ref(str(argument)))
+        if function == "Fn::GetAtt":
+            return self.escape(self._get_att(argument))
+        if function == "Fn::Join":
+            return self._join(argument, depth)
+        if function == "Fn::Sub":
+            return self._sub(argument, depth)
+        if function == "Fn::Select":
+            return self._select(argument, depth)
+        if function == "Fn::ImportValue" and isinstance(argument, str):
+            return self.escape(f"<import {argument}>")
+        if function.startswith("Fn::") or function == "Condition":
+            return self.escape(f"<{function}>")
+        return {function: self.resolve(argument, depth + 1)}
+
     def _ref(self, name: str) -> str:
+        template = self.template
+        if template is None:
+            return f"<{name}>"
         if name.startswith("AWS::"):
-            pseudo = self.pseudo_parameter(name)
+            pseudo = template.pseudo_parameter(name)
             return pseudo if pseudo is not None else f"<{name}>"
-        resource = self.resources.get(name)
+        resource = template.resources.get(name)
         if isinstance(resource, dict):
             name_property = _REF_NAME_PROPERTY.get(str(resource.get("Type")))
             literal = (
@@ -201,9 +235,11 @@ class Template:
         if not (isinstance(argument, list) and len(argument) == 2):
             return "<Fn::GetAtt>"
         logical_id, attribute = (str(part) for part in argument)
-        resource = self.resources.get(logical_id)
+        template = self.template
+        resource = template.resources.get(logical_id) if template is not None else None
         if (
-            attribute == "Arn"
+            template is not None
+            and attribute == "Arn"
             and isinstance(resource, dict)
             and resource.get("Type") in _ALARM_TYPES
         ):
@@ -212,45 +248,74 @@ class Template:
                 # CloudFormation generates the name; the logical id is what a reviewer can find
                 alarm_name = f"<{logical_id}>"
             return (
-                f"arn:aws:cloudwatch:{self.pseudo_parameter('AWS::Region')}:"
-                f"{self.pseudo_parameter('AWS::AccountId')}:alarm:{alarm_name}"
+                f"arn:aws:cloudwatch:{template.pseudo_parameter('AWS::Region')}:"
+                f"{template.pseudo_parameter('AWS::AccountId')}:alarm:{alarm_name}"
             )
         return f"<{logical_id}.{attribute}>"
 
-    def _join(self, argument: Any, escape: Callable[[str], str]) -> str:
+    def _join(self, argument: Any, depth: int) -> str:
         if not (isinstance(argument, list) and len(argument) == 2):
-            return escape("<Fn::Join>")
+            return self.escape("<Fn::Join>")
         delimiter, parts = argument
-        resolved = self.resolve(parts, escape)
+        resolved = self.resolve(parts, depth + 1)
         if not isinstance(resolved, list):
-            return escape("<Fn::Join>")
+            return self.escape("<Fn::Join>")
         return str(delimiter).join(_as_text(part) for part in resolved)
 
-    def _sub(self, argument: Any, escape: Callable[[str], str]) -> str:
+    def _sub(self, argument: Any, depth: int) -> str:
         variables: dict[str, Any] = {}
         if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
             argument, variables = argument
         if not isinstance(argument, str):
-            return escape("<Fn::Sub>")
+            return self.escape("<Fn::Sub>")
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name.startswith("!"):  # ${!Literal} is the escape for a literal "${Literal}"
                 return "${" + name[1:] + "}"
             if name in variables:
-                return _as_text(self.resolve(variables[name], escape))
+                return _as_text(self.resolve(variables[name], depth + 1))
             if "." in name and not name.startswith("AWS::"):
-                return escape(self._get_att(name.split(".", 1)))
-            return escape(self._ref(name))
+                return self.escape(self._get_att(name.split(".", 1)))
+            return self.escape(self._ref(name))
 
         return _SUB_VARIABLE.sub(substitute, argument)
 
-    def _select(self, argument: Any, escape: Callable[[str], str]) -> Any:
+    def _select(self, argument: Any, depth: int) -> Any:
         if isinstance(argument, list) and len(argument) == 2:
-            index, items = self.resolve(argument[0]), self.resolve(argument[1], escape)
+            index = Intrinsics(self.template).resolve(argument[0], depth + 1)
+            items = self.resolve(argument[1], depth + 1)
             if isinstance(items, list) and str(index).isdigit() and int(index) < len(items):
                 return items[int(index)]
-        return escape("<Fn::Select>")
+        return self.escape("<Fn::Select>")
+
+
+def display(value: Any, template: Template | None = None) -> str:
+    """A template value as one line for people (names, metrics, thresholds in a report).
+
+    Intrinsics are evaluated by :class:`Intrinsics` (in ``template`` when given); literals
+    show as they are (numbers without a trailing ``.0``, lists comma-separated, an absent
+    value as nothing, an object as ``<object>``). Never raises: a name must never crash a
+    report.
+    """
+    try:
+        return one_line(_display(Intrinsics(template).resolve(value)))
+    except Exception:  # noqa: BLE001 - input is arbitrary JSON
+        return "<unrenderable>"
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(_display(item) for item in value)
+    return "<object>"
 
 
 def json_string_escape(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from watchkeeper.assembly import AssemblyError, Template, load_assembly
+from watchkeeper.cli.assembly import AssemblyError, Template, display, load_assembly
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -163,7 +163,53 @@ def test_resolves_join_sub_and_select(template: Template) -> None:
     )
     assert template.resolve({"Fn::Select": [1, ["a", "b"]]}) == "b"
     # unsupported functions become visible placeholders, not exceptions
-    assert template.resolve({"Fn::ImportValue": "Shared"}) == "<Fn::ImportValue>"
+    assert template.resolve({"Fn::ImportValue": "Shared"}) == "<import Shared>"
+    assert template.resolve({"Fn::If": ["Prod", "p", "d"]}) == "<Fn::If>"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain", "plain"),
+        (300, "300"),
+        (0.5, "0.5"),
+        ({"Ref": "Fn"}, "<Fn>"),
+        ({"Fn::GetAtt": ["Fn", "Arn"]}, "<Fn.Arn>"),
+        ({"Fn::GetAtt": "Fn.Arn"}, "<Fn.Arn>"),
+        ({"Fn::Join": ["/", ["/aws/lambda", {"Ref": "Fn"}]]}, "/aws/lambda/<Fn>"),
+        ({"Fn::Sub": "${AWS::Region}-x-${!Literal}"}, "<AWS::Region>-x-${Literal}"),
+        ({"Fn::Sub": ["${A}-${B}", {"A": "a"}]}, "a-<B>"),
+        ({"Fn::Select": [1, ["a", "b"]]}, "b"),
+        ({"Fn::ImportValue": "Shared"}, "<import Shared>"),
+        ({"Fn::If": ["Prod", "p", "d"]}, "<Fn::If>"),
+        ({"Fn::Base64": "x"}, "<Fn::Base64>"),
+        ({"Fn::Join": "broken"}, "<Fn::Join>"),
+        ({"Fn::Sub": [1, 2]}, "<Fn::Sub>"),
+        ({"a": 1, "b": 2}, "<object>"),
+        (None, ""),
+        ("two\nlines\t", "two\\nlines\\t"),
+    ],
+)
+def test_display_without_a_template_keeps_every_reference_a_placeholder(
+    value: Any, expected: str
+) -> None:
+    assert display(value) == expected
+
+
+def test_display_survives_pathological_nesting() -> None:
+    value: Any = "x"
+    for _ in range(200):
+        value = {"Fn::Join": ["", [value]]}
+    assert display(value).endswith("<...>")
+
+
+def test_display_in_a_template_uses_the_same_evaluator_as_resolve(template: Template) -> None:
+    # report (display) and check/preview/incident (resolve) read a value the same way
+    value = {"Fn::Join": ["/", [{"Ref": "AWS::StackName"}, {"Ref": "Logs"}, 5]]}
+    assert template.display(value) == template.resolve(value) == (
+        "Orders//watchkeeper/orders/functions/5"
+    )
+    assert display(value) == "<AWS::StackName>/<Logs>/5"
 
 
 def test_escape_applies_to_intrinsic_values_only(template: Template) -> None:

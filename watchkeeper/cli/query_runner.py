@@ -28,9 +28,8 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from watchkeeper.cli import CommandError
+from watchkeeper.limits import MAX_LOG_GROUPS_PER_QUERY
 
-#: Logs Insights accepts at most this many log groups in one query.
-MAX_LOG_GROUPS_PER_QUERY = 50
 #: rows one GetQueryResults call returns, and the default cap of a query's results
 DEFAULT_RESULT_LIMIT = 10_000
 #: the largest ``limit`` StartQuery accepts (results past 10,000 come in pages)

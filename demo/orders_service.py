@@ -32,12 +32,12 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpIamAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from demo.orders_handlers import order_status
 from watchkeeper import AlarmOptions, FunctionLoggingOptions
 from watchkeeper.constructs.runtime_layer import RuntimeLayer
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.runtime.logger import SERVICE_ENV_VARS
 from watchkeeper.schema import SERVICE_NAME_RE, SERVICE_NAME_RULE
-from watchkeeper.stacks.orders_handlers import order_status
 
 #: Directory whose contents are deployed as the functions' code (one asset for all three).
 HANDLERS_DIR = Path(__file__).parent / "orders_handlers"

@@ -1,6 +1,6 @@
 """``watchkeeper report``: what a cloud assembly deploys for monitoring, and what it costs.
 
-Reads a synthesized cloud assembly (``cdk.out``) through :mod:`watchkeeper.assembly`: every
+Reads a synthesized cloud assembly (``cdk.out``) through :mod:`watchkeeper.cli.assembly`: every
 stack of the app, the nested stacks each one deploys and the assemblies of its stages. For
 each stack, and in total, it counts the monitoring resources by CloudFormation type,
 classifies every alarm (standard, high-resolution, metric math, anomaly detection), works out
@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from watchkeeper import pricing
-from watchkeeper.assembly import (
+from watchkeeper.cli import CommandError, add_cdk_out_argument
+from watchkeeper.cli.assembly import (
     NESTED_STACK_TYPE,
     AssemblyError,
     Template,
+    display,
     one_line,
 )
-from watchkeeper.assembly import load_assembly as read_assembly
-from watchkeeper.cli import CommandError, add_cdk_out_argument
+from watchkeeper.cli.assembly import load_assembly as read_assembly
 from watchkeeper.schema import TemplateMetadata
 
 #: exit code for input that cannot be reported on
@@ -100,79 +101,8 @@ _COMPARISON: Final = {
 
 
 # --------------------------------------------------------------------------------------
-# Rendering CloudFormation values
+# Rendering
 # --------------------------------------------------------------------------------------
-
-
-def render(value: Any) -> str:
-    """Render a template value for people: literals as they are, intrinsics best-effort.
-
-    ``{"Ref": "X"}`` becomes ``<X>``, ``Fn::GetAtt`` ``<X.Attr>``, ``Fn::Join`` joins its
-    rendered parts, ``Fn::Sub`` substitutes what it can. Never raises.
-    """
-    try:
-        return one_line(_render(value, 0))
-    except Exception:  # noqa: BLE001 - a name must never crash a report
-        return "<unrenderable>"
-
-
-def _render(value: Any, depth: int) -> str:
-    if depth > 30:
-        return "<...>"
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return _format_number(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ",".join(_render(item, depth + 1) for item in value)
-    if isinstance(value, dict) and len(value) == 1:
-        ((key, arg),) = value.items()
-        if key == "Ref":
-            return f"<{_render(arg, depth + 1)}>"
-        if key == "Fn::GetAtt":
-            parts = arg.split(".", 1) if isinstance(arg, str) else arg
-            return f"<{'.'.join(_render(p, depth + 1) for p in parts)}>"
-        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-            separator, parts = arg
-            if isinstance(parts, list):
-                return _render(separator, depth + 1).join(_render(p, depth + 1) for p in parts)
-        if key == "Fn::Sub":
-            return _render_sub(arg, depth)
-        if key == "Fn::Select" and isinstance(arg, list) and len(arg) == 2:
-            index, items = arg
-            if isinstance(items, list) and isinstance(index, int | str) and str(index).isdigit():
-                if int(index) < len(items):
-                    return _render(items[int(index)], depth + 1)
-        if key == "Fn::ImportValue":
-            return f"<import {_render(arg, depth + 1)}>"
-        if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-            return f"{_render(arg[1], depth + 1)}|{_render(arg[2], depth + 1)}"
-        return f"<{key}>"
-    return "<object>"
-
-
-def _render_sub(arg: Any, depth: int) -> str:
-    template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-    if not isinstance(template, str) or not isinstance(variables, dict):
-        return "<Fn::Sub>"
-
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name in variables:
-            return _render(variables[name], depth + 1)
-        return f"<{name}>"
-
-    return re.sub(r"\$\{([^}]*)\}", substitute, template)
-
-
-def _format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -436,7 +366,7 @@ class _Located:
             raise self.error(prop, "missing; it is needed to price and time the alarm")
         raise self.error(
             prop,
-            f"{render(value)} does not resolve to a whole number of seconds or periods "
+            f"{display(value)} does not resolve to a whole number of seconds or periods "
             "when synthesized; a report needs a literal value here",
         )
 
@@ -468,15 +398,15 @@ def _metric_alarm(
                 metric = stat.get("Metric")
                 metric = metric if isinstance(metric, dict) else {}
                 metrics.append(
-                    f"{render(query.get('Id'))}={render(metric.get('Namespace'))} "
-                    f"{render(metric.get('MetricName'))} {render(stat.get('Stat'))}"
+                    f"{display(query.get('Id'))}={display(metric.get('Namespace'))} "
+                    f"{display(metric.get('MetricName'))} {display(stat.get('Stat'))}"
                 )
             elif "Expression" in query:
-                expression = render(query["Expression"])
+                expression = display(query["Expression"])
                 anomaly = anomaly or _ANOMALY_BAND_FUNCTION in expression.upper()
                 if query.get("Period") is not None:
                     periods.append(located.number(query["Period"], f"Metrics[{index}].Period"))
-                metrics.append(f"{render(query.get('Id'))}={expression}")
+                metrics.append(f"{display(query.get('Id'))}={expression}")
         if not periods:
             raise located.error("Metrics", "no MetricStat or expression gives a Period")
         period = max(periods)
@@ -493,8 +423,8 @@ def _metric_alarm(
         kind = "high-resolution" if high_resolution else "standard"
         statistic = properties.get("Statistic", properties.get("ExtendedStatistic"))
         metrics = [
-            f"{render(properties.get('Namespace'))} {render(properties['MetricName'])} "
-            f"{render(statistic)}".strip()
+            f"{display(properties.get('Namespace'))} {display(properties['MetricName'])} "
+            f"{display(statistic)}".strip()
         ]
         billed = 1
     return AlarmDetail(
@@ -521,7 +451,7 @@ def _composite_alarm(
         name=_name(properties.get("AlarmName"), located.logical_id),
         kind=COMPOSITE_KIND,
         resolution="n/a",
-        metrics=(render(properties.get("AlarmRule")),),
+        metrics=(display(properties.get("AlarmRule")),),
         threshold="rule",
         period_s=None,
         datapoints=None,
@@ -534,10 +464,10 @@ def _composite_alarm(
 
 def _threshold(properties: Mapping[str, Any]) -> str:
     operator = properties.get("ComparisonOperator")
-    symbol = _COMPARISON.get(operator, render(operator)) if isinstance(operator, str) else "?"
+    symbol = _COMPARISON.get(operator, display(operator)) if isinstance(operator, str) else "?"
     if properties.get("ThresholdMetricId") is not None:
-        return f"{symbol} ({render(properties['ThresholdMetricId'])})"
-    return f"{symbol} {render(properties.get('Threshold'))}".strip()
+        return f"{symbol} ({display(properties['ThresholdMetricId'])})"
+    return f"{symbol} {display(properties.get('Threshold'))}".strip()
 
 
 def _filter_metrics(located: _Located, properties: Mapping[str, Any]) -> list[CustomMetric]:
@@ -553,7 +483,7 @@ def _filter_metrics(located: _Located, properties: Mapping[str, Any]) -> list[Cu
         keys = (
             tuple(
                 sorted(
-                    render(d.get("Key")) if isinstance(d, dict) else render(d) for d in dimensions
+                    display(d.get("Key")) if isinstance(d, dict) else display(d) for d in dimensions
                 )
             )
             if isinstance(dimensions, list)
@@ -561,8 +491,8 @@ def _filter_metrics(located: _Located, properties: Mapping[str, Any]) -> list[Cu
         )
         metrics.append(
             CustomMetric(
-                namespace=render(transformation.get("MetricNamespace")),
-                name=render(transformation.get("MetricName")),
+                namespace=display(transformation.get("MetricNamespace")),
+                name=display(transformation.get("MetricName")),
                 dimensions=keys,
                 metric_filter=filter_name,
             )
@@ -594,15 +524,15 @@ def _monitored_services(
         created = service.get(TemplateMetadata.CREATED)
         found.append(
             MonitoredService(
-                service=render(service.get(TemplateMetadata.SERVICE)) or "?",
-                stage=(render(service[TemplateMetadata.STAGE]) or None)
+                service=display(service.get(TemplateMetadata.SERVICE)) or "?",
+                stage=(display(service[TemplateMetadata.STAGE]) or None)
                 if service.get(TemplateMetadata.STAGE) is not None else None,
                 monitored=tuple(
                     (kind, tuple(_name(item, "?") for item in _as_list(monitored[kind])))
                     for kind in kinds
                 ),
                 changes=tuple(
-                    (render(c.get("kind")), render(c.get("resource")), render(c.get("detail")))
+                    (display(c.get("kind")), display(c.get("resource")), display(c.get("detail")))
                     for c in (changes if isinstance(changes, list) else [])
                     if isinstance(c, dict)
                 ),
@@ -620,7 +550,7 @@ def _name(value: Any, logical_id: str) -> str:
         return logical_id
     if isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
         return one_line(value["Ref"])
-    return render(value) or logical_id
+    return display(value) or logical_id
 
 
 def _as_list(value: Any) -> list[Any]:

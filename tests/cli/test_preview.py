@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from watchkeeper import cli, schema
-from watchkeeper.preview import (
+from watchkeeper.cli.preview import (
     GRID_GAP,
     PAGE_WIDTH,
     ROW_HEIGHT,

@@ -131,7 +131,7 @@ def test_the_monitoring_is_named_after_the_service_and_stage(synthesized: Path):
 
 
 def _options(argv: list[str], environ: dict[str, str] | None = None):
-    from watchkeeper.cdk_app_command import parse_options
+    from watchkeeper.cli.cdk_app import parse_options
 
     args = build_parser().parse_args(["cdk-app", *argv])
     return parse_options(args, environ or {})
@@ -238,7 +238,7 @@ def test_an_unreadable_serverless_yml_is_one_line_and_exit_2(
 
 
 def test_help_lists_every_option(capsys: pytest.CaptureFixture[str]):
-    from watchkeeper.cdk_app_command import OPTIONS
+    from watchkeeper.cli.cdk_app import OPTIONS
 
     with pytest.raises(SystemExit):
         main(["cdk-app", "--help"])

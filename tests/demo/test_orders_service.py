@@ -12,8 +12,8 @@ from aws_cdk.assertions import Match
 from cfnlint.api import lint
 from cfnlint.config import ManualArgs
 
-from watchkeeper.stacks.orders_handlers import order_status
-from watchkeeper.stacks.orders_service import HANDLERS_DIR, SERVICE_ENV_VAR, OrdersServiceStack
+from demo.orders_handlers import order_status
+from demo.orders_service import HANDLERS_DIR, SERVICE_ENV_VAR, OrdersServiceStack
 
 FUNCTIONS = {
     # construct attribute: (function name, handler, timeout in seconds)

@@ -62,8 +62,9 @@ class QueryParameter:
 
 
 @dataclass(frozen=True)
-class SavedQuery:
-    """A saved Logs Insights query (query definition)."""
+class QueryDefinition:
+    """A Logs Insights query definition as deployed (read from the account or a cloud
+    assembly); :class:`watchkeeper.queries.SavedQuery` is the catalogue entry it was made from."""
 
     #: full name, ``<service>/<query-name>``
     name: str
@@ -104,14 +105,14 @@ def _in_service_folder(name: str) -> bool:
     return bool(schema.QUALIFIED_NAME_RE.match(service)) and bool(short_name)
 
 
-def queries_from_account(client: Any, service: str | None = None) -> list[SavedQuery]:
+def queries_from_account(client: Any, service: str | None = None) -> list[QueryDefinition]:
     """The saved queries in service folders of the client's account and region."""
-    from watchkeeper.query_runner import aws_errors
+    from watchkeeper.cli.query_runner import aws_errors
 
     request: dict[str, Any] = {"maxResults": 1000}
     if service:
         request["queryDefinitionNamePrefix"] = schema.query_folder(service)
-    queries: list[SavedQuery] = []
+    queries: list[QueryDefinition] = []
     with aws_errors("list the saved queries"):
         while True:
             response = client.describe_query_definitions(**request)
@@ -120,7 +121,7 @@ def queries_from_account(client: Any, service: str | None = None) -> list[SavedQ
                 if not _in_service_folder(name):
                     continue
                 queries.append(
-                    SavedQuery(
+                    QueryDefinition(
                         name=name,
                         query_string=str(definition.get("queryString", "")),
                         log_group_names=tuple(definition.get("logGroupNames") or ()),
@@ -138,9 +139,9 @@ def queries_from_account(client: Any, service: str | None = None) -> list[SavedQ
     return _only_service(queries, service)
 
 
-def queries_from_assembly(directory: str, service: str | None = None) -> list[SavedQuery]:
+def queries_from_assembly(directory: str, service: str | None = None) -> list[QueryDefinition]:
     """The saved queries that a cloud assembly (``cdk.out``) would deploy."""
-    from watchkeeper.assembly import AssemblyError, load_assembly
+    from watchkeeper.cli.assembly import AssemblyError, load_assembly
 
     try:
         assembly = load_assembly(directory)
@@ -155,7 +156,7 @@ def queries_from_assembly(directory: str, service: str | None = None) -> list[Sa
         log_groups = template.resolve(properties.get("LogGroupNames") or [])
         parameters = properties.get("Parameters") or []
         queries.append(
-            SavedQuery(
+            QueryDefinition(
                 name=name,
                 query_string=template.resolve_text(properties.get("QueryString", "")),
                 log_group_names=tuple(str(g) for g in log_groups)
@@ -176,11 +177,11 @@ def queries_from_assembly(directory: str, service: str | None = None) -> list[Sa
     return _only_service(sorted(queries, key=lambda q: q.name), service)
 
 
-def _only_service(queries: list[SavedQuery], service: str | None) -> list[SavedQuery]:
+def _only_service(queries: list[QueryDefinition], service: str | None) -> list[QueryDefinition]:
     return [q for q in queries if service is None or q.service == service]
 
 
-def choose_service(queries: Sequence[SavedQuery], service: str | None, where: str) -> str:
+def choose_service(queries: Sequence[QueryDefinition], service: str | None, where: str) -> str:
     """The service to use: the one given, or the only one that has saved queries."""
     services = sorted({q.service for q in queries})
     if service:
@@ -202,8 +203,8 @@ def choose_service(queries: Sequence[SavedQuery], service: str | None, where: st
 
 
 def find_query(
-    queries: Sequence[SavedQuery], service: str, short_name: str, where: str
-) -> SavedQuery:
+    queries: Sequence[QueryDefinition], service: str, short_name: str, where: str
+) -> QueryDefinition:
     """The saved query ``<service>/<short_name>``, or an error suggesting close names."""
     for query in queries:
         if query.service == service and query.short_name == short_name:
@@ -255,7 +256,7 @@ def string_literal(value: str, quote: str = '"') -> str:
     return value.replace("\\", "\\\\").replace(quote, "\\" + quote)
 
 
-def fill_parameters(query: SavedQuery, values: dict[str, str]) -> str:
+def fill_parameters(query: QueryDefinition, values: dict[str, str]) -> str:
     """The query text with each ``{{name}}`` replaced by a safely quoted string literal.
 
     A placeholder already written inside quotes (``"{{name}}"``) keeps its quotes and gets the
@@ -392,7 +393,7 @@ _FORMATTERS: dict[str, Callable[[Sequence[dict[str, str]]], str]] = {
 
 
 def _default_logs_client(args: argparse.Namespace) -> Any:
-    from watchkeeper.query_runner import logs_client
+    from watchkeeper.cli.query_runner import logs_client
 
     return logs_client(region=args.region, profile=args.profile)
 
@@ -418,7 +419,9 @@ class Environment:
         return self.stderr or sys.stderr
 
 
-def _load_queries(args: argparse.Namespace, service: str | None) -> tuple[list[SavedQuery], str]:
+def _load_queries(
+    args: argparse.Namespace, service: str | None
+) -> tuple[list[QueryDefinition], str]:
     if args.app:
         return queries_from_assembly(args.app, service), f"the cloud assembly {args.app}"
     client = args.environment.logs_client(args)
@@ -427,7 +430,7 @@ def _load_queries(args: argparse.Namespace, service: str | None) -> tuple[list[S
     return _account_queries(client, service), where
 
 
-def _account_queries(client: Any, service: str | None) -> list[SavedQuery]:
+def _account_queries(client: Any, service: str | None) -> list[QueryDefinition]:
     queries = queries_from_account(client, service)
     if service and not queries:
         # list every folder, so that the error can suggest the service meant
@@ -497,7 +500,7 @@ def _execute(
     params: dict[str, str],
     default_since: str,
 ) -> int:
-    from watchkeeper.query_runner import MAX_RESULT_LIMIT, Progress, QueryRunner
+    from watchkeeper.cli.query_runner import MAX_RESULT_LIMIT, Progress, QueryRunner
 
     env: Environment = args.environment
     # validate everything local before calling AWS

@@ -1,4 +1,4 @@
-"""The ``watchkeeper`` command.
+"""The ``watchkeeper`` command (``python -m watchkeeper`` and ``python -m watchkeeper.cli`` too).
 
 Each subcommand lives in its own module, which provides ``register(subparsers)`` (adds its
 parser, with ``set_defaults(run=...)``); modules are imported only when the command
@@ -13,15 +13,15 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from watchkeeper.assembly import DEFAULT_DIRECTORY as DEFAULT_CDK_OUT
+from watchkeeper.cli.assembly import DEFAULT_DIRECTORY as DEFAULT_CDK_OUT
 
 #: subcommand modules, in the order ``--help`` lists them
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "watchkeeper.report",
-    "watchkeeper.incident",
-    "watchkeeper.preview",
-    "watchkeeper.check",
-    "watchkeeper.cdk_app_command",
+    "watchkeeper.cli.report",
+    "watchkeeper.cli.incident",
+    "watchkeeper.cli.preview",
+    "watchkeeper.cli.check",
+    "watchkeeper.cli.cdk_app",
 )
 
 
@@ -70,11 +70,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":  # pragma: no cover
-    # Under `python -m watchkeeper.cli` this file runs as `__main__` and is imported again
-    # as `watchkeeper.cli` by the subcommands: run the imported copy, so that the
-    # CommandError they raise is the one main() catches.
-    from watchkeeper.cli import main as _main
-
-    sys.exit(_main())

@@ -16,7 +16,7 @@ os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
-from watchkeeper.stacks.orders_service import OrdersServiceStack  # noqa: E402
+from demo.orders_service import OrdersServiceStack  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_ENV = cdk.Environment(account="111111111111", region="eu-west-1")

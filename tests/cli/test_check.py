@@ -15,8 +15,8 @@ import pytest
 
 from tests.cdk_alarm_shapes import add_alarm_shapes
 from watchkeeper import cli
-from watchkeeper.assembly import load_assembly
-from watchkeeper.check import check_assembly
+from watchkeeper.cli.assembly import load_assembly
+from watchkeeper.cli.check import check_assembly
 
 ENV = "aws://111111111111/eu-west-1"
 LOG_GROUP_NAME = "/watchkeeper/orders/functions"
@@ -734,7 +734,7 @@ def test_a_broken_template_is_one_line_without_traceback(tmp_path: Path) -> None
         [sys.executable, "-m", "watchkeeper.cli", "check", str(root)],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         check=False,
     )
     assert result.returncode == 2

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from demo.orders_service import HANDLERS_DIR, SERVICE_ENV_VAR
 from watchkeeper.schema import Field
-from watchkeeper.stacks.orders_service import HANDLERS_DIR, SERVICE_ENV_VAR
 
 ACCOUNT_ID = "111111111111"
 OTHER_ACCOUNT_ID = "222222222222"

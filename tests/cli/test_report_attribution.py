@@ -25,7 +25,7 @@ from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from aws_cdk import aws_logs as logs  # noqa: E402
 
 from watchkeeper import ServiceMonitoring, cli  # noqa: E402
-from watchkeeper.report import COUNTED_TYPES, load_assembly, report_json, report_text  # noqa: E402
+from watchkeeper.cli.report import COUNTED_TYPES, load_assembly, report_json, report_text  # noqa: E402
 from watchkeeper.schema import TemplateMetadata  # noqa: E402
 from watchkeeper.testing.cfn import lint_template  # noqa: E402
 

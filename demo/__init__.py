@@ -1,0 +1,1 @@
+"""The reference app's demo service (``app.py``): not part of the ``cdk-watchkeeper`` wheel."""
