@@ -15,7 +15,6 @@ KNOWN_OVERSIZED = {
     "watchkeeper/incident.py",
     "watchkeeper/report.py",
     "watchkeeper/runtime/redaction.py",
-    "watchkeeper/schema.py",
     "watchkeeper/testing/filter_pattern.py",
 }
 
