@@ -14,8 +14,6 @@ KNOWN_OVERSIZED = {
     "watchkeeper/check.py",
     "watchkeeper/incident.py",
     "watchkeeper/report.py",
-    "watchkeeper/runtime/redaction.py",
-    "watchkeeper/schema.py",
     "watchkeeper/testing/filter_pattern.py",
 }
 

@@ -124,7 +124,7 @@ class SavedQuery:
 
 
 # --------------------------------------------------------------------------------------
-# Building blocks (every field name comes from schema.py)
+# Building blocks (every field name comes from watchkeeper.schema)
 # --------------------------------------------------------------------------------------
 
 

@@ -101,7 +101,7 @@ def test_asset_holds_exactly_the_runtime_files():
     assert files == sorted(layer_files())
     assert "python/watchkeeper/__init__.py" in files
     assert "python/watchkeeper/py.typed" in files
-    assert "python/watchkeeper/schema.py" in files
+    assert "python/watchkeeper/schema/__init__.py" in files
     assert "python/watchkeeper/runtime/__init__.py" in files
     assert "python/watchkeeper/runtime/security.py" in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]

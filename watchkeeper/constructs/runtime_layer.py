@@ -3,14 +3,14 @@
 Function code imports :mod:`watchkeeper.runtime` to write structured logs and security
 events. A layer delivers it without touching the functions' own code assets: one asset and
 one layer version per stack, shared by every function that adds it. Teams that vendor
-``cdk-watchkeeper`` (or only ``watchkeeper/runtime`` and ``watchkeeper/schema.py``) into
+``cdk-watchkeeper`` (or only ``watchkeeper/runtime`` and ``watchkeeper/schema``) into
 their function bundles do not need it.
 
 The layer holds ``python/watchkeeper/`` with only the modules that run inside a function:
-``__init__.py`` (lazy about aws-cdk-lib), ``py.typed``, ``schema.py``, ``limits.py`` and
-``log_metrics.py`` when the package has them, and ``runtime/``. They are copied into a
-staging directory, so the asset hash depends only on those files' content, never on caches
-or other modules.
+``__init__.py`` (lazy about aws-cdk-lib), ``py.typed``, ``limits.py`` and
+``log_metrics.py`` when the package has them, ``schema/`` and ``runtime/``. They are copied
+into a staging directory, so the asset hash depends only on those files' content, never on
+caches or other modules.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from constructs import Construct
 import watchkeeper
 
 #: Package files (relative to the ``watchkeeper`` package) copied into the layer, when present.
-LAYER_MODULES: Final = ("__init__.py", "py.typed", "schema.py", "limits.py", "log_metrics.py")
+LAYER_MODULES: Final = ("__init__.py", "py.typed", "limits.py", "log_metrics.py")
 #: Package directories copied whole (Python sources and ``py.typed`` only).
-LAYER_PACKAGES: Final = ("runtime",)
+LAYER_PACKAGES: Final = ("schema", "runtime")
 #: Lambda runtimes the layer declares; the helper needs Python 3.11 or later.
 COMPATIBLE_RUNTIMES: Final = (
     lambda_.Runtime.PYTHON_3_11,

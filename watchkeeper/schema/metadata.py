@@ -1,0 +1,59 @@
+"""Template metadata: what the constructs record in a stack's template for ``watchkeeper
+report`` and ``watchkeeper check`` to read, and the REST API CloudWatch role settings that
+both sides share.
+
+Standard library only: this module runs inside Lambda functions with the rest of
+:mod:`watchkeeper.schema`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class TemplateMetadata:
+    """Template-level ``Metadata`` that records what watchkeeper monitors in a stack.
+
+    Shape: ``{KEY: {SERVICES: [{SERVICE: "orders", MONITORED: {<kind>: [item, ...]}}]}}``
+    where each kind is one of :data:`MONITORED_KINDS` and each item is a resource name or a
+    CloudFormation intrinsic (``{"Ref": "LogicalId"}``).
+    """
+
+    KEY: Final = "Watchkeeper"
+    SERVICES: Final = "services"
+    SERVICE: Final = "service"
+    #: the service's stage, present only when it has one (names then use
+    #: ``qualified_name(service, stage)``)
+    STAGE: Final = "stage"
+    MONITORED: Final = "monitored"
+    #: what was changed on the app's own resources: ``[{kind, resource, detail}]``
+    CHANGES: Final = "changes"
+    #: logical ids of the resources watchkeeper created in this template; a nested stack
+    #: listed here was created whole, with everything in its template. A report counts and
+    #: prices only these when any service of the template records the list.
+    CREATED: Final = "created"
+    #: kinds of monitored resources, in the order reports list them
+    MONITORED_KINDS: Final = (
+        "functions",
+        "http_apis",
+        "rest_apis",
+        "queues",
+        "tables",
+        "state_machines",
+    )
+
+
+#: ``rest_api_cloudwatch_role`` values: how ServiceMonitoring learns that the account has
+#: API Gateway's CloudWatch Logs role, which REST API access and execution logging need.
+#: ``detect``: the app sets it (an ``AWS::ApiGateway::Account``, e.g. a RestApi with
+#: ``cloud_watch_role=True``), else REST logging stays off; ``account-has-role``: the
+#: account already has it; ``create``: watchkeeper sets it (an account-wide setting).
+REST_API_CLOUDWATCH_ROLE_OPTIONS: Final = ("detect", "account-has-role", "create")
+
+#: The one line that switches REST API logging on when the app sets no CloudWatch role
+#: (synth warning and ``watchkeeper check`` print it).
+REST_API_CLOUDWATCH_ROLE_FIX: Final = (
+    'ServiceMonitoring(..., resource_logging=ResourceLoggingOptions(rest_api_cloudwatch_role='
+    '"create")) to have watchkeeper set the account\'s API Gateway CloudWatch Logs role, or '
+    '"account-has-role" if it is already set'
+)
