@@ -52,6 +52,41 @@ class DetectionSettings:
         return cls(top_offenders, control_plane_tampering, cloudtrail_log_group)
 
 
+@dataclass(frozen=True, kw_only=True)
+class DetectionOptions:
+    """The security detections: top offenders and control-plane tampering.
+
+    :param top_offenders: Contributor Insights rules on the function logs that rank
+        authentication and authorisation failures by source IP and by user, with their top-N
+        widgets on the security dashboard and alarms on one contributor (the
+        ``security.top_*`` checks of ``AlarmOptions.overrides``). Default: True ($0.50 per
+        rule per month, 4 rules, plus $0.02 per million matching log events).
+    :param control_plane_tampering: an EventBridge rule on CloudTrail management events that
+        change or delete the service's functions, log groups, metric and subscription
+        filters, alarms or dashboards, notifying the alarm topic. Needs a CloudTrail trail
+        recording management events. Default: True (the rule is free; SNS deliveries).
+    :param cloudtrail_log_group: the log group a CloudTrail trail delivers to: the security
+        dashboard's "what changed in the control plane" widget then lists the changes
+        (Logs Insights) instead of counting the rule's matches. Default: none.
+    """
+
+    top_offenders: bool = True
+    control_plane_tampering: bool = True
+    cloudtrail_log_group: str | None = None
+
+    def __post_init__(self) -> None:
+        DetectionSettings.build(
+            top_offenders=self.top_offenders,
+            control_plane_tampering=self.control_plane_tampering,
+            cloudtrail_log_group=self.cloudtrail_log_group,
+        )
+
+    def settings(self) -> DetectionSettings:
+        return DetectionSettings(
+            self.top_offenders, self.control_plane_tampering, self.cloudtrail_log_group
+        )
+
+
 @dataclass
 class SecurityDetections:
     """What the detections created (empty until synth)."""
@@ -170,5 +205,5 @@ def build_security_detections(
     return created
 
 
-__all__ = ["METADATA_KEY", "DetectionSettings", "SecurityDetections",
+__all__ = ["METADATA_KEY", "DetectionOptions", "DetectionSettings", "SecurityDetections",
            "build_security_detections"]
