@@ -20,7 +20,7 @@ import pytest
 
 from watchkeeper.cli import CommandError, build_parser, main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TREE = ROOT / "tests" / "fixtures" / "serverless" / "shapes" / "service-file-tree"
 
 
