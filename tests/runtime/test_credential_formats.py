@@ -331,3 +331,16 @@ def test_no_vocabulary_event_name_is_redacted():
     for name in schema.VOCABULARY:
         assert redact_text(name) == name
         assert redact_record({Field.EVENT: f"{name}:joebob1"})[Field.EVENT] == f"{name}:joebob1"
+
+
+@pytest.mark.parametrize(("escape", "written"), [("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")],
+                         ids=["newline", "tab", "return"])
+@pytest.mark.parametrize("credential", CREDENTIALS, ids=IDS)
+def test_a_credential_right_after_a_json_escape_is_masked(credential, escape, written):
+    # In the text of a JSON document a control character is written as `\n`, `\t`...: the
+    # letter of the escape sits right before the credential, where a word boundary or a
+    # lookbehind of letters would let it through (found by the property test above: an
+    # access key id and its secret on a CSV line after a newline, JSON-encoded).
+    text = json.dumps({"wrapped": f"row{escape}{credential.text}{escape}next"})
+    assert written + credential.text[:1] in text  # the escape's letter touches it
+    assert credential.secret not in json.dumps(redact({"field": text}))

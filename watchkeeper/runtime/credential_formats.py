@@ -43,16 +43,32 @@ _PEM_BODY: Final = re.compile(r"[A-Za-z0-9+/=\s\\]*+")
 #: A PEM block longer than this (far beyond a 4096-bit RSA key) is cut at its base64 body.
 _PEM_MAX_CHARS: Final = 16384
 
-_JWT: Final = re.compile(r"\beyJ[A-Za-z0-9_-]{6,}+\.[A-Za-z0-9_-]{6,}+\.[A-Za-z0-9_-]*+")
+# A token may follow a JSON escape: in the text of a JSON document `\nAKIA...` has the
+# letter `n` right before the key, which would defeat a word boundary or a lookbehind of
+# letters. Every rule's left edge accepts the escapes of control characters too.
+_AFTER_JSON_ESCAPE: Final = r"(?<=\\[nrtbf])"
+_AFTER_WORD_START: Final = r"(?:(?<!\w)|" + _AFTER_JSON_ESCAPE + r")"
+
+
+def _edge(not_after: str) -> str:
+    """A token's left edge: not after a character of ``not_after`` (a class body), or
+    right after a JSON escape."""
+    return f"(?:(?<![{not_after}])|{_AFTER_JSON_ESCAPE})"
+
+
+_JWT: Final = re.compile(
+    _AFTER_WORD_START + r"eyJ[A-Za-z0-9_-]{6,}+\.[A-Za-z0-9_-]{6,}+\.[A-Za-z0-9_-]*+"
+)
 # The token must end where the run of token characters ends: "Bearer password=x" is not a
 # bearer token ("password=") but an assignment, left to the `secret` rule.
 _BEARER: Final = re.compile(
-    r"\b(Bearer[ \t]++)[A-Za-z0-9._~+/-]{8,}+=*+(?![A-Za-z0-9._~+/-])", re.IGNORECASE
+    _AFTER_WORD_START + r"(Bearer[ \t]++)[A-Za-z0-9._~+/-]{8,}+=*+(?![A-Za-z0-9._~+/-])",
+    re.IGNORECASE,
 )
 _BASIC: Final = re.compile(
-    r"\b(Basic[ \t]++)([A-Za-z0-9+/]{8,}+={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE
+    _AFTER_WORD_START + r"(Basic[ \t]++)([A-Za-z0-9+/]{8,}+={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE
 )
-_AWS_ACCESS_KEY_ID: Final = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")
+_AWS_ACCESS_KEY_ID: Final = re.compile(_AFTER_WORD_START + r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")
 _AWS_SECRET_KEY: Final = re.compile(
     r"((?i:secret[_-]?access[_-]?key|secret[_-]?key|aws[_-]?secret|aws[_-]?key|access[_-]?key)"
     r"[A-Za-z0-9_.-]{0,20}+" + _ASSIGN + r")[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
@@ -61,7 +77,9 @@ _AWS_SECRET_KEY: Final = re.compile(
 # shape is also a SHA-1 in hex or a long identifier, so it counts as a secret only in
 # context (see `_redact_aws_secret`) and only when it mixes upper case, lower case and a
 # digit, `/` or `+`, as random base64 nearly always does and hex hashes never do.
-_AWS_SECRET_CANDIDATE: Final = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_CANDIDATE: Final = re.compile(
+    _edge(r"A-Za-z0-9/+=") + r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+)
 #: An unlabelled AWS secret key is redacted within this many characters of an access
 #: key id in the same string.
 AWS_SECRET_PROXIMITY: Final = 256
@@ -72,23 +90,25 @@ _DIGIT_OR_SYMBOL: Final = re.compile(r"[0-9/+]")
 # Service tokens, by the shapes their issuers document. A lookbehind keeps each from
 # starting inside a longer word; lengths are minimums (a longer token is still hidden).
 _GITHUB_TOKEN: Final = re.compile(
-    r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}+|github_pat_[A-Za-z0-9_]{22,}+)"
+    _edge(r"A-Za-z0-9_") + r"(?:gh[pousr]_[A-Za-z0-9]{36,}+|github_pat_[A-Za-z0-9_]{22,}+)"
 )
-_GITLAB_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_.-]{20,}+")
-_SLACK_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9])xox[abeoprs]-[A-Za-z0-9-]{10,}+")
+_GITLAB_TOKEN: Final = re.compile(_edge(r"A-Za-z0-9_-") + r"glpat-[A-Za-z0-9_.-]{20,}+")
+_SLACK_TOKEN: Final = re.compile(_edge(r"A-Za-z0-9") + r"xox[abeoprs]-[A-Za-z0-9-]{10,}+")
 _SLACK_WEBHOOK: Final = re.compile(
     r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]{20,}+"
 )
 # Secret and restricted keys, live and test, and webhook signing secrets; publishable
 # keys (`pk_`) are public by design.
 _STRIPE_KEY: Final = re.compile(
-    r"(?<![A-Za-z0-9])(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,}+|whsec_[0-9A-Za-z]{24,}+)"
+    _edge(r"A-Za-z0-9") + r"(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,}+|whsec_[0-9A-Za-z]{24,}+)"
 )
-_GOOGLE_API_KEY: Final = re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35,}+")
-_NPM_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}+")
-_SENDGRID_KEY: Final = re.compile(r"(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43,}+")
+_GOOGLE_API_KEY: Final = re.compile(_edge(r"A-Za-z0-9_-") + r"AIza[0-9A-Za-z_-]{35,}+")
+_NPM_TOKEN: Final = re.compile(_edge(r"A-Za-z0-9_") + r"npm_[A-Za-z0-9]{36,}+")
+_SENDGRID_KEY: Final = re.compile(
+    _edge(r"A-Za-z0-9_-") + r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43,}+"
+)
 # Account SIDs (AC) and API key SIDs (SK): two capitals and 32 lower-case hex digits.
-_TWILIO_SID: Final = re.compile(r"(?<![A-Za-z0-9])(?:AC|SK)[0-9a-f]{32}(?![A-Za-z0-9])")
+_TWILIO_SID: Final = re.compile(_edge(r"A-Za-z0-9") + r"(?:AC|SK)[0-9a-f]{32}(?![A-Za-z0-9])")
 # Azure storage / Service Bus / Event Hubs connection strings: the key after its name.
 _AZURE_KEY: Final = re.compile(
     r"((?i:AccountKey|SharedAccessKey)[ \t]{0,8}=[ \t]{0,8})[A-Za-z0-9+/]{20,}+={0,2}"
@@ -96,7 +116,7 @@ _AZURE_KEY: Final = re.compile(
 # scheme://user:password@host -> only the password goes; scheme, user, host, path stay.
 # The password runs to the last `@` before the host (unencoded `@` in passwords happen).
 _URL_PASSWORD: Final = re.compile(
-    r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,31}+://[^\s:/?#@\"'<>\\]{0,256}+:)"
+    _edge(r"A-Za-z0-9+.-") + r"([A-Za-z][A-Za-z0-9+.-]{1,31}+://[^\s:/?#@\"'<>\\]{0,256}+:)"
     r"[^\s/?#\"'<>\\]{1,256}(?=@)"
 )
 
