@@ -13,7 +13,6 @@ MAX_LINES = 600
 KNOWN_OVERSIZED = {
     "watchkeeper/cli/check.py",
     "watchkeeper/cli/incident.py",
-    "watchkeeper/cli/report.py",
     "watchkeeper/testing/filter_pattern.py",
 }
 
