@@ -11,7 +11,6 @@ MAX_LINES = 600
 #: Shrink this set as the splits land; a module listed here that is no longer over the
 #: limit fails the test, so the set never keeps a stale entry.
 KNOWN_OVERSIZED = {
-    "watchkeeper/cli/incident.py",
     "watchkeeper/testing/filter_pattern.py",
 }
 
