@@ -7,7 +7,7 @@ from __future__ import annotations
 from aws_cdk import aws_kms as kms
 
 from watchkeeper.constructs.alarms.build import build_alarms
-from watchkeeper.constructs.model import AlarmOptions, Placement, ServiceModel
+from watchkeeper.constructs.model import AlarmPolicy, Placement, ServiceModel
 from watchkeeper.constructs.monitoring_state import MonitoringState
 from watchkeeper.constructs.queries_and_dashboards import build as build_queries_and_dashboards
 from watchkeeper.constructs.security_detections import build_security_detections
@@ -27,7 +27,7 @@ class BuildSteps(MonitoringState):
             qualified_name=self.qualified_name,
             namespace=self.namespace,
             targets={name: tuple(found) for name, found in self._targets.items()},
-            alarms=AlarmOptions(
+            alarms=AlarmPolicy(
                 overrides=dict(self.alarm_overrides),
                 concurrency_limit=self.concurrency_limit,
                 duration_threshold_share=self.duration_threshold_share,

@@ -42,7 +42,7 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class AlarmOptions:
+class AlarmPolicy:
     """The validated alarm options of the constructor."""
 
     overrides: Mapping[str, AlarmSettings]
@@ -64,7 +64,7 @@ class ServiceModel:
     namespace: str
     #: The monitored targets by kind name (``function``, ``http_api``...), in registry order.
     targets: Mapping[str, tuple[Any, ...]]
-    alarms: AlarmOptions
+    alarms: AlarmPolicy
     log_settings: LogGroupSettings
     #: The service log group, when one was created (its name: ``service_log_group_name``).
     service_log_group: Any
