@@ -47,6 +47,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from watchkeeper.constructs.cdk_internals import is_token_string
 from watchkeeper.dashboard_layout import Widget
 from watchkeeper.insights import validate_query
 
@@ -127,7 +128,7 @@ def rule_name(service: str, index: int = 0) -> str:
 
 
 def _is_token(value: str) -> bool:
-    return "${Token[" in value
+    return is_token_string(value)
 
 
 def name_matcher_units(
@@ -387,7 +388,7 @@ def _names_in(patterns: Sequence[dict[str, Any]]) -> int:
             if branch["eventName"] == list(LOGS_IDENTIFIER_EVENTS):
                 continue  # the same names as the logGroupName branch
             for values in branch["requestParameters"].values():
-                count += sum(1 for m in values if isinstance(m, str) or "${Token[" in str(m)
+                count += sum(1 for m in values if isinstance(m, str) or is_token_string(str(m))
                              and not (isinstance(m, dict) and "wildcard" in m))
     return count
 

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from watchkeeper import schema
 from watchkeeper.constructs import contributor_insights, control_plane_tampering
+from watchkeeper.constructs.cdk_internals import is_token_string
 from watchkeeper.constructs.fn_sub import SubWriter
 from watchkeeper.constructs.log_groups import validate_log_group_name
 from watchkeeper.dashboard_layout import Widget
@@ -42,7 +43,7 @@ class DetectionSettings:
             if not isinstance(value, bool):
                 raise ValueError(f"DetectionOptions.{option}={value!r} must be True or False")
         if cloudtrail_log_group is not None:
-            if not isinstance(cloudtrail_log_group, str) or "${Token[" in cloudtrail_log_group:
+            if not isinstance(cloudtrail_log_group, str) or is_token_string(cloudtrail_log_group):
                 raise ValueError(
                     f"DetectionOptions.cloudtrail_log_group={cloudtrail_log_group!r} must be "
                     "the literal name of the log group a CloudTrail trail delivers to, e.g. "
@@ -177,7 +178,7 @@ def build_security_detections(
         log_groups = [n for n in groups if "${" not in n]
         log_groups += [t.log_group_name for t in model.functions
                        if t.log_group_name and not t.log_group_display_name
-                       and "${Token[" in t.log_group_name]
+                       and is_token_string(t.log_group_name)]
         if has_api_access_logs:
             log_groups.append(schema.api_access_log_group_name(qualified))
         tampering = control_plane_tampering.build_tampering_rules(
