@@ -19,6 +19,8 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
+from watchkeeper import AlarmOptions
+from watchkeeper.constructs.alarms.settings import AlarmSettings
 from watchkeeper.constructs.kinds import registry
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.testing.cfn import lint_template
@@ -83,6 +85,22 @@ def test_the_new_kind_is_on_the_operations_dashboard(streamed):
     assert "orders-events: records" in titles
     records = widgets[titles.index("orders-events: records")]["properties"]["metrics"]
     assert records[0][:4] == [NAMESPACE, "IncomingRecords", "StreamName", "orders-events"]
+
+
+def test_overrides_reach_the_new_kinds_checks():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "KINDS", (*registry.KINDS, STREAM))
+        stack = cdk.Stack(cdk.App(), "Streams")
+        kinesis.Stream(stack, "Events", stream_name="orders-events")
+        ServiceMonitoring(stack, "Monitoring", service_name="orders", alarms=AlarmOptions(
+            overrides={f"{KIND}.iterator_age": AlarmSettings(threshold=300_000)}))
+        template = Template.from_stack(stack)
+        with pytest.raises(
+            ValueError, match=r"unknown check 'stream\.nope': use one of .*, stream\.iterator_age$"
+        ):
+            AlarmOptions(overrides={f"{KIND}.nope": AlarmSettings(threshold=1)})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "GetRecords.IteratorAgeMilliseconds", "Threshold": 300_000})
 
 
 def test_the_template_passes_cfn_lint(streamed):

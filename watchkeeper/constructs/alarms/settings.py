@@ -240,8 +240,19 @@ CHECKS_BY_KEY: Mapping[str, Check] = {c.key: c for c in CHECKS}
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in CHECKS))
 
 
+def known_checks() -> Mapping[str, Check]:
+    """Every check by key: the built-in ones (``CHECKS``, the table in docs/alarms.md) and
+    those of kinds added to ``kinds.registry.KINDS`` (``ResourceKind.checks``), so that
+    ``AlarmOptions.overrides`` and ``alarms=`` reach a new kind's checks too."""
+    # Imported here: the kind modules import this one.
+    from watchkeeper.constructs.kinds import registry
+
+    added = {c.key: c for kind in registry.KINDS for c in kind.checks if c.key not in CHECKS_BY_KEY}
+    return {**CHECKS_BY_KEY, **added} if added else CHECKS_BY_KEY
+
+
 def checks_of(kind: str) -> tuple[Check, ...]:
-    return tuple(c for c in CHECKS if c.kind == kind)
+    return tuple(c for c in known_checks().values() if c.kind == kind)
 
 
 @dataclass(frozen=True)
@@ -392,11 +403,12 @@ def validate_overrides(
     if not isinstance(overrides, Mapping):
         raise ValueError(f"{option}={overrides!r} must be a dict of name -> AlarmSettings")
     out: dict[str, AlarmSettings] = {}
+    known = known_checks()
     for name, settings in overrides.items():
         key = f"{kind}.{name}" if kind else name
-        check = CHECKS_BY_KEY.get(key) if isinstance(name, str) else None
+        check = known.get(key) if isinstance(name, str) else None
         if check is None:
-            valid = [c.name for c in checks_of(kind)] if kind else list(CHECKS_BY_KEY)
+            valid = [c.name for c in checks_of(kind)] if kind else list(known)
             raise ValueError(
                 f"{option} has an unknown check {name!r}: use one of {', '.join(valid)}"
             )
@@ -411,6 +423,7 @@ __all__ = [
     "Check",
     "Resolved",
     "checks_of",
+    "known_checks",
     "resolve",
     "validate_overrides",
     "validate_settings",
