@@ -474,3 +474,21 @@ def test_log_groups_past_the_rule_limit_are_left_out_with_a_warning() -> None:
     Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp(
         r"DetectionOptions.top_offenders: the Contributor Insights rules read \d+ of 40 log "
         r"groups .* or pass DetectionOptions.top_offenders=False"))
+
+
+def test_the_size_estimate_counts_the_detections() -> None:
+    # The automatic placement (nested_stacks=None) must see what the detections add, or a
+    # stack near 500 resources would be judged to fit and fail at deploy.
+    estimates = {}
+    for name, options in (("on", DetectionOptions()),
+                          ("off", DetectionOptions(top_offenders=False,
+                                                   control_plane_tampering=False))):
+        app = cdk.App()
+        stack = cdk.Stack(app, "S", env=ENV)
+        _function(stack, "Create", "orders-create")
+        mon = ServiceMonitoring(stack, "Mon", service_name="orders", detections=options)
+        app.synth()
+        assert mon.size_estimate is not None
+        estimates[name] = mon.size_estimate.added
+    # 4 rules and 4 alarms of the top offenders, one tampering rule for one function
+    assert estimates["on"] - estimates["off"] == 9

@@ -41,7 +41,7 @@ class SizingSteps(MonitoringState):
                    if self.insights_settings.saved_queries else 0)
         # service filters, topic extras, service and security alarms, composite alarm,
         # dashboards and their pages, the log-group ensurer, CDKMetadata: generous
-        fixed = 60 + queries + targets // 10
+        fixed = 60 + queries + targets // 10 + self._most_detection_resources(targets)
         rough = SizeEstimate(self.stack.stack_name, self._resources_in_stack,
                              fixed + _MOST_RESOURCES_PER_TARGET * targets)
         if not (rough.over_limit or rough.near_limit):
@@ -66,6 +66,15 @@ class SizingSteps(MonitoringState):
             + shipped * len(self.log_groups)
         )
         return SizeEstimate(self.stack.stack_name, self._resources_in_stack, added)
+
+    def _most_detection_resources(self, targets: int) -> int:
+        """The security detections' resources at most: 4 Contributor Insights rules and
+        their 4 alarms; the tampering rules (one per about 30 names that share no prefix,
+        each pattern within 2,048 characters, at most 20)."""
+        settings = self.detection_settings
+        top_offenders = 8 if settings.top_offenders else 0
+        tampering = min(20, 1 + targets // 20) if settings.control_plane_tampering else 0
+        return top_offenders + tampering
 
     def _decide_placement(self) -> None:
         """nested_stacks=None: nested stacks when the stack would pass a template limit."""
