@@ -25,7 +25,7 @@ import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from tests.constructs.alarms.reference_app import build_service_stack
-from watchkeeper import ServiceMonitoring
+from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.cli.assembly import NESTED_STACK_TYPE, Template, load_assembly
 from watchkeeper.schema import TemplateMetadata
 from watchkeeper.stacks import MonitoringStack
@@ -51,14 +51,15 @@ def tagged_app(tmp_path_factory: pytest.TempPathFactory) -> TaggedApp:
     # every kind of resource watchkeeper monitors (library only: this also runs at the floor)
     service = build_service_stack(app)
     ServiceMonitoring(
-        service, "Monitoring", service_name="orders", alarm_emails=["ops@example.com"]
+        service, "Monitoring", service_name="orders",
+        alarms=AlarmOptions(emails=["ops@example.com"]),
     )
     MonitoringStack(
         app,
         "BillingMonitoring",
         service_name="billing",
         function_names=["billing-prod-charge", "billing-prod-refund"],
-        alarm_emails=["ops@example.com"],
+        alarms=AlarmOptions(emails=["ops@example.com"]),
         env=ENV,
     )
     app.synth()
