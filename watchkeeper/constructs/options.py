@@ -26,6 +26,7 @@ from aws_cdk import aws_sns as sns
 
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.settings import AlarmSettings, validate_overrides
+from watchkeeper.constructs.kinds.registry import known_checks
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
     DEFAULT_RETENTION_DAYS,
@@ -316,7 +317,7 @@ class AlarmOptions:
         require_emails(self.emails, "AlarmOptions.emails")
         if self.topic is not None and not hasattr(self.topic, "topic_arn"):
             raise ValueError(f"AlarmOptions.topic={self.topic!r} must be an aws_sns.ITopic")
-        validate_overrides(self.overrides, "AlarmOptions.overrides")
+        validate_overrides(self.overrides, "AlarmOptions.overrides", checks=known_checks())
         if self.overrides is not None:
             object.__setattr__(self, "overrides", dict(self.overrides))
         require_number(

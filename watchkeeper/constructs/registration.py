@@ -29,6 +29,7 @@ from watchkeeper.constructs.kinds.function import (
     validate_concurrency_threshold,
     validate_duration_threshold,
 )
+from watchkeeper.constructs.kinds.registry import known_checks
 from watchkeeper.constructs.log_groups import (
     create_log_group,
 )
@@ -109,7 +110,7 @@ class RegistrationSteps(MonitoringState):
         alarms: dict[str, AlarmSettings] | None = None,
     ) -> FunctionTarget:
         """``monitor_function``; discovery passes the node and path it has already read."""
-        overrides = validate_overrides(alarms, "alarms", kind="function")
+        overrides = validate_overrides(alarms, "alarms", kind="function", checks=known_checks())
         # jsii interfaces are Protocols without runtime checks: a FunctionBase (every
         # function, alias, version or import of aws-cdk-lib) passes without a round trip
         # to Node; anything else must at least have the members.
@@ -399,7 +400,7 @@ class RegistrationSteps(MonitoringState):
         self._check_open(method)
         if not (hasattr(resource, member) and hasattr(resource, "node")):
             raise ValueError(f"{method}({param}={resource!r}): expected an {expected}")
-        overrides = validate_overrides(alarms, "alarms", kind=kind)
+        overrides = validate_overrides(alarms, "alarms", kind=kind, checks=known_checks())
         path = resource.node.path
         existing = self._targets_by_path.get(path)
         if existing is not None:
@@ -441,7 +442,8 @@ class RegistrationSteps(MonitoringState):
         chatbot_slack: tuple[str, str] | None,
         notify_ok: bool,
     ) -> None:
-        self.alarm_overrides = validate_overrides(alarm_overrides, "alarm_overrides")
+        self.alarm_overrides = validate_overrides(
+            alarm_overrides, "alarm_overrides", checks=known_checks())
         self.concurrency_limit = int(require_number(
             concurrency_limit, "concurrency_limit", minimum=10, maximum=1_000_000, integer=True
         ))

@@ -240,19 +240,9 @@ CHECKS_BY_KEY: Mapping[str, Check] = {c.key: c for c in CHECKS}
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in CHECKS))
 
 
-def known_checks() -> Mapping[str, Check]:
-    """Every check by key: the built-in ones (``CHECKS``, the table in docs/alarms.md) and
-    those of kinds added to ``kinds.registry.KINDS`` (``ResourceKind.checks``), so that
-    ``AlarmOptions.overrides`` and ``alarms=`` reach a new kind's checks too."""
-    # Imported here: the kind modules import this one.
-    from watchkeeper.constructs.kinds import registry
-
-    added = {c.key: c for kind in registry.KINDS for c in kind.checks if c.key not in CHECKS_BY_KEY}
-    return {**CHECKS_BY_KEY, **added} if added else CHECKS_BY_KEY
-
-
-def checks_of(kind: str) -> tuple[Check, ...]:
-    return tuple(c for c in known_checks().values() if c.kind == kind)
+def checks_of(kind: str, checks: Mapping[str, Check] | None = None) -> tuple[Check, ...]:
+    """The checks of one kind, among ``checks`` (default: the built-in ``CHECKS``)."""
+    return tuple(c for c in (checks or CHECKS_BY_KEY).values() if c.kind == kind)
 
 
 @dataclass(frozen=True)
@@ -394,21 +384,26 @@ def resolve(check: Check, layers: tuple[AlarmSettings, ...], option: str) -> Res
 
 
 def validate_overrides(
-    overrides: Mapping[str, AlarmSettings] | None, option: str, kind: str | None = None
+    overrides: Mapping[str, AlarmSettings] | None, option: str, kind: str | None = None,
+    checks: Mapping[str, Check] | None = None,
 ) -> dict[str, AlarmSettings]:
     """Validate ``alarm_overrides`` (keys ``kind.check``) or, with ``kind``, a resource's
-    ``alarms`` (keys ``check``). Unknown names raise, listing the valid ones."""
+    ``alarms`` (keys ``check``). Unknown names raise, listing the valid ones.
+
+    :param checks: the checks known, by key. Default: the built-in ``CHECKS``; callers pass
+        ``kinds.registry.known_checks()`` so that kinds added to the registry count too.
+    """
     if overrides is None:
         return {}
     if not isinstance(overrides, Mapping):
         raise ValueError(f"{option}={overrides!r} must be a dict of name -> AlarmSettings")
     out: dict[str, AlarmSettings] = {}
-    known = known_checks()
+    known = checks or CHECKS_BY_KEY
     for name, settings in overrides.items():
         key = f"{kind}.{name}" if kind else name
         check = known.get(key) if isinstance(name, str) else None
         if check is None:
-            valid = [c.name for c in checks_of(kind)] if kind else list(known)
+            valid = [c.name for c in checks_of(kind, known)] if kind else list(known)
             raise ValueError(
                 f"{option} has an unknown check {name!r}: use one of {', '.join(valid)}"
             )
@@ -423,7 +418,6 @@ __all__ = [
     "Check",
     "Resolved",
     "checks_of",
-    "known_checks",
     "resolve",
     "validate_overrides",
     "validate_settings",
