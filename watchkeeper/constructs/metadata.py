@@ -21,16 +21,17 @@ class _CreatedResources:
 
     Every CloudFormation resource under it in its own stack, which includes the resource of
     each nested stack it created (everything in those templates is watchkeeper's too); in
-    a MonitoringStack, every resource of the stack, since the stack is watchkeeper's.
+    a MonitoringStack, every resource of the stack, since the stack is watchkeeper's
+    (``whole_stack``: said by the stack, never guessed from an app's attribute names).
     """
 
-    def __init__(self, monitoring: Construct) -> None:
+    def __init__(self, monitoring: Construct, whole_stack: bool) -> None:
         self._monitoring = monitoring
+        self._whole_stack = whole_stack
 
     def produce(self) -> list[str] | None:
         stack = cdk.Stack.of(self._monitoring)
-        whole_stack = getattr(stack, "monitoring", None) is self._monitoring
-        root = stack if whole_stack else self._monitoring
+        root = stack if self._whole_stack else self._monitoring
         nodes = root.node.find_all()
         resources = [node for node in nodes if isinstance(node, cdk.CfnResource)]
         if any(isinstance(node, cdk.Stack) for node in nodes):
@@ -41,12 +42,13 @@ class _CreatedResources:
 
 
 def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
-                    detections: Any = None) -> None:
+                    detections: Any = None, *, whole_stack: bool = False) -> None:
     """Add this service's entry to its stack's ``Watchkeeper`` metadata.
 
     :param changes: the changes made to the app's resources, as ``AppChangeLog``
         writes them for the metadata.
     :param detections: the security detections' rules (``SecurityDetections.as_metadata``).
+    :param whole_stack: every resource of the stack is watchkeeper's (``MonitoringStack``).
     """
     stack = cdk.Stack.of(owner)
     existing = stack.template_options.metadata or {}
@@ -66,7 +68,7 @@ def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
             **({DETECTIONS_METADATA_KEY: detections} if detections is not None else {}),
             # Lazy: resources added after this point (and final logical ids) count too.
             schema.TemplateMetadata.CREATED: cdk.Lazy.list(
-                _CreatedResources(owner), omit_empty=False
+                _CreatedResources(owner, whole_stack), omit_empty=False
             ),
         }
     )

@@ -472,8 +472,13 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
             )
 
 
+    #: The enclosing stack holds nothing but this monitoring (``MonitoringStack``): every
+    #: resource of it counts as watchkeeper's in the report. Set by ``use_placement``.
+    owns_stack: bool = False
+
     def use_placement(self, *, scope_for_target: Callable[[Any], Construct] | None = None,
-                      scope_for_dashboard: Callable[[str], Construct] | None = None) -> None:
+                      scope_for_dashboard: Callable[[str], Construct] | None = None,
+                      owns_stack: bool = False) -> None:
         """Place the resources of each target (alarms, filters, per-function log groups)
         and each dashboard page somewhere other than under this construct, e.g. in nested
         stacks (``MonitoringStack`` passes its ``NestedStackPlacement``).
@@ -482,8 +487,12 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
             (as ``nested_stacks`` decides).
         :param scope_for_dashboard: the construct for a dashboard page, by page name.
             Default: None (under this construct).
+        :param owns_stack: the enclosing stack is this monitoring's alone, so everything in
+            it is attributed to watchkeeper (``watchkeeper report``). Default: False (only
+            what is under this construct).
         """
         self._check_open("use_placement")
+        self.owns_stack = bool(owns_stack)
         if scope_for_target is not None:
             self._placement = scope_for_target
         if scope_for_dashboard is not None:
@@ -524,6 +533,6 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         self._record_key_changes()
         self.app_changes.annotate(self)
         record_metadata(self, model, self.app_changes.as_metadata(),
-                        self.security_detections.as_metadata())
+                        self.security_detections.as_metadata(), whole_stack=self.owns_stack)
         if self.nested_stacks is False:
             self._check_stack_fits()

@@ -162,6 +162,7 @@ class MonitoringStack(cdk.Stack):
         self.monitoring.use_placement(
             scope_for_target=self._placement.scope_for_target,
             scope_for_dashboard=self._placement.scope_for_dashboard,
+            owns_stack=True,
         )
         for name in names:
             fn = lambda_.Function.from_function_name(self, f"Fn-{name}", name)
