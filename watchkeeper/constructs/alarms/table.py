@@ -1,11 +1,13 @@
-"""The table of default alarms in docs/alarms.md, generated from ``CHECKS``.
+"""The table of default alarms in docs/alarms.md and the README, generated from the checks
+of every registered kind (``kinds.registry.known_checks()``: the built-in ``CHECKS``, then
+each added kind's ``ResourceKind.checks``).
 
 A test compares the document with this output, so the table cannot drift from the code.
 """
 
 from __future__ import annotations
 
-from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, CHECKS, GT, GTE, SECURITY
+from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, GT, GTE, SECURITY
 from watchkeeper.pricing import ALARM_METRIC_STANDARD_USD, ANOMALY_DETECTION_ALARM_METRICS
 
 _SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
@@ -41,7 +43,10 @@ def default_alarm_table() -> str:
         "| missing data | notifies | created when | $/month |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for c in CHECKS:
+    # Imported here: the registry imports every kind module, which import alarms.
+    from watchkeeper.constructs.kinds.registry import known_checks
+
+    for c in known_checks().values():
         routing = ("direct (security)" if c.category == SECURITY
                    else "via composite" if c.severity == "critical" else "direct")
         detect = _minutes(c.period * c.datapoints_to_alarm)
