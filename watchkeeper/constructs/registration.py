@@ -374,6 +374,40 @@ class RegistrationSteps(MonitoringState):
             alarm_overrides=overrides,
         ))
 
+    def monitor(self, resource: Any, *,
+                alarms: dict[str, AlarmSettings] | None = None) -> Any:
+        """Monitor one resource of a kind in ``kinds.registry.KINDS`` that has no
+        ``monitor_<kind>`` method: an L2 of the kind, or an imported one (for example
+        ``sns.Topic.from_topic_arn``). Discovery finds the kind's L2s and L1s of this
+        stack by itself; call this for imports and for resources of other stacks.
+
+        :param alarms: ``{"<check>": AlarmSettings(...)}`` (the kind's checks).
+        :returns: the resource's target (``targets_of("<kind>")`` lists them).
+        """
+        from watchkeeper.constructs.kinds import registry
+
+        own = [k for k in registry.KINDS if k.register_l2 is not None]
+        kind = next((k for k in own if isinstance(resource, k.l2())), None) or next(
+            (k for k in own if k.member and hasattr(resource, k.member)), None)
+        if kind is None or kind.register_l2 is None:
+            builtin = ", ".join(f"monitor_{k.name}" for k in registry.KINDS
+                                if k.register_l2 is None)
+            names = ", ".join(k.name for k in own) or "none"
+            raise ValueError(
+                f"monitor(resource={resource!r}): not a resource of a kind that monitor() "
+                f"takes (kinds: {names}); the built-in kinds have their own methods "
+                f"({builtin})")
+        path, overrides, existing = self._begin_monitoring(
+            "monitor", "resource", resource, kind.member or "node",
+            f"{kind.name} resource", kind.name, alarms)
+        if existing is None:
+            kind.register_l2(self._registrar, resource, path)
+            existing = self._targets_by_path.get(path)
+            if existing is None:  # the kind explained in a note why it is not monitored
+                return None
+            existing.alarm_overrides.update(overrides)
+        return existing
+
     def _set_function_overrides(
         self, target: FunctionTarget, overrides: dict[str, AlarmSettings]
     ) -> None:

@@ -66,8 +66,12 @@ class ResourceKind:
     :param register_l2: turns an L2 found by discovery into a target. Default: None (the
         built-in kinds have a ``ServiceMonitoring.monitor_<name>`` method, which is used).
     :param checks: the kind's alarm checks, for a kind added after the built-in ones
-        (whose checks are in ``alarms.settings.CHECKS``, the table in docs/alarms.md).
-        Default: none.
+        (whose checks are in ``alarms.settings.CHECKS``). Default: none.
+    :param member: an attribute every resource of the kind has, defined here or imported
+        (``"topic_arn"`` for ``sns.ITopic``): ``ServiceMonitoring.monitor(resource)``
+        recognises the kind of a resource that is not an instance of ``l2`` by it (jsii
+        interfaces have no runtime check). ``register_l2`` then receives the imported
+        resource, which has no L1 below it. Default: "" (only instances of ``l2``).
     """
 
     name: str
@@ -81,6 +85,7 @@ class ResourceKind:
     is_api: bool = False
     register_l2: Callable[[Registrar, Any, str], None] | None = None
     checks: tuple[Check, ...] = ()
+    member: str = ""
 
 
 def literal(scope: IConstruct, value: Any) -> str | None:
