@@ -35,7 +35,8 @@ from constructs import Construct
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.core import AlarmPlan, WatchkeeperAlarm, render
 from watchkeeper.constructs.alarms.security_alarms import SECURITY_KEY
-from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve
+from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS
+from watchkeeper.constructs.alarms.settings import resolve
 from watchkeeper.constructs.fn_sub import escape_literal
 from watchkeeper.dashboard_layout import Widget
 
@@ -90,6 +91,7 @@ RULES: Final = (
                     schema.Field.USER_ID, "top_authz_failure_user", False,
                     "Top users: authorisation failures"),
 )
+_SECURITY_CHECKS_BY_NAME: Final = {check.name: check for check in SECURITY_CHECKS}
 
 
 def fitting_log_groups(groups: Sequence[str]) -> list[str]:
@@ -245,10 +247,10 @@ def build_top_offenders(
         ))
         names.append(name)
         widgets.append(insight_widget(rule.title, name))
-        key = f"security.{rule.check}"
-        option = f"alarm_overrides[{key!r}]"
-        layer = alarm_overrides.get(key)
-        settings = resolve(CHECKS_BY_KEY[key], (layer,) if layer is not None else (), option)
+        check = _SECURITY_CHECKS_BY_NAME[rule.check]
+        option = f"alarm_overrides[{check.key!r}]"
+        layer = alarm_overrides.get(check.key)
+        settings = resolve(check, (layer,) if layer is not None else (), option)
         if not (rule.alarm_by_default if settings.enabled is None else settings.enabled):
             continue
         plan = AlarmPlan(

@@ -10,7 +10,8 @@ from aws_cdk import aws_sqs as sqs
 from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.constructs.alarms import AlarmSettings
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, render
-from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve
+from watchkeeper.constructs.alarms.settings import resolve
+from watchkeeper.constructs.kinds.table import CHECKS as TABLE_CHECKS
 
 
 @pytest.fixture()
@@ -119,7 +120,7 @@ def test_settings_must_be_alarm_settings(stack):
 
 
 def test_more_than_ten_metrics_in_a_math_alarm(stack):
-    check = CHECKS_BY_KEY["table.system_errors"]
+    (check,) = (c for c in TABLE_CHECKS if c.name == "system_errors")
     plan = AlarmPlan(settings=resolve(check, (), "x"), resource_key="t", label="t",
                      service="orders", expression="SUM(METRICS())",
                      math_metrics=tuple(MetricRef("AWS/DynamoDB", f"M{i}") for i in range(11)))

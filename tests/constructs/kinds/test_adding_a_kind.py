@@ -95,9 +95,10 @@ def test_overrides_reach_the_new_kinds_checks():
         ServiceMonitoring(stack, "Monitoring", service_name="orders", alarms=AlarmOptions(
             overrides={f"{KIND}.iterator_age": AlarmSettings(threshold=300_000)}))
         template = Template.from_stack(stack)
-        with pytest.raises(
-            ValueError, match=r"unknown check 'stream\.nope': use one of .*, stream\.iterator_age$"
-        ):
+        # The new kind's checks follow the other kinds', before the service's security checks.
+        with pytest.raises(ValueError, match=r"unknown check 'stream\.nope': use one of .*, "
+                           r"state_machine\.aborted, stream\.iterator_age, "
+                           r"security\.authn_failures, "):
             AlarmOptions(overrides={f"{KIND}.nope": AlarmSettings(threshold=1)})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "GetRecords.IteratorAgeMilliseconds", "Threshold": 300_000})

@@ -38,7 +38,7 @@ def plan_all(model: ServiceModel, published_log_metrics: frozenset[str]) -> list
         duration_threshold_share=options.duration_threshold_share,
         has_api=model.has_api,
         published_log_metrics=published_log_metrics,
-        kind_checks={c.key: c for kind in registry.KINDS for c in kind.checks},
+        checks=registry.known_checks(),
     )
     plans: list[AlarmPlan] = []
     for kind in registry.KINDS:

@@ -234,11 +234,11 @@ class PlanContext:
     #: Names of the metrics the service's metric filters publish. None: not known (every
     #: log-metric alarm is planned).
     published_log_metrics: frozenset[str] | None = None
-    #: Checks of kinds beyond the built-in ``CHECKS`` (``ResourceKind.checks``), by key.
-    kind_checks: Mapping[str, Any] = field(default_factory=dict)
+    #: Every check, by key (``kinds.registry.known_checks()``).
+    checks: Mapping[str, Any] = field(default_factory=dict)
 
     def resolve(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> Resolved:
-        from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, resolve
+        from watchkeeper.constructs.alarms.settings import resolve
 
         key = f"{kind}.{name}"
         layers = tuple(
@@ -247,7 +247,7 @@ class PlanContext:
         )
         option = (f"alarms[{name!r}]" if name in resource_overrides
                   else f"alarm_overrides[{key!r}]")
-        check = CHECKS_BY_KEY.get(key) or self.kind_checks[key]
+        check = self.checks[key]
         return resolve(check, layers, option)
 
     def option_of(self, kind: str, name: str, resource_overrides: dict[str, Any]) -> str:

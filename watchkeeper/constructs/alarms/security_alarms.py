@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
-from watchkeeper.constructs.alarms.settings import TOP_OFFENDER_CHECK_PREFIX, checks_of
+from watchkeeper.constructs.alarms.service_checks import (
+    SECURITY_CHECKS,
+    SERVICE_CHECKS,
+    TOP_OFFENDER_CHECK_PREFIX,
+)
 from watchkeeper.constructs.kinds.function import CONCURRENCY_SHARE
 from watchkeeper.constructs.kinds.function import NAMESPACE as LAMBDA_NAMESPACE
 
@@ -32,8 +36,8 @@ def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
         for key, value in vars(names).items()
         if key.isupper()
     } | {schema.SECURITY_EVENTS_METRIC}
-    for kind, key in (("service", SERVICE_KEY), ("security", SECURITY_KEY)):
-        for check in checks_of(kind):
+    for checks, key in ((SERVICE_CHECKS, SERVICE_KEY), (SECURITY_CHECKS, SECURITY_KEY)):
+        for check in checks:
             if check.name.startswith(TOP_OFFENDER_CHECK_PREFIX):
                 continue  # alarms on Contributor Insights rules: contributor_insights.py
             # An alarm on a log metric that no filter of this service publishes would
@@ -44,7 +48,7 @@ def plan_service(ctx: PlanContext, has_functions: bool) -> list[AlarmPlan]:
                 check.metric not in published
             ):
                 continue
-            settings = ctx.resolve(kind, check.name, {})
+            settings = ctx.resolve(check.kind, check.name, {})
             if not ctx.wanted(settings, True):
                 continue
             if check.name == "account_concurrency":

@@ -1,11 +1,13 @@
-"""Alarm settings: the defaults of every check, and validated overrides.
+"""Alarm settings: what a check is, and validated overrides of its defaults.
 
 Every alarm watchkeeper creates is one *check* of one *kind* of resource: ``function.errors``,
-``queue.dlq_messages``, ``security.authz_failures``... ``CHECKS`` holds the production default
-of each (the README table is generated from it). ``AlarmSettings`` overrides some fields of a
-check; fields left ``None`` inherit. Overrides apply in this order, later wins:
+``queue.dlq_messages``, ``security.authz_failures``... A kind's checks are in its kind module
+(``ResourceKind.checks``), the service-wide and security checks in ``service_checks``;
+``kinds.registry.known_checks()`` lists them all (the README table is generated from it).
+``AlarmSettings`` overrides some fields of a check; fields left ``None`` inherit. Overrides
+apply in this order, later wins:
 
-1. the default in ``CHECKS``;
+1. the check's default;
 2. ``ServiceMonitoring(alarms=AlarmOptions(overrides={"function.errors":
    AlarmSettings(...)}))``: every resource of that kind;
 3. ``mon.monitor_function(fn, alarms={"errors": AlarmSettings(...)})``: one resource.
@@ -21,7 +23,6 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from watchkeeper import schema
 from watchkeeper.limits import MAX_ALARM_EVALUATION_RANGE_S as MAX_EVALUATION_SECONDS
 
 #: TreatMissingData values CloudWatch accepts.
@@ -64,10 +65,11 @@ class Check:
     datapoints_to_alarm: int
     treat_missing_data: str
     severity: str
-    category: str
     unit: str
     #: Name of the first saved query to run (``schema.QueryName``).
     query: str
+    #: ``security`` alarms always notify directly (``composite.py``).
+    category: str = OPERATIONAL
     minimum: float = 0.0
     maximum: float | None = None
     anomaly: bool = False
@@ -81,168 +83,16 @@ class Check:
         return f"{self.kind}.{self.name}"
 
 
-def _c(kind: str, name: str, title: str, metric: str, statistic: str, threshold: float,
-       comparison: str, period: int, evals: int, datapoints: int, missing: str,
-       severity: str, unit: str, query: str, **extra: Any) -> Check:
-    category = extra.pop("category", OPERATIONAL)
-    return Check(kind, name, title, metric, statistic, threshold, comparison, period, evals,
-                 datapoints, missing, severity, category, unit, query, **extra)
+#: The default TreatMissingData of the checks: a metric without data is no failure.
+NOT_BREACHING = "notBreaching"
+#: The statistics a latency or duration check's override may choose.
+PERCENTILE_STATISTICS: tuple[str, ...] = ("p90", "p95", "p99", "p50", "p99.9", "Maximum",
+                                          "Average")
 
 
-_Q = schema.QueryName
-_NB = "notBreaching"
-_PCT = ("p90", "p95", "p99", "p50", "p99.9", "Maximum", "Average")
-#: Every check, in documentation order.
-CHECKS: tuple[Check, ...] = (
-    # Lambda functions (AWS/Lambda, dimension FunctionName)
-    _c("function", "errors", "errors", "Errors", "Sum", 0, GT, 60, 3, 3, _NB,
-       "critical", "errors per minute", _Q.RECENT_ERRORS),
-    # Opt-in: at the defaults it can only fire when `errors` (> 0, same 3 of 3) fires too,
-    # so it would add $0.20 per function per month and no detection. It is the alarm for
-    # busy functions where some errors are normal (switch `errors` off or raise it).
-    _c("function", "error_rate", "error rate", "100*Errors/Invocations", "Sum", 5, GT, 60, 3, 3,
-       _NB, "critical", "% of invocations", _Q.RECENT_ERRORS, maximum=100,
-       when="opted in (AlarmSettings(enabled=True)), e.g. for busy functions with "
-            "`errors` switched off"),
-    _c("function", "throttles", "throttles", "Throttles", "Sum", 0, GT, 60, 5, 5, _NB,
-       "critical", "throttles per minute", _Q.RECENT_ERRORS),
-    _c("function", "duration", "p90 duration near timeout", "Duration", "p90", 0, GT, 60, 15,
-       15, _NB, "warning", "ms (default: duration_threshold_share of the timeout)",
-       _Q.SLOWEST_INVOCATIONS, statistics=_PCT),
-    _c("function", "concurrency", "concurrency near its limit", "ConcurrentExecutions",
-       "Maximum", 0, GT, 60, 10, 10, _NB, "warning",
-       "executions (default: 90% of reserved concurrency)", _Q.SLOWEST_INVOCATIONS,
-       minimum=1, when="the function has reserved concurrency"),
-    _c("function", "iterator_age", "stream iterator age", "IteratorAge", "Maximum", 60_000, GT,
-       60, 15, 15, _NB, "warning", "ms", _Q.RECENT_ERRORS,
-       when="a Kinesis or DynamoDB stream event source mapping"),
-    _c("function", "async_events_dropped", "async events dropped", "AsyncEventsDropped", "Sum",
-       0, GT, 60, 1, 1, _NB, "critical", "events per minute", _Q.RECENT_ERRORS,
-       when="invoked asynchronously"),
-    _c("function", "async_event_age", "async event age", "AsyncEventAge", "Maximum", 300_000, GT,
-       60, 5, 5, _NB, "warning", "ms", _Q.RECENT_ERRORS, when="invoked asynchronously"),
-    _c("function", "dead_letter_errors", "dead-letter delivery errors", "DeadLetterErrors",
-       "Sum", 0, GT, 60, 1, 1, _NB, "critical", "errors per minute", _Q.RECENT_ERRORS,
-       when="a dead-letter queue or topic"),
-    _c("function", "traffic_anomaly", "invocations above the expected band", "Invocations",
-       "Sum", 3, ANOMALY_UPPER, 300, 3, 2, _NB, "warning", "standard deviations",
-       _Q.RECENT_ERRORS, category=SECURITY, anomaly=True, minimum=0.1, maximum=10,
-       when="opted in per function (AlarmSettings(enabled=True)); APIs have one by default"),
-    # Service-wide: the account's concurrency, and health metrics from the service's logs
-    _c("service", "account_concurrency", "account concurrency near its limit",
-       "ConcurrentExecutions (account)", "Maximum", 0, GT, 60, 10, 10, _NB, "warning",
-       "executions (default: 90% of concurrency_limit)", _Q.SLOWEST_INVOCATIONS, minimum=1),
-    _c("service", "timeouts", "function timeouts", schema.HealthMetric.TIMEOUTS, "Sum", 0, GT,
-       60, 1, 1, _NB, "critical", "timeouts per minute", _Q.TIMEOUTS),
-    _c("service", "out_of_memory", "functions out of memory", schema.HealthMetric.OUT_OF_MEMORY,
-       "Sum", 0, GT, 60, 1, 1, _NB, "critical", "events per minute", _Q.SLOWEST_INVOCATIONS),
-    # HTTP APIs (AWS/ApiGateway, ApiId + Stage)
-    _c("http_api", "server_errors", "5xx responses", "5xx", "Sum", 5, GTE, 60, 3, 3, _NB,
-       "critical", "responses per minute", _Q.RECENT_ERRORS),
-    _c("http_api", "server_error_rate", "5xx rate", "5xx", "Average", 0.05, GT, 60, 3, 3, _NB,
-       "critical", "share of requests (0-1)", _Q.RECENT_ERRORS, maximum=1),
-    _c("http_api", "client_error_rate", "4xx rate", "4xx", "Average", 0.05, GT, 60, 5, 5, _NB,
-       "warning", "share of requests (0-1)", _Q.VALIDATION_FAILURES_BY_FIELD, maximum=1),
-    _c("http_api", "latency", "p90 latency", "Latency", "p90", 2500, GT, 60, 5, 5, _NB,
-       "warning", "ms", _Q.SLOWEST_INVOCATIONS, statistics=_PCT),
-    _c("http_api", "traffic_anomaly", "requests above the expected band", "Count", "Sum", 3,
-       ANOMALY_UPPER, 300, 3, 2, _NB, "warning", "standard deviations", _Q.TOP_OFFENDERS,
-       category=SECURITY, anomaly=True, minimum=0.1, maximum=10),
-    # REST APIs (AWS/ApiGateway, ApiName + Stage)
-    _c("rest_api", "server_errors", "5XX responses", "5XXError", "Sum", 5, GTE, 60, 3, 3, _NB,
-       "critical", "responses per minute", _Q.RECENT_ERRORS),
-    _c("rest_api", "server_error_rate", "5XX rate", "5XXError", "Average", 0.05, GT, 60, 3, 3,
-       _NB, "critical", "share of requests (0-1)", _Q.RECENT_ERRORS, maximum=1),
-    _c("rest_api", "client_error_rate", "4XX rate", "4XXError", "Average", 0.05, GT, 60, 5, 5,
-       _NB, "warning", "share of requests (0-1)", _Q.VALIDATION_FAILURES_BY_FIELD, maximum=1),
-    _c("rest_api", "latency", "p90 latency", "Latency", "p90", 2500, GT, 60, 5, 5, _NB,
-       "warning", "ms", _Q.SLOWEST_INVOCATIONS, statistics=_PCT),
-    _c("rest_api", "traffic_anomaly", "requests above the expected band", "Count", "Sum", 3,
-       ANOMALY_UPPER, 300, 3, 2, _NB, "warning", "standard deviations", _Q.TOP_OFFENDERS,
-       category=SECURITY, anomaly=True, minimum=0.1, maximum=10),
-    # SQS queues (AWS/SQS, QueueName)
-    _c("queue", "age", "oldest message age", "ApproximateAgeOfOldestMessage", "Maximum", 300,
-       GT, 60, 15, 15, _NB, "warning", "seconds", _Q.RECENT_ERRORS, maximum=1_209_600,
-       when="not a dead-letter queue"),
-    _c("queue", "dlq_messages", "messages on the dead-letter queue",
-       "ApproximateNumberOfMessagesVisible", "Maximum", 0, GT, 60, 1, 1, _NB, "critical",
-       "messages", _Q.RECENT_ERRORS, when="a dead-letter queue"),
-    # DynamoDB tables (AWS/DynamoDB, TableName)
-    # (missing data filled with 0: CloudWatch ignores TreatMissingData for AWS/DynamoDB)
-    _c("table", "read_throttles", "read throttle events", "ReadThrottleEvents", "Sum", 0, GT,
-       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS, missing_as_zero=True),
-    _c("table", "write_throttles", "write throttle events", "WriteThrottleEvents", "Sum", 0, GT,
-       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS, missing_as_zero=True),
-    _c("table", "system_errors", "system errors", "SystemErrors (sum of 10 operations)", "Sum",
-       0, GT, 60, 15, 15, _NB, "critical", "errors per minute", _Q.RECENT_ERRORS,
-       missing_as_zero=True),
-    # Step Functions state machines (AWS/States, StateMachineArn)
-    _c("state_machine", "failed", "executions failed", "ExecutionsFailed", "Sum", 0, GT, 60, 1,
-       1, _NB, "critical", "executions per minute", _Q.RECENT_ERRORS),
-    _c("state_machine", "timed_out", "executions timed out", "ExecutionsTimedOut", "Sum", 0, GT,
-       60, 1, 1, _NB, "critical", "executions per minute", _Q.RECENT_ERRORS),
-    _c("state_machine", "throttled", "executions throttled", "ExecutionThrottled", "Sum", 0, GT,
-       60, 5, 5, _NB, "warning", "events per minute", _Q.RECENT_ERRORS),
-    _c("state_machine", "aborted", "executions aborted", "ExecutionsAborted", "Sum", 0, GT, 60,
-       1, 1, _NB, "warning", "executions per minute", _Q.RECENT_ERRORS),
-    # Security metrics from the service's logs (no dimensions)
-    _c("security", "authn_failures", "authentication failures",
-       schema.SecurityMetric.AUTHN_FAILURES, "Sum", 20, GTE, 300, 1, 1, _NB, "warning",
-       "failures per 5 minutes", _Q.AUTH_FAILURES_BY_SOURCE, category=SECURITY),
-    _c("security", "authn_failures_anomaly", "authentication failures above the expected band",
-       schema.SecurityMetric.AUTHN_FAILURES, "Sum", 3, ANOMALY_UPPER, 300, 3, 2, _NB, "warning",
-       "standard deviations", _Q.AUTH_FAILURES_BY_SOURCE, category=SECURITY, anomaly=True,
-       minimum=0.1,
-       maximum=10),
-    _c("security", "authz_failures", "authorisation failures",
-       schema.SecurityMetric.AUTHZ_FAILURES, "Sum", 1, GTE, 60, 1, 1, _NB, "warning",
-       "failures per minute", _Q.AUTHZ_FAILURES_BY_RESOURCE, category=SECURITY),
-    _c("security", "input_validation", "input validation failures",
-       schema.SecurityMetric.INPUT_VALIDATION_FAILURES, "Sum", 50, GTE, 300, 1, 1, _NB,
-       "warning", "failures per 5 minutes", _Q.VALIDATION_FAILURES_BY_FIELD, category=SECURITY),
-    _c("security", "malicious_requests", "malicious requests",
-       schema.SecurityMetric.MALICIOUS_REQUESTS, "Sum", 1, GTE, 60, 1, 1, _NB, "warning",
-       "events per minute", _Q.TOP_OFFENDERS, category=SECURITY),
-    _c("security", "security_events", "security events", schema.SECURITY_EVENTS_METRIC, "Sum",
-       10, GTE, 300, 1, 1, _NB, "warning", "events per 5 minutes", _Q.TOP_OFFENDERS,
-       category=SECURITY,
-       when="log groups of functions deployed elsewhere (their compact filter set counts "
-            "every security event in one metric)"),
-    # Top offenders: the top contributor of a Contributor Insights rule on the service's
-    # logs (contributor_insights.py), where one source or user hides in the service count.
-    _c("security", "top_authn_failure_source", "authentication failures from one source IP",
-       f"MaxContributorValue (authn failures by {schema.Field.SOURCE_IP})", "Maximum", 10, GTE,
-       300, 1, 1, _NB, "warning", "failures per 5 minutes from one address",
-       _Q.AUTH_FAILURES_BY_SOURCE, category=SECURITY, minimum=1,
-       when="DetectionOptions.top_offenders (default True) and the service has function logs"),
-    _c("security", "top_authn_failure_user", "authentication failures against one user",
-       f"MaxContributorValue (authn failures by {schema.Field.USER_ID})", "Maximum", 10, GTE,
-       300, 1, 1, _NB, "warning", "failures per 5 minutes for one user",
-       _Q.AUTH_FAILURES_BY_SOURCE, category=SECURITY, minimum=1,
-       when="DetectionOptions.top_offenders (default True) and the service has function logs"),
-    # Opt-in: `security.authz_failures` fires at the first denial per minute already.
-    _c("security", "top_authz_failure_source", "authorisation failures from one source IP",
-       f"MaxContributorValue (authz failures by {schema.Field.SOURCE_IP})", "Maximum", 5, GTE,
-       300, 1, 1, _NB, "warning", "failures per 5 minutes from one address",
-       _Q.AUTHZ_FAILURES_BY_RESOURCE, category=SECURITY, minimum=1,
-       when="opted in (AlarmSettings(enabled=True)); the rule and its widget always exist"),
-    _c("security", "top_authz_failure_user", "authorisation failures by one user",
-       f"MaxContributorValue (authz failures by {schema.Field.USER_ID})", "Maximum", 5, GTE,
-       300, 1, 1, _NB, "warning", "failures per 5 minutes by one user",
-       _Q.AUTHZ_FAILURES_BY_RESOURCE, category=SECURITY, minimum=1,
-       when="opted in (AlarmSettings(enabled=True)); the rule and its widget always exist"),
-)
-
-#: Checks whose alarms contributor_insights.py builds on its rules (names start with it).
-TOP_OFFENDER_CHECK_PREFIX = "top_"
-
-CHECKS_BY_KEY: Mapping[str, Check] = {c.key: c for c in CHECKS}
-KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in CHECKS))
-
-
-def checks_of(kind: str, checks: Mapping[str, Check] | None = None) -> tuple[Check, ...]:
-    """The checks of one kind, among ``checks`` (default: the built-in ``CHECKS``)."""
-    return tuple(c for c in (checks or CHECKS_BY_KEY).values() if c.kind == kind)
+def checks_of(kind: str, checks: Mapping[str, Check]) -> tuple[Check, ...]:
+    """The checks of one kind, among ``checks`` (by key)."""
+    return tuple(c for c in checks.values() if c.kind == kind)
 
 
 @dataclass(frozen=True)
@@ -384,26 +234,25 @@ def resolve(check: Check, layers: tuple[AlarmSettings, ...], option: str) -> Res
 
 
 def validate_overrides(
-    overrides: Mapping[str, AlarmSettings] | None, option: str, kind: str | None = None,
-    checks: Mapping[str, Check] | None = None,
+    overrides: Mapping[str, AlarmSettings] | None, option: str, kind: str | None = None, *,
+    checks: Mapping[str, Check],
 ) -> dict[str, AlarmSettings]:
     """Validate ``alarm_overrides`` (keys ``kind.check``) or, with ``kind``, a resource's
     ``alarms`` (keys ``check``). Unknown names raise, listing the valid ones.
 
-    :param checks: the checks known, by key. Default: the built-in ``CHECKS``; callers pass
-        ``kinds.registry.known_checks()`` so that kinds added to the registry count too.
+    :param checks: the checks known, by key: ``kinds.registry.known_checks()``, so that
+        kinds added to the registry count too.
     """
     if overrides is None:
         return {}
     if not isinstance(overrides, Mapping):
         raise ValueError(f"{option}={overrides!r} must be a dict of name -> AlarmSettings")
     out: dict[str, AlarmSettings] = {}
-    known = checks or CHECKS_BY_KEY
     for name, settings in overrides.items():
         key = f"{kind}.{name}" if kind else name
-        check = known.get(key) if isinstance(name, str) else None
+        check = checks.get(key) if isinstance(name, str) else None
         if check is None:
-            valid = [c.name for c in checks_of(kind, known)] if kind else list(known)
+            valid = [c.name for c in checks_of(kind, checks)] if kind else list(checks)
             raise ValueError(
                 f"{option} has an unknown check {name!r}: use one of {', '.join(valid)}"
             )
@@ -412,8 +261,8 @@ def validate_overrides(
 
 
 __all__ = [
-    "CHECKS",
-    "CHECKS_BY_KEY",
+    "NOT_BREACHING",
+    "PERCENTILE_STATISTICS",
     "AlarmSettings",
     "Check",
     "Resolved",

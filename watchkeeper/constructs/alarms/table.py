@@ -1,6 +1,6 @@
-"""The table of default alarms in docs/alarms.md and the README, generated from the checks
-of every registered kind (``kinds.registry.known_checks()``: the built-in ``CHECKS``, then
-each added kind's ``ResourceKind.checks``).
+"""The table of default alarms in docs/alarms.md and the README, generated from every
+check (``kinds.registry.known_checks()``: each registered kind's ``ResourceKind.checks``,
+the service-wide checks after the functions', the security checks last).
 
 A test compares the document with this output, so the table cannot drift from the code.
 """

@@ -65,8 +65,9 @@ class ResourceKind:
     :param is_api: an API (an API's presence switches some function alarms' defaults).
     :param register_l2: turns an L2 found by discovery into a target. Default: None (the
         built-in kinds have a ``ServiceMonitoring.monitor_<name>`` method, which is used).
-    :param checks: the kind's alarm checks, for a kind added after the built-in ones
-        (whose checks are in ``alarms.settings.CHECKS``). Default: none.
+    :param checks: the kind's alarm checks (defaults of each alarm), in the order of the
+        table in docs/alarms.md; ``kinds.registry.known_checks()`` lists them with the
+        service-wide and security checks (``alarms.service_checks``). Default: none.
     :param member: an attribute every resource of the kind has, defined here or imported
         (``"topic_arn"`` for ``sns.ITopic``): ``ServiceMonitoring.monitor(resource)``
         recognises the kind of a resource that is not an instance of ``l2`` by it (jsii

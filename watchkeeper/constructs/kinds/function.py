@@ -28,6 +28,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.alarms.settings import (
+    ANOMALY_UPPER,
+    GT,
+    NOT_BREACHING,
+    PERCENTILE_STATISTICS,
+    SECURITY,
+    Check,
+)
 from watchkeeper.constructs.cdk_internals import cfn_properties
 from watchkeeper.constructs.kinds.base import (
     Registrar,
@@ -36,9 +44,48 @@ from watchkeeper.constructs.kinds.base import (
     last_id,
     literal,
 )
+from watchkeeper.schema import QueryName
 
 NAMESPACE = "AWS/Lambda"
 KIND = "function"
+
+#: The kind's alarm checks, in the order of docs/alarms.md.
+CHECKS: tuple[Check, ...] = (
+    Check(KIND, "errors", "errors", "Errors", "Sum", 0, GT, 60, 3, 3, NOT_BREACHING,
+          "critical", "errors per minute", QueryName.RECENT_ERRORS),
+    # Opt-in: at the defaults it can only fire when `errors` (> 0, same 3 of 3) fires too,
+    # so it would add $0.20 per function per month and no detection. It is the alarm for
+    # busy functions where some errors are normal (switch `errors` off or raise it).
+    Check(KIND, "error_rate", "error rate", "100*Errors/Invocations", "Sum", 5, GT, 60, 3, 3,
+          NOT_BREACHING, "critical", "% of invocations", QueryName.RECENT_ERRORS, maximum=100,
+          when="opted in (AlarmSettings(enabled=True)), e.g. for busy functions with "
+               "`errors` switched off"),
+    Check(KIND, "throttles", "throttles", "Throttles", "Sum", 0, GT, 60, 5, 5, NOT_BREACHING,
+          "critical", "throttles per minute", QueryName.RECENT_ERRORS),
+    Check(KIND, "duration", "p90 duration near timeout", "Duration", "p90", 0, GT, 60, 15, 15,
+          NOT_BREACHING, "warning", "ms (default: duration_threshold_share of the timeout)",
+          QueryName.SLOWEST_INVOCATIONS, statistics=PERCENTILE_STATISTICS),
+    Check(KIND, "concurrency", "concurrency near its limit", "ConcurrentExecutions",
+          "Maximum", 0, GT, 60, 10, 10, NOT_BREACHING, "warning",
+          "executions (default: 90% of reserved concurrency)", QueryName.SLOWEST_INVOCATIONS,
+          minimum=1, when="the function has reserved concurrency"),
+    Check(KIND, "iterator_age", "stream iterator age", "IteratorAge", "Maximum", 60_000, GT,
+          60, 15, 15, NOT_BREACHING, "warning", "ms", QueryName.RECENT_ERRORS,
+          when="a Kinesis or DynamoDB stream event source mapping"),
+    Check(KIND, "async_events_dropped", "async events dropped", "AsyncEventsDropped", "Sum",
+          0, GT, 60, 1, 1, NOT_BREACHING, "critical", "events per minute", QueryName.RECENT_ERRORS,
+          when="invoked asynchronously"),
+    Check(KIND, "async_event_age", "async event age", "AsyncEventAge", "Maximum", 300_000, GT,
+          60, 5, 5, NOT_BREACHING, "warning", "ms", QueryName.RECENT_ERRORS,
+          when="invoked asynchronously"),
+    Check(KIND, "dead_letter_errors", "dead-letter delivery errors", "DeadLetterErrors",
+          "Sum", 0, GT, 60, 1, 1, NOT_BREACHING, "critical", "errors per minute",
+          QueryName.RECENT_ERRORS, when="a dead-letter queue or topic"),
+    Check(KIND, "traffic_anomaly", "invocations above the expected band", "Invocations",
+          "Sum", 3, ANOMALY_UPPER, 300, 3, 2, NOT_BREACHING, "warning", "standard deviations",
+          QueryName.RECENT_ERRORS, category=SECURITY, anomaly=True, minimum=0.1, maximum=10,
+          when="opted in per function (AlarmSettings(enabled=True)); APIs have one by default"),
+)
 #: CloudWatch alarms on a share of reserved concurrency use this share by default.
 CONCURRENCY_SHARE = 0.9
 _STREAM_SOURCES = ("kinesis", "dynamodb")
@@ -250,4 +297,5 @@ FUNCTION = ResourceKind(
     l1=lambda: (lambda_.CfnFunction,),
     register_l1=register_cfn_function,
     plan_alarms=plan_function,
+    checks=CHECKS,
 )

@@ -12,11 +12,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.alarms.settings import GT, NOT_BREACHING, Check
 from watchkeeper.constructs.cdk_internals import loaded_classes
 from watchkeeper.constructs.kinds.base import Registrar, ResourceKind, last_id, literal
+from watchkeeper.schema import QueryName
 
 NAMESPACE = "AWS/SQS"
 KIND = "queue"
+
+#: The kind's alarm checks, in the order of docs/alarms.md.
+CHECKS: tuple[Check, ...] = (
+    Check(KIND, "age", "oldest message age", "ApproximateAgeOfOldestMessage", "Maximum", 300, GT,
+          60, 15, 15, NOT_BREACHING, "warning", "seconds", QueryName.RECENT_ERRORS,
+          maximum=1_209_600, when="not a dead-letter queue"),
+    Check(KIND, "dlq_messages", "messages on the dead-letter queue",
+          "ApproximateNumberOfMessagesVisible", "Maximum", 0, GT, 60, 1, 1, NOT_BREACHING,
+          "critical", "messages", QueryName.RECENT_ERRORS, when="a dead-letter queue"),
+)
 
 
 @dataclass
@@ -68,6 +80,7 @@ QUEUE = ResourceKind(
     l1=lambda: loaded_classes("aws_sqs", "CfnQueue"),
     register_l1=register_cfn_queue,
     plan_alarms=plan_queue,
+    checks=CHECKS,
     panels=(NAMESPACE, "QueueName", (
         ("backlog", (("ApproximateNumberOfMessagesVisible", "Maximum", {}),
                      ("ApproximateAgeOfOldestMessage", "Maximum", {"yAxis": "right"}))),

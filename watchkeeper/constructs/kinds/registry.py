@@ -4,7 +4,8 @@ line here (docs/adding-a-kind.md)."""
 
 from __future__ import annotations
 
-from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, Check
+from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVICE_CHECKS
+from watchkeeper.constructs.alarms.settings import Check
 from watchkeeper.constructs.kinds.base import ResourceKind
 from watchkeeper.constructs.kinds.function import FUNCTION
 from watchkeeper.constructs.kinds.http_api import HTTP_API
@@ -18,9 +19,17 @@ KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
 def known_checks() -> dict[str, Check]:
-    """Every alarm check by key: the built-in ones (``alarms.settings.CHECKS``, the table
-    in docs/alarms.md) and those of kinds added to ``KINDS`` (``ResourceKind.checks``), so
-    that ``AlarmOptions.overrides`` and ``alarms=`` reach a new kind's checks too. Read
-    when called: a kind registered later (a test, an extension) counts."""
-    added = {c.key: c for kind in KINDS for c in kind.checks if c.key not in CHECKS_BY_KEY}
-    return {**CHECKS_BY_KEY, **added}
+    """Every alarm check by key, in the order of the table in docs/alarms.md: each kind's
+    ``ResourceKind.checks`` in registry order, the service-wide checks after the functions'
+    (they watch the functions: timeouts, memory, the account's concurrency), the security
+    checks last. ``AlarmOptions.overrides``, ``alarms=`` and the alarms read it. Read when
+    called: a kind registered later (a test, an extension) counts. A key defined twice keeps
+    its first definition."""
+    checks: dict[str, Check] = {}
+    for kind in KINDS:
+        group = (*kind.checks, *SERVICE_CHECKS) if kind is FUNCTION else kind.checks
+        for check in group:
+            checks.setdefault(check.key, check)
+    for check in SECURITY_CHECKS:
+        checks.setdefault(check.key, check)
+    return checks

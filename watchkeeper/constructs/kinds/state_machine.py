@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.constructs.alarms.core import AlarmPlan, PlanContext
+from watchkeeper.constructs.alarms.settings import GT, NOT_BREACHING, Check
 from watchkeeper.constructs.cdk_internals import loaded_classes
 from watchkeeper.constructs.kinds.base import (
     PERCENTILES,
@@ -16,9 +17,22 @@ from watchkeeper.constructs.kinds.base import (
     last_id,
     literal,
 )
+from watchkeeper.schema import QueryName
 
 NAMESPACE = "AWS/States"
 KIND = "state_machine"
+
+#: The kind's alarm checks, in the order of docs/alarms.md.
+CHECKS: tuple[Check, ...] = (
+    Check(KIND, "failed", "executions failed", "ExecutionsFailed", "Sum", 0, GT, 60, 1,
+          1, NOT_BREACHING, "critical", "executions per minute", QueryName.RECENT_ERRORS),
+    Check(KIND, "timed_out", "executions timed out", "ExecutionsTimedOut", "Sum", 0, GT,
+          60, 1, 1, NOT_BREACHING, "critical", "executions per minute", QueryName.RECENT_ERRORS),
+    Check(KIND, "throttled", "executions throttled", "ExecutionThrottled", "Sum", 0, GT,
+          60, 5, 5, NOT_BREACHING, "warning", "events per minute", QueryName.RECENT_ERRORS),
+    Check(KIND, "aborted", "executions aborted", "ExecutionsAborted", "Sum", 0, GT, 60,
+          1, 1, NOT_BREACHING, "warning", "executions per minute", QueryName.RECENT_ERRORS),
+)
 _METRICS = {"failed": "ExecutionsFailed", "timed_out": "ExecutionsTimedOut",
             "throttled": "ExecutionThrottled", "aborted": "ExecutionsAborted"}
 
@@ -54,6 +68,7 @@ STATE_MACHINE = ResourceKind(
     l1=lambda: loaded_classes("aws_stepfunctions", "CfnStateMachine"),
     register_l1=register_cfn_state_machine,
     plan_alarms=plan_state_machine,
+    checks=CHECKS,
     panels=(NAMESPACE, "StateMachineArn", (
         ("executions", tuple((m, "Sum", {}) for m in (
             "ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed",

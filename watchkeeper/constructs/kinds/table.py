@@ -17,11 +17,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
+from watchkeeper.constructs.alarms.settings import GT, NOT_BREACHING, Check
 from watchkeeper.constructs.cdk_internals import loaded_classes
 from watchkeeper.constructs.kinds.base import Registrar, ResourceKind, last_id, literal
+from watchkeeper.schema import QueryName
 
 NAMESPACE = "AWS/DynamoDB"
 KIND = "table"
+
+#: The kind's alarm checks, in the order of docs/alarms.md. Their metrics are read with
+#: missing data filled with 0: CloudWatch ignores TreatMissingData for AWS/DynamoDB.
+CHECKS: tuple[Check, ...] = (
+    # (missing data filled with 0: CloudWatch ignores TreatMissingData for AWS/DynamoDB)
+    Check(KIND, "read_throttles", "read throttle events", "ReadThrottleEvents", "Sum", 0, GT, 60,
+          5, 5, NOT_BREACHING, "warning", "events per minute", QueryName.RECENT_ERRORS,
+          missing_as_zero=True),
+    Check(KIND, "write_throttles", "write throttle events", "WriteThrottleEvents", "Sum", 0, GT,
+          60, 5, 5, NOT_BREACHING, "warning", "events per minute", QueryName.RECENT_ERRORS,
+          missing_as_zero=True),
+    Check(KIND, "system_errors", "system errors", "SystemErrors (sum of 10 operations)", "Sum",
+          0, GT, 60, 15, 15, NOT_BREACHING, "critical", "errors per minute",
+          QueryName.RECENT_ERRORS, missing_as_zero=True),
+)
 #: Operations whose SystemErrors are summed (the data plane an application calls).
 SYSTEM_ERROR_OPERATIONS: tuple[str, ...] = (
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
@@ -69,6 +86,7 @@ TABLE = ResourceKind(
     l1=lambda: loaded_classes("aws_dynamodb", "CfnTable", "CfnGlobalTable"),
     register_l1=register_cfn_table,
     plan_alarms=plan_table,
+    checks=CHECKS,
     panels=(NAMESPACE, "TableName", (
         ("consumed capacity", (("ConsumedReadCapacityUnits", "Sum", {}),
                                ("ConsumedWriteCapacityUnits", "Sum", {}))),

@@ -1,0 +1,32 @@
+"""kinds/registry.py: the registered kinds and the one list of every alarm check."""
+
+from __future__ import annotations
+
+from watchkeeper.constructs import alarms
+from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVICE_CHECKS
+from watchkeeper.constructs.kinds.registry import KINDS, known_checks
+
+
+def test_every_built_in_kind_holds_its_own_checks():
+    for kind in KINDS:
+        assert kind.checks, kind.name
+        assert {check.kind for check in kind.checks} == {kind.name}
+
+
+def test_the_service_wide_and_security_checks_are_of_their_own_kinds():
+    assert {check.kind for check in SERVICE_CHECKS} == {"service"}
+    assert {check.kind for check in SECURITY_CHECKS} == {"security"}
+
+
+def test_known_checks_lists_each_check_once_in_documentation_order():
+    checks = known_checks()
+    assert all(key == check.key for key, check in checks.items())
+    defined = [c for kind in KINDS for c in kind.checks] + [*SERVICE_CHECKS, *SECURITY_CHECKS]
+    assert len(checks) == len(defined)
+    kinds_in_order = list(dict.fromkeys(check.kind for check in checks.values()))
+    assert kinds_in_order == ["function", "service", "http_api", "rest_api", "queue", "table",
+                              "state_machine", "security"]
+
+
+def test_the_alarms_package_checks_are_the_same_list():
+    assert alarms.CHECKS == tuple(known_checks().values())
