@@ -127,10 +127,6 @@ def rule_name(service: str, index: int = 0) -> str:
     return name + (f"-{index + 1}" if index else "")
 
 
-def _is_token(value: str) -> bool:
-    return is_token_string(value)
-
-
 def name_matcher_units(
     names: Sequence[str], prefixes: Sequence[str], arn_marker: str
 ) -> list[list[Any]]:
@@ -140,7 +136,7 @@ def name_matcher_units(
     used: dict[str, None] = {}
     listed: dict[str, None] = {}
     for name in names:
-        prefix = None if _is_token(name) else next(
+        prefix = None if is_token_string(name) else next(
             (p for p in prefixes if name.startswith(p)), None)
         if prefix is not None:
             used.setdefault(prefix, None)
