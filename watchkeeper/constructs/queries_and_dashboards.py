@@ -145,12 +145,15 @@ def service_log_groups(model: ServiceModel, writer: SubWriter) -> list[tuple[str
     do not follow the schema the queries read."""
     seen: dict[str, Any] = {}
     first: list[tuple[str, Any]] = []
+    candidates = [t.log_group_name for t in model.functions if t.log_group_name]
+    # One round trip to Node for every token, not one each.
+    writer.prefetch([*candidates, *([model.service_log_group.log_group_name]
+                                    if model.service_log_group is not None else [])])
     if model.service_log_group is not None:
         value = model.service_log_group.log_group_name
         first.append((writer.ref(value), value))
         seen[first[0][0]] = value
     others: dict[str, Any] = {}
-    candidates = [t.log_group_name for t in model.functions if t.log_group_name]
     for value in candidates:
         ref = writer.ref(value)
         if ref not in seen and ref not in others:

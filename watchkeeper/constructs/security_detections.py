@@ -20,6 +20,7 @@ from watchkeeper.constructs import contributor_insights, control_plane_tampering
 from watchkeeper.constructs.cdk_internals import is_token_string
 from watchkeeper.constructs.fn_sub import SubWriter
 from watchkeeper.constructs.log_groups import validate_log_group_name
+from watchkeeper.constructs.queries_and_dashboards import service_log_groups
 from watchkeeper.dashboard_layout import Widget
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,20 +112,14 @@ class SecurityDetections:
 
 
 def _function_log_groups(model: ServiceModel, writer: SubWriter) -> list[str]:
-    """The groups that hold the schema's records, literal where the name is known, else in
-    ``Fn::Sub`` form: the service log group, then each function's group."""
-    # One round trip to Node for every token, not one each.
-    writer.prefetch(t.log_group_name for t in model.functions
-                    if t.log_group_name and not t.log_group_display_name)
-    names: list[str] = []
+    """The groups that hold the schema's records (``service_log_groups``), by the literal
+    name watchkeeper gave a group it created, else in ``Fn::Sub`` form."""
+    literal = {t.log_group_name: t.log_group_display_name for t in model.functions
+               if t.log_group_name and t.log_group_display_name}
     if model.service_log_group is not None and model.service_log_group_name:
-        names.append(model.service_log_group_name)
-    for target in sorted(model.functions, key=lambda t: t.key):
-        if target.log_group_display_name:
-            names.append(target.log_group_display_name)
-        elif target.log_group_name:
-            names.append(writer.ref(target.log_group_name))
-    return list(dict.fromkeys(names))
+        literal[model.service_log_group.log_group_name] = model.service_log_group_name
+    return list(dict.fromkeys(
+        literal.get(value, ref) for ref, value in service_log_groups(model, writer)))
 
 
 def _prefixes(*names: str) -> list[str]:
