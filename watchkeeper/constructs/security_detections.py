@@ -2,7 +2,7 @@
 top offenders (``contributor_insights``) and control-plane tampering
 (``control_plane_tampering``).
 
-``DetectionSettings`` holds the validated options; ``build_security_detections`` reads the
+``DetectionOptions`` holds the validated options; ``build_security_detections`` reads the
 service model's final targets and names, hands plain inputs to the two builders, adds
 their alarms to the ServiceMonitoring's alarms, and returns what they created (the
 security dashboard shows ``widgets``; the template metadata lists the rules).
@@ -30,30 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
 METADATA_KEY = "detections"
 
 
-@dataclass(frozen=True)
-class DetectionSettings:
-    top_offenders: bool = True
-    control_plane_tampering: bool = True
-    cloudtrail_log_group: str | None = None
-
-    @classmethod
-    def build(cls, *, top_offenders: bool, control_plane_tampering: bool,
-              cloudtrail_log_group: str | None) -> DetectionSettings:
-        for option, value in (("top_offenders", top_offenders),
-                              ("control_plane_tampering", control_plane_tampering)):
-            if not isinstance(value, bool):
-                raise ValueError(f"DetectionOptions.{option}={value!r} must be True or False")
-        if cloudtrail_log_group is not None:
-            if not isinstance(cloudtrail_log_group, str) or is_token_string(cloudtrail_log_group):
-                raise ValueError(
-                    f"DetectionOptions.cloudtrail_log_group={cloudtrail_log_group!r} must be "
-                    "the literal name of the log group a CloudTrail trail delivers to, e.g. "
-                    "'aws-cloudtrail-logs-123456789012-management'"
-                )
-            validate_log_group_name(cloudtrail_log_group, "DetectionOptions.cloudtrail_log_group")
-        return cls(top_offenders, control_plane_tampering, cloudtrail_log_group)
-
-
 @dataclass(frozen=True, kw_only=True)
 class DetectionOptions:
     """The security detections: top offenders and control-plane tampering.
@@ -77,16 +53,19 @@ class DetectionOptions:
     cloudtrail_log_group: str | None = None
 
     def __post_init__(self) -> None:
-        DetectionSettings.build(
-            top_offenders=self.top_offenders,
-            control_plane_tampering=self.control_plane_tampering,
-            cloudtrail_log_group=self.cloudtrail_log_group,
-        )
-
-    def settings(self) -> DetectionSettings:
-        return DetectionSettings(
-            self.top_offenders, self.control_plane_tampering, self.cloudtrail_log_group
-        )
+        for option in ("top_offenders", "control_plane_tampering"):
+            value = getattr(self, option)
+            if not isinstance(value, bool):
+                raise ValueError(f"DetectionOptions.{option}={value!r} must be True or False")
+        name = self.cloudtrail_log_group
+        if name is not None:
+            if not isinstance(name, str) or is_token_string(name):
+                raise ValueError(
+                    f"DetectionOptions.cloudtrail_log_group={name!r} must be the literal name "
+                    "of the log group a CloudTrail trail delivers to, e.g. "
+                    "'aws-cloudtrail-logs-123456789012-management'"
+                )
+            validate_log_group_name(name, "DetectionOptions.cloudtrail_log_group")
 
 
 @dataclass
@@ -129,7 +108,7 @@ def _prefixes(*names: str) -> list[str]:
 def build_security_detections(
     owner: Construct,
     model: ServiceModel,
-    settings: DetectionSettings,
+    settings: DetectionOptions,
     *,
     topic: Any,
     topic_key: Any,
@@ -201,5 +180,4 @@ def build_security_detections(
     return created
 
 
-__all__ = ["METADATA_KEY", "DetectionOptions", "DetectionSettings", "SecurityDetections",
-           "build_security_detections"]
+__all__ = ["METADATA_KEY", "DetectionOptions", "SecurityDetections", "build_security_detections"]

@@ -283,7 +283,7 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         )
         self.discover = bool(discover)
         #: The security detections' options, and what they created (filled at synth).
-        self.detection_settings = options.detections.settings()
+        self.detection_settings = options.detections
         self.security_detections = SecurityDetections()
         self.enable_resource_logging = bool(enable_resource_logging)
         if rest_api_execution_logging is not None:
