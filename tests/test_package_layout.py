@@ -65,15 +65,18 @@ def test_the_construct_modules_do_load_aws_cdk() -> None:
 
 #: names that once held a copy of a limit or a price (now imported from limits/pricing)
 RETIRED_COPIES = (
+    "DEFAULT_RESULT_LIMIT",
     "MAX_ALARM_NAME",
     "MAX_CHILDREN",
     "MAX_DIMENSIONS",
     "MAX_EVALUATION_SECONDS",
     "MAX_FILTERS_PER_LOG_GROUP",
     "MAX_FILTER_PATTERN_LENGTH",
+    "MAX_LIMIT",
     "MAX_MATH_METRICS",
     "MAX_PATTERN_LENGTH",
     "MAX_QUERY_DEFINITION_NAME",
+    "MAX_RESULT_LIMIT",
     "MAX_RULE_LENGTH",
     "MAX_SOURCES",
     "PRICE_PER_ALARM_METRIC",
@@ -130,6 +133,16 @@ def test_the_retired_names_still_hold_the_single_source_values() -> None:
     assert settings.MAX_EVALUATION_SECONDS is limits.MAX_ALARM_EVALUATION_RANGE_S
     assert SUBSCRIPTION_FILTERS_PER_LOG_GROUP is limits.MAX_SUBSCRIPTION_FILTERS_PER_LOG_GROUP
     assert table.ALARM_METRIC_STANDARD_USD is pricing.ALARM_METRIC_STANDARD_USD
+
+
+def test_the_query_row_limits_have_one_source() -> None:
+    # StartQuery's limit and the query's limit command share one maximum; a page of
+    # GetQueryResults is the default.
+    from watchkeeper import insights, limits
+    from watchkeeper.cli import query_runner
+
+    assert insights.MAX_LIMIT is limits.MAX_QUERY_RESULT_ROWS == 100_000
+    assert query_runner.DEFAULT_RESULT_LIMIT is limits.QUERY_RESULTS_PAGE_ROWS == 10_000
 
 
 # -- one evaluator of intrinsics ---------------------------------------------------------

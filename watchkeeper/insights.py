@@ -14,7 +14,7 @@ pipes outside quotes, and checks what typos break:
 - aggregation functions (``count``, ``avg``, ``pct``...) and ``bin`` appear only in ``stats``;
 - quotes, backticks, regex literals, parentheses and brackets are balanced;
 - ``{{placeholders}}`` appear only inside string literals (so the saved text stays valid);
-- ``limit`` takes a whole number from 1 to 10,000; the query is at most 10,000 characters.
+- ``limit`` takes a whole number from 1 to 100,000; the query is at most 10,000 characters.
 
 Commands and functions are those of the CloudWatch Logs user guide ("Logs Insights
 language query syntax" and "Boolean, comparison, numeric, datetime, and other functions").
@@ -29,9 +29,7 @@ from dataclasses import dataclass
 
 from watchkeeper.limits import MAX_LOG_GROUPS_PER_QUERY as MAX_SOURCES
 from watchkeeper.limits import MAX_QUERY_LENGTH
-
-#: Most rows ``limit`` can ask for.
-MAX_LIMIT = 10_000
+from watchkeeper.limits import MAX_QUERY_RESULT_ROWS as MAX_LIMIT
 
 #: Commands of Logs Insights QL (``SOURCE`` only in dashboard widgets and the console).
 COMMANDS: frozenset[str] = frozenset(

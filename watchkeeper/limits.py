@@ -58,6 +58,13 @@ MAX_FILTER_PATTERN_LENGTH: Final = 1024
 MAX_LOG_GROUPS_PER_QUERY: Final = 50
 #: characters of a Logs Insights query
 MAX_QUERY_LENGTH: Final = 10_000
+#: rows one GetQueryResults call returns (its ``maxItems``), and the rows a query returns
+#: when neither StartQuery's ``limit`` nor the query's ``limit`` command asks for others
+QUERY_RESULTS_PAGE_ROWS: Final = 10_000
+#: the most rows one Logs Insights QL query returns: StartQuery's ``limit`` parameter and
+#: the ``limit`` command both go up to it (the rows past one page come through
+#: GetQueryResults' ``nextToken``)
+MAX_QUERY_RESULT_ROWS: Final = 100_000
 
 # -- CloudWatch dashboards -----------------------------------------------------------------
 MAX_WIDGETS_PER_DASHBOARD: Final = 500

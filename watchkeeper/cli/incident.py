@@ -46,6 +46,7 @@ from watchkeeper.cli.incident_queries import (
     queries_from_assembly,
     string_literal,
 )
+from watchkeeper.limits import MAX_QUERY_RESULT_ROWS, QUERY_RESULTS_PAGE_ROWS
 
 __all__ = [
     "FORMATS",
@@ -238,14 +239,14 @@ def _execute(
     params: dict[str, str],
     default_since: str,
 ) -> int:
-    from watchkeeper.cli.query_runner import MAX_RESULT_LIMIT, Progress, QueryRunner
+    from watchkeeper.cli.query_runner import Progress, QueryRunner
 
     env: Environment = args.environment
     # validate everything local before calling AWS
     start, end = parse_time_range(args.since, args.start, args.end, env.now(), default_since)
-    if not 1 <= args.limit <= MAX_RESULT_LIMIT:
+    if not 1 <= args.limit <= MAX_QUERY_RESULT_ROWS:
         raise CommandError(
-            f"--limit {args.limit}: use a number of rows from 1 to {MAX_RESULT_LIMIT:,}"
+            f"--limit {args.limit}: use a number of rows from 1 to {MAX_QUERY_RESULT_ROWS:,}"
         )
     client = None if args.app else env.logs_client(args)
     if args.app:
@@ -296,7 +297,7 @@ def _execute(
         env.err.write(
             f"warning: the results stopped at the limit of {result.limit:,} rows, so records "
             "are missing: narrow the time range (--since/--start/--end)"
-            + (" or raise --limit" if result.limit < MAX_RESULT_LIMIT else "")
+            + (" or raise --limit" if result.limit < MAX_QUERY_RESULT_ROWS else "")
             + "\n"
         )
     return 0
@@ -332,8 +333,9 @@ def _add_run_options(parser: argparse.ArgumentParser, default_since: str) -> Non
     parser.add_argument(
         "--limit",
         type=int,
-        default=10_000,
-        help="most rows to return (default: 10000, the most one results page holds; max 100000)",
+        default=QUERY_RESULTS_PAGE_ROWS,
+        help=f"most rows to return (default: {QUERY_RESULTS_PAGE_ROWS}, the most one results "
+        f"page holds; max {MAX_QUERY_RESULT_ROWS})",
     )
     parser.add_argument(
         "--progress",

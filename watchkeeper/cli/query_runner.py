@@ -29,11 +29,7 @@ from typing import Any, TextIO
 
 from watchkeeper.cli import CommandError
 from watchkeeper.limits import MAX_LOG_GROUPS_PER_QUERY
-
-#: rows one GetQueryResults call returns, and the default cap of a query's results
-DEFAULT_RESULT_LIMIT = 10_000
-#: the largest ``limit`` StartQuery accepts (results past 10,000 come in pages)
-MAX_RESULT_LIMIT = 100_000
+from watchkeeper.limits import QUERY_RESULTS_PAGE_ROWS as DEFAULT_RESULT_LIMIT
 
 #: exit codes (2, the default of CommandError, is a usage or validation error)
 EXIT_AWS_ACCESS = 3
