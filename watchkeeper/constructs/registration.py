@@ -43,9 +43,6 @@ from watchkeeper.constructs.targets import (
     TableTarget,
     slugify,
 )
-from watchkeeper.constructs.validation import (
-    require_number,
-)
 
 if TYPE_CHECKING:
     # Imported where used (see cdk_internals.loaded_classes): a service without APIs,
@@ -476,27 +473,11 @@ class RegistrationSteps(MonitoringState):
         chatbot_slack: tuple[str, str] | None,
         notify_ok: bool,
     ) -> None:
-        self.alarm_overrides = validate_overrides(
-            alarm_overrides, "alarm_overrides", checks=known_checks())
-        self.concurrency_limit = int(require_number(
-            concurrency_limit, "concurrency_limit", minimum=10, maximum=1_000_000, integer=True
-        ))
-        self.duration_threshold_share = float(require_number(
-            duration_threshold_share, "duration_threshold_share", minimum=0.1, maximum=1
-        ))
-        if not isinstance(notify_ok, bool):
-            raise ValueError(f"notify_ok={notify_ok!r} must be True or False")
+        # AlarmOptions validated each of these (options.py).
+        self.alarm_overrides = dict(alarm_overrides or {})
+        self.concurrency_limit = int(concurrency_limit)
+        self.duration_threshold_share = float(duration_threshold_share)
         self.notify_ok = notify_ok
-        if chatbot_slack is not None and (
-            not isinstance(chatbot_slack, tuple | list) or len(chatbot_slack) != 2
-            or not all(isinstance(v, str) and v for v in chatbot_slack)
-        ):
-            raise ValueError(
-                f"chatbot_slack={chatbot_slack!r} must be (workspace_id, channel_id), e.g. "
-                "('T0123ABCD', 'C0123ABCD')"
-            )
-        if alarm_topic is not None and not hasattr(alarm_topic, "topic_arn"):
-            raise ValueError(f"alarm_topic={alarm_topic!r} must be an aws_sns.ITopic")
         #: The key that encrypts the topic watchkeeper created (None with alarm_topic).
         self.topic_key: kms.Key | None = None
         if alarm_topic is None:

@@ -32,7 +32,6 @@ from watchkeeper.constructs.log_group_ensurer import LogGroupEnsurer
 from watchkeeper.constructs.log_groups import (
     LogGroupSettings,
     create_log_group,
-    validate_log_group_name,
 )
 from watchkeeper.constructs.log_shipping import (
     LogShippingSettings,
@@ -58,8 +57,6 @@ from watchkeeper.constructs.placement import (
 from watchkeeper.constructs.queries_and_dashboards import InsightsSettings
 from watchkeeper.constructs.registration import RegistrationSteps
 from watchkeeper.constructs.resource_logging import (
-    REST_EXECUTION_LOGGING_LEVELS,
-    STATE_MACHINE_LOG_LEVELS,
     ResourceChange,
 )
 from watchkeeper.constructs.security_detections import SecurityDetections
@@ -73,8 +70,6 @@ from watchkeeper.constructs.targets import (
     TableTarget,
 )
 from watchkeeper.constructs.validation import (
-    require_emails,
-    require_one_of,
     require_pattern,
 )
 
@@ -243,24 +238,11 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         self.stage: str | None = resolve_stage(self, stage, self.service_name)
         #: ``<service>-<stage>`` or ``<service>``: every physical name is built from it.
         self.qualified_name: str = schema.qualified_name(self.service_name, self.stage)
-        self.alarm_emails: tuple[str, ...] = require_emails(alarm_emails, "alarm_emails")
-        self.application_log_level = require_one_of(
-            application_log_level, "application_log_level", schema.APPLICATION_LOG_LEVELS
-        )
-        self.system_log_level = require_one_of(
-            system_log_level, "system_log_level", schema.SYSTEM_LOG_LEVELS
-        )
-        if self.system_log_level == "WARN":
-            raise ValueError(
-                "system_log_level='WARN' would switch off the Timeouts, OutOfMemory and "
-                "ColdStarts metrics and their alarms: Lambda writes the platform.report "
-                "records they read at INFO. Use 'INFO' (the default) or 'DEBUG'"
-            )
-        if not isinstance(move_cdk_managed_log_groups, bool):
-            raise ValueError(
-                f"move_cdk_managed_log_groups={move_cdk_managed_log_groups!r} must be True "
-                "or False"
-            )
+        # The option structs validated every option (options.py); what follows only keeps
+        # their values.
+        self.alarm_emails: tuple[str, ...] = tuple(dict.fromkeys(alarm_emails))
+        self.application_log_level = application_log_level
+        self.system_log_level = system_log_level
         self.move_cdk_managed_log_groups = move_cdk_managed_log_groups
         #: What was changed on the app's own resources (annotated, and in the report).
         self.app_changes = AppChangeLog()
@@ -286,22 +268,9 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         self.detection_settings = options.detections
         self.security_detections = SecurityDetections()
         self.enable_resource_logging = bool(enable_resource_logging)
-        if rest_api_execution_logging is not None:
-            require_one_of(
-                rest_api_execution_logging,
-                "rest_api_execution_logging",
-                REST_EXECUTION_LOGGING_LEVELS,
-            )
         self.rest_api_execution_logging = rest_api_execution_logging
-        self.rest_api_cloudwatch_role = require_one_of(
-            rest_api_cloudwatch_role,
-            "rest_api_cloudwatch_role",
-            schema.REST_API_CLOUDWATCH_ROLE_OPTIONS,
-        )
-        self.state_machine_log_level = require_one_of(
-            state_machine_log_level, "state_machine_log_level",
-            STATE_MACHINE_LOG_LEVELS,
-        )
+        self.rest_api_cloudwatch_role = rest_api_cloudwatch_role
+        self.state_machine_log_level = state_machine_log_level
         self.state_machine_include_execution_data = bool(state_machine_include_execution_data)
         #: Validated shipping options; None when logs are not shipped.
         self.log_shipping = LogShippingSettings.build(
@@ -336,18 +305,10 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         # no empty group, and no filters, queries or panels that would read it.
         self._service_log_group: logs.LogGroup | None = None
         if not self.log_group_per_function:
-            name = validate_log_group_name(
-                log_group_name
-                if log_group_name is not None
-                else schema.service_log_group_name(self.qualified_name),
-                "log_group_name",
-            )
-            self._service_log_group_display_name = name
-        elif log_group_name is not None:
-            raise ValueError(
-                f"log_group_name={log_group_name!r} cannot be combined with "
-                "log_group_per_function=True (each function then has a group of its own)"
-            )
+            # (LogGroupOptions validated a name given, and refuses one with per_function)
+            self._service_log_group_display_name = (
+                log_group_name if log_group_name is not None
+                else schema.service_log_group_name(self.qualified_name))
 
         self._registrar = _Registrar(self)
         # The targets of every kind (kinds.registry.KINDS), by kind name.
