@@ -117,3 +117,44 @@ def test_no_module_reads_the_placement_of_a_service_monitoring():
     readers = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
                if re.search(r"(?<!self)\._(dashboard_)?placement\b", path.read_text())]
     assert readers == []
+
+
+# -- the tests follow the source tree ------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+#: Suites that test one behaviour across modules (their name says which), not one module.
+CROSS_CUTTING_SUITES = {
+    "test_adoption.py",
+    "test_automatic_nesting.py",
+    "test_data_protection_policy.py",
+    "test_package_structure.py",
+    "test_rest_api_logging_role.py",
+    "test_service_monitoring_validation.py",
+    "test_service_without_functions.py",
+    "test_shipping_compliance.py",
+    "test_state_machine_nag.py",
+    "alarms/test_alarm_compliance.py",
+    "alarms/test_alarm_docs.py",
+    "alarms/test_alarm_kinds.py",
+    "alarms/test_alarm_snapshot.py",
+    "kinds/test_adding_a_kind.py",
+    "kinds/test_monitor.py",
+}
+
+
+def _mirrored_source(test: Path) -> Path:
+    """``tests/constructs/kinds/test_table.py`` -> ``watchkeeper/constructs/kinds/table.py``."""
+    relative = test.relative_to(TESTS)
+    return PACKAGE / "constructs" / relative.parent / relative.name.removeprefix("test_")
+
+
+def test_each_test_module_tests_its_source_module_or_is_a_named_suite():
+    tests = sorted(TESTS.rglob("test_*.py"))
+    unplaced = [p.relative_to(TESTS).as_posix() for p in tests
+                if not _mirrored_source(p).exists()
+                and p.relative_to(TESTS).as_posix() not in CROSS_CUTTING_SUITES]
+    assert unplaced == [], "name the test after its module, or list it as a suite here"
+    # The list holds only suites that exist and that no module's name would claim.
+    named = [p for p in tests if p.relative_to(TESTS).as_posix() in CROSS_CUTTING_SUITES]
+    assert len(named) == len(CROSS_CUTTING_SUITES)
+    assert [p.name for p in named if _mirrored_source(p).exists()] == []
