@@ -2,9 +2,10 @@
 
 A kind module (``function``, ``queue``...) defines one ``ResourceKind``: how discovery
 recognises the resource (its L2 and L1 classes), how a found construct becomes a target
-record, the alarms planned for a target, the dashboard panels of a target, and the
-attribute that names the target in metrics and in the template metadata. ``registry.KINDS``
-lists them; discovery, alarms, dashboards and metadata iterate it.
+record, its alarm checks (the default of each alarm) and the alarms planned for a target,
+the dashboard panels of a target, and the attribute that names the target in metrics and
+in the template metadata. ``registry.KINDS`` lists them; discovery, alarms, dashboards and
+metadata iterate it, and ``registry.known_checks()`` lists every check.
 """
 
 from __future__ import annotations
