@@ -29,6 +29,7 @@ def test_every_catalogue_query_passes(query: queries.SavedQuery) -> None:
         'fields toupper(concat(a, "-", b)) as ab, datefloor(@timestamp, 1h) as hour',
         'filter userId = "{{userId}}"',
         "fields `weird-field` | limit 10000",
+        "fields @message | limit 100000",
         "filterIndex requestId = 'x' | fields @message",
     ],
 )
