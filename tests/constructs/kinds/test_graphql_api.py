@@ -22,7 +22,8 @@ import pytest
 from aws_cdk import aws_appsync as appsync
 from aws_cdk.assertions import Match, Template
 
-from watchkeeper import AlarmOptions, ResourceLoggingOptions
+from watchkeeper import AlarmOptions, ResourceLoggingOptions, cli
+from watchkeeper.cli.preview import read_dashboards, render_html
 from watchkeeper.constructs import graphql_logging
 from watchkeeper.constructs.alarms.settings import AlarmSettings
 from watchkeeper.constructs.kinds.graphql_api import CHECKS, GRAPHQL_API, GraphqlApiTarget
@@ -149,7 +150,7 @@ def test_watchkeepers_own_resources_are_not_targets(shop):
               for kind in KINDS if kind.name not in ("graphql_api", "queue")}
     assert all(labels == [] for labels in others.values()), others
     queues = [t.queue.node.path for t in monitoring.targets_of("queue")]
-    assert queues and all(q.startswith(f"{own}AlarmDelivery/") for q in queues), queues
+    assert queues == [f"{own}AlarmDeliveryArchive", f"{own}AlarmDeliveryDlq"]
 
 
 def test_each_api_gets_the_five_alarms_on_its_id(shop):
@@ -350,3 +351,30 @@ def test_none_leaves_graphql_logging_off(options_app):
 def test_bad_logging_options_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
         ResourceLoggingOptions(**{field: value})
+
+
+# -- report and preview ------------------------------------------------------------------
+
+
+def test_the_report_lists_the_apis_their_alarms_and_changes(shop, capsys):
+    assert cli.main(["report", str(shop["outdir"])]) == 0
+    text = capsys.readouterr().out
+    (line,) = [x for x in text.splitlines() if x.startswith("    graphql apis (4): ")]
+    assert PARTNER_ID in line
+    assert "    graphql-api-logging orders-graphql: field log level ERROR" in text
+    anomaly = [x for x in text.splitlines() if "shop-orders-graphql-traffic-anomaly" in x]
+    assert "anomaly-detection  m1=AWS/AppSync 4XXError SampleCount" in anomaly[0]
+    # 4 APIs x (4 alarms + an anomaly alarm billed as 3 metrics) + the 2 delivery queues'
+    assert "  alarm metrics billed: 30 standard, 0 high-resolution" in text
+    assert cli.main(["report", str(shop["outdir"]), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["totals"]["alarms"] == 4 * 5 + 2
+
+
+def test_the_preview_draws_the_graphql_rows(shop):
+    dashboards = read_dashboards(shop["outdir"])
+    operations = next(d for d in dashboards if d.name == "shop-operations")
+    page = render_html(dashboards, "cdk.out")
+    titles = [w.properties.get("title") for w in operations.widgets]
+    assert "orders-graphql: requests and errors" in titles
+    assert "orders-graphql: latency (ms)" in page
