@@ -20,6 +20,7 @@ import aws_cdk as cdk
 import cdk_nag
 import pytest
 from aws_cdk import aws_appsync as appsync
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
 from watchkeeper import AlarmOptions, ResourceLoggingOptions, cli
@@ -378,3 +379,18 @@ def test_the_preview_draws_the_graphql_rows(shop):
     titles = [w.properties.get("title") for w in operations.widgets]
     assert "orders-graphql: requests and errors" in titles
     assert "orders-graphql: latency (ms)" in page
+
+
+def test_the_logging_function_refuses_an_import_and_a_bad_level():
+    stack = cdk.Stack(cdk.App(), "Elsewhere")
+    imported = appsync.GraphqlApi.from_graphql_api_attributes(stack, "Api", graphql_api_id="x")
+    group = logs.LogGroup.from_log_group_name(stack, "Group", "/aws/appsync/apis/x")
+    with pytest.raises(ValueError, match=r"^api=Elsewhere/Api: expected a GraphQL API defined "
+                                         r"in this app .*not an imported one$"):
+        graphql_logging.enable_graphql_api_logging(stack, "Role", imported, group)
+    api = appsync.CfnGraphQLApi(stack, "Own", name="own", authentication_type="AWS_IAM")
+    with pytest.raises(ValueError, match=r"^field_log_level='WARN' is not allowed: use one of "
+                                         r"NONE, ERROR, INFO, DEBUG, ALL$"):
+        graphql_logging.enable_graphql_api_logging(stack, "Role", api, group,
+                                                   field_log_level="WARN")
+    assert api.log_config is None
