@@ -188,6 +188,11 @@ BAD_FIELDS = [
      r"ResourceLoggingOptions\.state_machine_log_level='OFF' is not allowed: use one of ALL"),
     (ResourceLoggingOptions, {"state_machine_include_execution_data": 0},
      r"ResourceLoggingOptions\.state_machine_include_execution_data=0 must be True or False"),
+    (ResourceLoggingOptions, {"graphql_field_log_level": "error"},
+     r"ResourceLoggingOptions\.graphql_field_log_level='error' is not allowed: use one of "
+     r"NONE, ERROR, INFO, DEBUG, ALL, or None to leave GraphQL API logging off"),
+    (ResourceLoggingOptions, {"graphql_include_verbose_content": None},
+     r"ResourceLoggingOptions\.graphql_include_verbose_content=None must be True or False"),
     (ShippingOptions, {"destinations": None},
      r"ShippingOptions\.destinations=None names no destination: .*shipping=None"),
     (ShippingOptions, {"destinations": "central"},

@@ -27,6 +27,7 @@ CHANGE_KINDS: Final[dict[str, str]] = {
     "api-access-logs": "access logs switched on for API stages",
     "api-stage-settings": "API stage settings (execution logging)",
     "state-machine-logging": "state machine logging switched on",
+    "graphql-api-logging": "GraphQL API logging switched on",
 }
 
 

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from watchkeeper import schema
-from watchkeeper.constructs import resource_logging
+from watchkeeper.constructs import graphql_logging, resource_logging
 from watchkeeper.constructs.cdk_internals import (
     loaded_classes,
 )
@@ -136,6 +136,44 @@ class ResourceLoggingSteps(MonitoringState):
                 label=target.label,
                 role=None if role is None else role[0],
                 role_label=None if role is None else role[1],
+            )
+        self._switch_on_graphql_api_logging()
+
+    def _switch_on_graphql_api_logging(self) -> None:
+        """AppSync GraphQL APIs of this stack without a log configuration: their log group,
+        a role for AppSync, and the configuration (``graphql_logging``)."""
+        level = self.graphql_field_log_level
+        if level is None:
+            return
+        for target in self._targets.get("graphql_api", ()):
+            cfn = graphql_logging.graphql_api_l1(target.api)
+            if cfn is None:
+                self._note(f"GraphQL API {target.label}: imported; logging unchanged")
+                continue
+            if cdk.Stack.of(cfn).node.path != self.stack.node.path:
+                self._note(f"GraphQL API {target.label}: defined in another stack than this "
+                           "ServiceMonitoring; logging unchanged")
+                continue
+            if cfn.log_config is not None:
+                self._note(
+                    f"GraphQL API {target.label}: keeps its own log configuration (level and "
+                    "role); AppSync creates its group /aws/appsync/apis/<api id>, which never "
+                    "expires unless the app sets a retention")
+                continue
+            group = create_log_group(
+                self,
+                f"{target.key}-GraphqlApiLogGroup",
+                name=graphql_logging.log_group_name(cfn.attr_api_id),
+                settings=self.log_settings,
+                purpose=f"the logs of GraphQL API {target.label}",
+            )
+            self.log_groups.append(group)
+            changes: list[Any] = self._resource_changes
+            changes += graphql_logging.enable_graphql_api_logging(
+                self, f"{target.key}-GraphqlApiLogsRole", cfn, group,
+                field_log_level=level,
+                include_verbose_content=self.graphql_include_verbose_content,
+                label=target.label,
             )
 
     def _role_of_cfn_state_machine(self, target: StateMachineTarget

@@ -26,6 +26,7 @@ from aws_cdk import aws_sns as sns
 
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.settings import AlarmSettings, validate_overrides
+from watchkeeper.constructs.graphql_logging import FIELD_LOG_LEVELS
 from watchkeeper.constructs.kinds.registry import known_checks
 from watchkeeper.constructs.log_groups import (
     DEFAULT_DATA_IDENTIFIERS,
@@ -182,8 +183,9 @@ class ResourceLoggingOptions:
 
     :param enabled: JSON access logs on every stage of monitored HTTP and REST APIs (to
         ``/watchkeeper/<service>/api-access``, with an ``EdgeAuthenticationFailures``
-        metric) and execution logs of monitored state machines (to
-        ``/aws/vendedlogs/states/<service>-<key>``). Only resources defined in this app are
+        metric), execution logs of monitored state machines (to
+        ``/aws/vendedlogs/states/<service>-<key>``) and the logs of monitored AppSync
+        GraphQL APIs (see ``graphql_field_log_level``). Only resources defined in this app are
         changed; REST API stages only when the account has API Gateway's CloudWatch Logs
         role (see ``rest_api_cloudwatch_role``). Default: True.
     :param rest_api_execution_logging: execution logging level set on REST API stages that
@@ -200,6 +202,14 @@ class ResourceLoggingOptions:
     :param state_machine_log_level: ``ALL``, ``ERROR`` or ``FATAL``. Default: ``ALL``.
     :param state_machine_include_execution_data: log state inputs and outputs.
         Default: False (payloads often hold personal data and secrets).
+    :param graphql_field_log_level: field log level set on AppSync GraphQL APIs that have
+        no log configuration (their logs go to ``/aws/appsync/apis/<api id>``, created
+        with the service's log settings): ``NONE``, ``ERROR``, ``INFO``, ``DEBUG``,
+        ``ALL``, or None (leave their logging off). Default: ``ERROR`` (``ALL`` logs every
+        field's resolver data: arguments and results).
+    :param graphql_include_verbose_content: also log headers, context and evaluated
+        mapping templates of GraphQL requests. Default: False (they hold tokens and
+        personal data).
     """
 
     enabled: bool = True
@@ -207,6 +217,8 @@ class ResourceLoggingOptions:
     rest_api_cloudwatch_role: str = "detect"
     state_machine_log_level: str = "ALL"
     state_machine_include_execution_data: bool = False
+    graphql_field_log_level: str | None = "ERROR"
+    graphql_include_verbose_content: bool = False
 
     def __post_init__(self) -> None:
         _require_bool(self.enabled, "ResourceLoggingOptions.enabled")
@@ -229,6 +241,16 @@ class ResourceLoggingOptions:
         _require_bool(
             self.state_machine_include_execution_data,
             "ResourceLoggingOptions.state_machine_include_execution_data",
+        )
+        level = self.graphql_field_log_level
+        if level is not None and (not isinstance(level, str) or level not in FIELD_LOG_LEVELS):
+            raise ValueError(
+                f"ResourceLoggingOptions.graphql_field_log_level={level!r} is not allowed: use "
+                f"one of {', '.join(FIELD_LOG_LEVELS)}, or None to leave GraphQL API logging off"
+            )
+        _require_bool(
+            self.graphql_include_verbose_content,
+            "ResourceLoggingOptions.graphql_include_verbose_content",
         )
 
 

@@ -214,6 +214,9 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         rest_api_cloudwatch_role = rl.rest_api_cloudwatch_role
         state_machine_log_level = rl.state_machine_log_level
         state_machine_include_execution_data = rl.state_machine_include_execution_data
+        #: AppSync GraphQL API logging (validated by ResourceLoggingOptions).
+        self.graphql_field_log_level = rl.graphql_field_log_level
+        self.graphql_include_verbose_content = rl.graphql_include_verbose_content
         sh = options.shipping  # None: logs are not shipped
         ship_logs_to = sh.destinations if sh else None
         ship_logs_mode = sh.mode if sh else "subscription-filters"

@@ -8,13 +8,15 @@ from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVIC
 from watchkeeper.constructs.alarms.settings import Check
 from watchkeeper.constructs.kinds.base import ResourceKind
 from watchkeeper.constructs.kinds.function import FUNCTION
+from watchkeeper.constructs.kinds.graphql_api import GRAPHQL_API
 from watchkeeper.constructs.kinds.http_api import HTTP_API
 from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API
 from watchkeeper.constructs.kinds.state_machine import STATE_MACHINE
 from watchkeeper.constructs.kinds.table import TABLE
 
-KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE)
+KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
+                                   GRAPHQL_API)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
