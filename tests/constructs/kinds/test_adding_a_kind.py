@@ -97,7 +97,7 @@ def test_overrides_reach_the_new_kinds_checks():
         template = Template.from_stack(stack)
         # The new kind's checks follow the other kinds', before the service's security checks.
         with pytest.raises(ValueError, match=r"unknown check 'stream\.nope': use one of .*, "
-                           r"state_machine\.aborted, stream\.iterator_age, "
+                           r"stream\.iterator_age, "
                            r"security\.authn_failures, "):
             AlarmOptions(overrides={f"{KIND}.nope": AlarmSettings(threshold=1)})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
