@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
 from watchkeeper import AlarmOptions, ServiceMonitoring
+from watchkeeper.cli.preview import read_dashboards, render_html
 from watchkeeper.cli.report import load_assembly, report_json
 from watchkeeper.constructs.alarms.settings import AlarmSettings
 from watchkeeper.constructs.kinds import event_rule
@@ -297,3 +298,10 @@ def test_has_dead_letter_queue_reads_the_targets():
     assert event_rule.has_dead_letter_queue(bare) is False
     imported = events.Rule.from_event_rule_arn(stack, "I", IMPORTED_ARN)
     assert event_rule.has_dead_letter_queue(imported) is False
+
+
+def test_the_preview_draws_the_rule_rows_with_their_bus(synthesized):
+    page = render_html(read_dashboards(synthesized["outdir"]), "cdk.out")
+    assert "orders-nightly: failures" in page
+    assert ('<span class="wk-ns">AWS/Events</span> <b>TriggeredRules</b> '
+            '<span class="wk-dims">RuleName=order-placed, EventBusName=') in page
