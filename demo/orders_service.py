@@ -8,7 +8,10 @@ It is built like a production service so that what watchkeeper monitors is reali
   OWASP-vocabulary security events;
 - an SQS queue with a dead-letter queue between "order created" and "payment processed";
 - a DynamoDB table of orders;
-- a Step Functions state machine that fulfils an order once it is paid.
+- a Step Functions state machine that fulfils an order once it is paid;
+- an EventBridge rule on the default bus that puts a payment back on the queue when
+  support asks for a retry (a ``Payment Retry Requested`` event), with a dead-letter queue
+  for events it could not deliver.
 
 The stack creates no log groups and no logging configuration for its functions, API stage or
 state machine: that is what ``watchkeeper.ServiceMonitoring`` adds.
@@ -23,6 +26,8 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
@@ -52,6 +57,11 @@ _PAYMENT_FUNCTION_TIMEOUT = cdk.Duration.seconds(30)
 # message is not delivered twice while a slow batch (with retries) is still running.
 _QUEUE_VISIBILITY_TIMEOUT = cdk.Duration.seconds(6 * 30)
 _MAX_RECEIVE_COUNT = 3
+#: What support puts on the default bus to retry the payment of an order stuck in
+#: PENDING_PAYMENT (its message went to the dead-letter queue): ``detail`` is
+#: ``{"orderId": ...}``, the payments message the payment function reads.
+PAYMENT_RETRY_SOURCE = "orders.support"
+PAYMENT_RETRY_DETAIL_TYPE = "Payment Retry Requested"
 # Stage-wide throttling: a public endpoint without a limit lets one caller spend the whole
 # account's Lambda concurrency.
 _API_RATE_LIMIT = 50
@@ -84,7 +94,7 @@ class OrdersServiceStack(cdk.Stack):
 
     Attributes: ``http_api``, ``create_order_fn``, ``get_order_fn``, ``process_payment_fn``,
     ``functions`` (the three, in that order), ``queue``, ``dead_letter_queue``, ``table``,
-    ``state_machine``.
+    ``state_machine``, ``payment_retry_rule`` and its ``retry_dead_letter_queue``.
     """
 
     def __init__(
@@ -209,6 +219,8 @@ class OrdersServiceStack(cdk.Stack):
         )
 
         self.http_api = self._http_api()
+        self.retry_dead_letter_queue, self.payment_retry_rule = self._payment_retry_rule(
+            data_removal_policy)
         self._acknowledge_deliberate_choices()
         # One line monitors everything above (discovery finds every resource at synth).
         # A new app (cdk.json enables useCdkManagedLogGroup): its functions move into the
@@ -284,6 +296,22 @@ class OrdersServiceStack(cdk.Stack):
                 ),
             ),
         )
+        cdk.Validations.of(self.retry_dead_letter_queue).acknowledge(
+            _acknowledgment(
+                rule_id="AwsSolutions-SQS3",
+                reason=(
+                    "This is the dead-letter queue of the payment-retry rule's target; "
+                    "cdk-nag recognises only queue redrive policies as dead-letter use"
+                ),
+            ),
+            _acknowledgment(
+                rule_id="Serverless-SQSRedrivePolicy",
+                reason=(
+                    "This is the dead-letter queue of the payment-retry rule's target; it "
+                    "keeps events 14 days for investigation, a queue behind it would add nothing"
+                ),
+            ),
+        )
         cdk.Validations.of(self.dead_letter_queue).acknowledge(
             _acknowledgment(
                 rule_id="Serverless-SQSRedrivePolicy",
@@ -293,6 +321,41 @@ class OrdersServiceStack(cdk.Stack):
                 ),
             )
         )
+
+    def _payment_retry_rule(
+        self, data_removal_policy: cdk.RemovalPolicy
+    ) -> tuple[sqs.Queue, events.Rule]:
+        """Support retries a stuck payment by putting an event on the default bus; the
+        rule puts its ``detail`` on the payments queue, where the payment function takes it
+        like any other payment. An event EventBridge cannot deliver (the queue refused it,
+        its retries ran out) goes to a dead-letter queue instead of being dropped."""
+        retry_dead_letter_queue = sqs.Queue(
+            self,
+            "PaymentRetryDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=data_removal_policy,
+        )
+        rule = events.Rule(
+            self,
+            "PaymentRetryRule",
+            rule_name=f"{self.service_name}-payment-retry",
+            description="Puts a payment back on the payments queue when support asks",
+            event_pattern=events.EventPattern(
+                source=[PAYMENT_RETRY_SOURCE], detail_type=[PAYMENT_RETRY_DETAIL_TYPE]
+            ),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                self.queue,
+                message=events.RuleTargetInput.from_event_path("$.detail"),
+                dead_letter_queue=retry_dead_letter_queue,
+                retry_attempts=8,
+                max_event_age=cdk.Duration.hours(2),
+            )
+        )
+        return retry_dead_letter_queue, rule
 
     def _function(
         self,

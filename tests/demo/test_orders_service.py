@@ -57,6 +57,8 @@ def test_every_resource_attribute_is_in_the_template(orders):
         stack.dead_letter_queue,
         stack.table,
         stack.state_machine,
+        stack.payment_retry_rule,
+        stack.retry_dead_letter_queue,
         *stack.functions,
     ):
         assert _logical_id(orders, construct) in resources
@@ -213,7 +215,7 @@ def test_dead_letter_queue_keeps_messages_fourteen_days(orders):
     )
 
 
-@pytest.mark.parametrize("attribute", ["queue", "dead_letter_queue"])
+@pytest.mark.parametrize("attribute", ["queue", "dead_letter_queue", "retry_dead_letter_queue"])
 def test_queues_refuse_requests_without_tls(orders, attribute: str):
     queue_id = _logical_id(orders, getattr(orders.stack, attribute))
     orders.template.has_resource_properties(
@@ -234,6 +236,37 @@ def test_queues_refuse_requests_without_tls(orders, attribute: str):
             },
         },
     )
+
+
+def test_payment_retry_rule_puts_the_events_detail_on_the_payments_queue(orders):
+    rule_id, rule = _only(orders.template.find_resources("AWS::Events::Rule", {
+        "Properties": {"Name": "orders-payment-retry"}}))
+    props = rule["Properties"]
+    assert props["EventPattern"] == {"source": ["orders.support"],
+                                     "detail-type": ["Payment Retry Requested"]}
+    assert "EventBusName" not in props  # the default bus
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [_logical_id(orders, orders.stack.queue), "Arn"]}
+    assert target["InputPath"] == "$.detail"  # {"orderId": ...}, what process_payment reads
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [
+        _logical_id(orders, orders.stack.retry_dead_letter_queue), "Arn"]}}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8,
+                                     "MaximumEventAgeInSeconds": 7200}
+
+
+def test_payment_retry_rule_is_monitored_and_its_dead_letter_queue_alarms(orders):
+    monitoring = orders.stack.monitoring
+    (rule,) = monitoring.targets_of("event_rule")
+    assert (rule.rule_name, rule.event_bus_name) == ("orders-payment-retry", None)
+    retry_dlq = next(q for q in monitoring.targets_of("queue")
+                     if q.label.endswith("/PaymentRetryDeadLetterQueue"))
+    assert (retry_dlq.is_dead_letter_queue, retry_dlq.source_label) == (
+        True, "orders-payment-retry")
+    names = {a.name for a in monitoring.alarm_details}
+    assert {"orders-payment-retry-failed-invocations", "orders-payment-retry-throttled",
+            "orders-payment-retry-dead-letter-invocations",
+            "orders-payment-retry-dlq-delivery-failures",
+            "orders-payment-retry-dead-letter-queue-dlq-messages"} <= names
 
 
 def test_payment_function_consumes_the_queue_with_partial_batch_failures(
@@ -319,7 +352,8 @@ def test_template_passes_cfn_lint(orders):
 
 def test_data_removal_policy_retain_keeps_table_and_queues():
     stack = OrdersServiceStack(cdk.App(), "Retained", data_removal_policy=cdk.RemovalPolicy.RETAIN)
-    for construct in (stack.table, stack.queue, stack.dead_letter_queue):
+    for construct in (stack.table, stack.queue, stack.dead_letter_queue,
+                      stack.retry_dead_letter_queue):
         resource = construct.node.default_child
         assert resource.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.RETAIN
     assert stack.table.node.default_child.deletion_protection_enabled is True

@@ -70,6 +70,9 @@ class ResourceRow:
     label: str
     #: The metric dimension value in Fn::Sub form.
     dimension_value: str
+    #: Further (name, value in Fn::Sub form) dimensions of the row's metrics (a rule on a
+    #: custom event bus: EventBusName).
+    extra_dimensions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ def _resource_section(panels: ResourceRows, row: ResourceRow) -> Section:
     metric name when it repeats, as for the percentiles of one metric).
     """
     namespace, dimension, titled = panels.panels
+    more = [part for pair in row.extra_dimensions for part in pair]
     widgets = []
     for title, metrics in titled:
         lines: list[list[Any]] = []
@@ -189,9 +193,10 @@ def _resource_section(panels: ResourceRows, row: ResourceRow) -> Section:
         for name, stat, extra in metrics:
             options = {"stat": stat, **extra}
             if not lines:
-                lines.append([namespace, name, dimension, row.dimension_value, options])
+                lines.append([namespace, name, dimension, row.dimension_value, *more, options])
             else:
-                lines.append([".", "." if name == previous else name, ".", ".", options])
+                lines.append([".", "." if name == previous else name, ".", ".",
+                              *("." for _ in more), options])
             previous = name
         widgets.append(_metric_widget(f"{row.label}: {title}", lines, width=12))
     return Section(row.label, tuple(widgets))

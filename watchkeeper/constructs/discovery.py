@@ -94,7 +94,8 @@ class DiscoverySteps(MonitoringState):
             for classes, bucket in kinds:
                 if isinstance(node, classes):
                     found[bucket].append(node)
-                    break
+                    if bucket not in _FACT_BUCKETS_OF_KIND_L1S:
+                        break
         prefixes = found["nested_stack_prefixes"]
         #: Resources in the enclosing stack's own template before the monitoring is built.
         self._resources_in_stack = len(resources) if not prefixes else sum(
@@ -220,6 +221,7 @@ class DiscoverySteps(MonitoringState):
                 self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.key,
                                              target.label)
         self._mark_l1_dead_letter_queues()
+        self._mark_rule_dead_letter_queues(found["event_rules"])
 
     def _mark_l1_dead_letter_queues(self) -> None:
         """Dead-letter queues named by L1s: a CfnQueue's RedrivePolicy, a CfnFunction's
@@ -251,6 +253,34 @@ class DiscoverySteps(MonitoringState):
                     dlq = by_logical_id.get(value["Fn::GetAtt"][0])
                     if dlq is not None:
                         self._mark_dead_letter_queue(dlq, source_key, source_label)
+
+    def _mark_rule_dead_letter_queues(self, rules: list[Any]) -> None:
+        """Dead-letter queues of EventBridge rule targets (``DeadLetterConfig.Arn``, the
+        queue's ``Fn::GetAtt <queue>.Arn``): their messages are events a target never got."""
+        if not rules or not self.queues:
+            return
+        stack = self.stack
+        by_logical_id: dict[str, QueueTarget] = {}
+        for q in self.queues:
+            cfn: Any = q.queue if isinstance(q.queue, cdk.CfnResource) else (
+                q.queue.node.default_child)
+            if isinstance(cfn, cdk.CfnResource):
+                by_logical_id[stack.resolve(cfn.logical_id)] = q
+        rule_targets = {object_key(t.rule): t for t in self._targets.get("event_rule", ())}
+        for rule in rules:
+            targets = stack.resolve(rule.targets)
+            for target in targets if isinstance(targets, list) else ():
+                config = target.get("deadLetterConfig") if isinstance(target, dict) else None
+                arn = config.get("arn") if isinstance(config, dict) else None
+                if not (isinstance(arn, dict) and "Fn::GetAtt" in arn):
+                    continue
+                dlq = by_logical_id.get(arn["Fn::GetAtt"][0])
+                if dlq is not None:
+                    monitored = rule_targets.get(object_key(rule))
+                    name = _literal(rule, rule.name)
+                    self._mark_dead_letter_queue(
+                        dlq, monitored.key if monitored else None,
+                        monitored.label if monitored else name or rule.node.path)
 
     def _apply_function_facts(self, found: dict[str, list[Any]],
                               by_logical_id: dict[str, FunctionTarget]) -> None:
@@ -315,6 +345,11 @@ def _l1_bucket(kind: ResourceKind) -> str:
 _FUNCTION_FACT_BUCKETS = ("event_source_mappings", "event_invoke_configs", "permissions",
                           "sns_subscriptions", "event_rules", "subscription_filters",
                           "buckets", "plain_resources")
+
+
+#: Buckets of ``_scan`` whose L1s are also a kind's L1s (a ``CfnRule`` says how a
+#: function is invoked, and is a monitored EventBridge rule).
+_FACT_BUCKETS_OF_KIND_L1S = frozenset({"event_rules"})
 
 
 #: Services that invoke Lambda functions asynchronously (their permission principals).

@@ -180,7 +180,9 @@ def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSe
     for kind in paneled:
         assert kind.panels is not None
         rows = tuple(
-            ResourceRow(escape_literal(t.label), writer.ref(getattr(t, kind.identifier)))
+            ResourceRow(escape_literal(t.label), writer.ref(getattr(t, kind.identifier)),
+                        tuple((n, writer.ref(v))
+                              for n, v in getattr(t, "extra_dimensions", ())))
             for t in sorted(model.of(kind.name), key=lambda t: t.key)
         )
         if rows:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVICE_CHECKS
 from watchkeeper.constructs.alarms.settings import Check
 from watchkeeper.constructs.kinds.base import ResourceKind
+from watchkeeper.constructs.kinds.event_rule import EVENT_RULE
 from watchkeeper.constructs.kinds.function import FUNCTION
 from watchkeeper.constructs.kinds.graphql_api import GRAPHQL_API
 from watchkeeper.constructs.kinds.http_api import HTTP_API
@@ -16,7 +17,7 @@ from watchkeeper.constructs.kinds.state_machine import STATE_MACHINE
 from watchkeeper.constructs.kinds.table import TABLE
 
 KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
-                                   GRAPHQL_API)
+                                   EVENT_RULE, GRAPHQL_API)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
