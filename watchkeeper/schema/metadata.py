@@ -40,6 +40,7 @@ class TemplateMetadata:
         "queues",
         "tables",
         "state_machines",
+        "topics",
     )
 
 

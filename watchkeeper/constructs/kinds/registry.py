@@ -12,8 +12,10 @@ from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API
 from watchkeeper.constructs.kinds.state_machine import STATE_MACHINE
 from watchkeeper.constructs.kinds.table import TABLE
+from watchkeeper.constructs.kinds.topic import TOPIC
 
-KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE)
+KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
+                                   TOPIC)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
