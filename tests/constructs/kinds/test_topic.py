@@ -265,12 +265,14 @@ def test_the_preview_draws_the_topic_rows(synthesized):
 
 
 def test_the_report_lists_the_topics_and_prices_their_alarms(synthesized):
-    report = load_assembly(synthesized["outdir"])
-    text = report_text(report)
-    assert ("topics (5): partner-feed, orders-events, ledger.fifo, Unnamed056898D7.TopicName, "
-            "orders-audit") in text or "topics (5): partner-feed, orders-events" in text
-    assert "orders-events-failed-notifications" in text
-    assert "orders-events-sms-failure-rate" in text
+    text = report_text(load_assembly(synthesized["outdir"]))
+    lines = text.splitlines()
+    assert ("    topics (5): partner-feed, orders-events, ledger.fifo, "
+            "<Unnamed056898D7.TopicName>, orders-audit") in lines
+    failed = next(line for line in lines if "orders-events-failed-notifications" in line)
+    assert "standard" in failed and failed.split()[-3:] == ["1m", "5/5", "5m"]
+    sms = next(line for line in lines if "orders-events-sms-failure-rate" in line)
+    assert "metric-math" in sms  # billed per metric it reads: one
 
 
 def test_bad_input_names_the_option_the_value_and_what_is_allowed():

@@ -78,7 +78,7 @@ REDRIVEN_TO_DLQ = _check(
     "subscriber refused them, then redrive the queue)", "NumberOfNotificationsRedrivenToDlq",
     0, "critical", "notifications per minute",
     "a subscription has a dead-letter queue that this service does not monitor (a monitored "
-    "one alarms at its first message: queue.dlq_messages)")
+    "one alarms at its first message: `queue.dlq_messages`)")
 FAILED_TO_REDRIVE = _check(
     "failed_to_redrive", "notifications that could not be moved to the dead-letter queue "
     "(check that the queue exists and that its policy, and its key's, let SNS send)",
