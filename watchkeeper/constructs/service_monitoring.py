@@ -144,7 +144,9 @@ class _Registrar:
         topic = self._owner.topic
         if resource.node.path in (topic.node.path, f"{topic.node.path}/Resource"):
             return True
-        arn = getattr(resource, "topic_arn", None)
+        # an L1 CfnTopic: its Ref is the ARN (the alarm topic may import it by that Ref)
+        arn = resource.topic_arn if hasattr(resource, "topic_arn") else getattr(
+            resource, "ref", None)
         if arn is None or cdk.Token.is_unresolved(arn) != cdk.Token.is_unresolved(
                 topic.topic_arn):
             return False

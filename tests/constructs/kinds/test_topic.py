@@ -298,3 +298,15 @@ def test_the_templates_pass_cfn_lint(synthesized):
 
 def test_the_app_passes_cdk_nag(synthesized):
     assert synthesized["findings"] == []
+
+
+def test_an_l1_topic_that_is_the_alarm_topic_through_an_import_is_not_monitored():
+    stack = cdk.Stack(cdk.App(), "Escalations", env=ENV)
+    escalation = sns.CfnTopic(stack, "Escalation", topic_name="orders-escalation")
+    sns.CfnTopic(stack, "Other", topic_name="orders-other")
+    monitoring = ServiceMonitoring(stack, "Monitoring", service_name="orders", alarms=AlarmOptions(
+        topic=sns.Topic.from_topic_arn(stack, "EscalationRef", escalation.ref)))
+    Template.from_stack(stack)
+    assert [t.label for t in monitoring.targets_of("topic")] == ["orders-other"]
+    assert ("topic Escalations/Escalation: the alarm topic; not monitored (its alarms could "
+            "not notify through it)") in monitoring.resource_logging_notes
