@@ -222,6 +222,9 @@ class DiscoverySteps(MonitoringState):
                                              target.label)
         self._mark_l1_dead_letter_queues()
         self._mark_rule_dead_letter_queues(found["event_rules"])
+        for kind in registry.KINDS:
+            if kind.stack_facts is not None and self._targets[kind.name]:
+                kind.stack_facts(self._registrar, self._targets[kind.name], found)
 
     def _mark_l1_dead_letter_queues(self) -> None:
         """Dead-letter queues named by L1s: a CfnQueue's RedrivePolicy, a CfnFunction's

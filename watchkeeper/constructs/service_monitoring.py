@@ -133,6 +133,37 @@ class _Registrar:
     def add_log_group(self, group: logs.ILogGroup) -> None:
         self._owner.log_groups.append(group)
 
+    def is_alarm_topic(self, resource: Any) -> bool:
+        """``resource`` is the topic the service's alarms notify (watchkeeper's own or
+        ``AlarmOptions(topic=)``): never monitored as one of the app's topics."""
+        topic = self._owner.topic
+        if resource.node.path in (topic.node.path, f"{topic.node.path}/Resource"):
+            return True
+        # an L1 CfnTopic: its Ref is the ARN (the alarm topic may import it by that Ref)
+        arn = resource.topic_arn if hasattr(resource, "topic_arn") else getattr(
+            resource, "ref", None)
+        if arn is None or cdk.Token.is_unresolved(arn) != cdk.Token.is_unresolved(
+                topic.topic_arn):
+            return False
+        if not cdk.Token.is_unresolved(arn):  # two imports of one literal ARN
+            return bool(arn == topic.topic_arn)
+        same_stack = cdk.Stack.of(resource).node.path == cdk.Stack.of(topic).node.path
+        return same_stack and self._owner.stack.resolve(arn) == self._owner.stack.resolve(
+            topic.topic_arn)
+
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool:
+        """Mark the monitored queue whose L1 has ``logical_id`` as a dead-letter queue of
+        ``source_label``; False if no monitored queue has it."""
+        owner = self._owner
+        for target in owner.queues:
+            queue: Any = target.queue
+            cfn = queue if isinstance(queue, cdk.CfnResource) else queue.node.default_child
+            if isinstance(cfn, cdk.CfnResource) and owner.stack.resolve(
+                    cfn.logical_id) == logical_id:
+                owner._mark_dead_letter_queue(target, None, source_label)
+                return True
+        return False
+
 
 class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, FunctionLoggingSteps,
                         ResourceLoggingSteps, BuildSteps, Construct):

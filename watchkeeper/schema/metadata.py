@@ -40,6 +40,8 @@ class TemplateMetadata:
         "queues",
         "tables",
         "state_machines",
+        "event_rules",
+        "topics",
         "graphql_apis",
     )
 

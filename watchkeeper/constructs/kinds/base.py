@@ -47,6 +47,10 @@ class Registrar(Protocol):
 
     def add_log_group(self, group: logs.ILogGroup) -> None: ...
 
+    def is_alarm_topic(self, resource: Any) -> bool: ...
+
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool: ...
+
 
 @dataclass(frozen=True)
 class ResourceKind:
@@ -74,6 +78,10 @@ class ResourceKind:
         recognises the kind of a resource that is not an instance of ``l2`` by it (jsii
         interfaces have no runtime check). ``register_l2`` then receives the imported
         resource, which has no L1 below it. Default: "" (only instances of ``l2``).
+    :param stack_facts: called once at synth, after discovery, with the registrar, the
+        kind's targets and the stack scan (``DiscoverySteps._scan`` buckets, e.g.
+        ``sns_subscriptions``): facts about the targets that other resources of the stack
+        state. Default: None.
     """
 
     name: str
@@ -88,6 +96,7 @@ class ResourceKind:
     register_l2: Callable[[Registrar, Any, str], None] | None = None
     checks: tuple[Check, ...] = ()
     member: str = ""
+    stack_facts: Callable[[Registrar, list[Any], dict[str, list[Any]]], None] | None = None
 
 
 def literal(scope: IConstruct, value: Any) -> str | None:

@@ -15,9 +15,10 @@ from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API
 from watchkeeper.constructs.kinds.state_machine import STATE_MACHINE
 from watchkeeper.constructs.kinds.table import TABLE
+from watchkeeper.constructs.kinds.topic import TOPIC
 
 KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
-                                   EVENT_RULE, GRAPHQL_API)
+                                   EVENT_RULE, TOPIC, GRAPHQL_API)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
