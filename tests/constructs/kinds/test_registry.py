@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from watchkeeper.constructs import alarms
 from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVICE_CHECKS
 from watchkeeper.constructs.kinds.registry import KINDS, known_checks
+from watchkeeper.schema.metadata import TemplateMetadata
 
 
 def test_every_built_in_kind_holds_its_own_checks():
@@ -32,3 +36,15 @@ def test_known_checks_lists_each_check_once_in_documentation_order():
 
 def test_the_alarms_package_checks_are_the_same_list():
     assert alarms.CHECKS == tuple(known_checks().values())
+
+
+def test_the_readme_table_of_discovered_kinds_lists_every_registered_kind():
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme[readme.index("| kind | L2 | L1 without an L2 | imported |"):]
+    rows = re.findall(r"^\| `([a-z_]+)` \|", section.split("\n\n", 1)[0], re.MULTILINE)
+    assert rows == [kind.name for kind in KINDS]
+
+
+def test_the_metadata_lists_kinds_in_registry_order():
+    # schema.metadata is stdlib-only and cannot import the registry: this keeps the two equal.
+    assert TemplateMetadata.MONITORED_KINDS == tuple(kind.collection for kind in KINDS)
