@@ -67,6 +67,14 @@ def urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cdk.Annotations.of(legacy_url).acknowledge_warning(
         PUBLIC_URL_WARNING, "partner webhook: the function verifies the HMAC signature")
 
+    # a URL on an import of an L1 function: the function is still monitored as one
+    reports = lambda_.CfnFunction(
+        stack, "Reports", function_name="orders-reports", runtime="python3.12",
+        handler="index.handler", code=lambda_.CfnFunction.CodeProperty(zip_file=CODE),
+        role=f"arn:aws:iam::{ENV.account}:role/reports")
+    lambda_.Function.from_function_arn(stack, "ReportsImport", reports.attr_arn).add_function_url(
+        auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
+
     partner = function(edge, "Partner", function_name="edge-partner")
     partner_url = partner.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
 
@@ -100,7 +108,8 @@ def logical_id(template: dict[str, Any], path: str) -> str:
 def test_every_url_is_monitored_once_l2_l1_alias_and_another_stacks(urls):
     targets = {t.key: t for t in urls["mon"].targets_of(KIND)}
     assert sorted(targets) == ["admin-url", "edge-partner-url", "legacy-url",
-                               "orders-checkout-live-url", "orders-webhook-url"]
+                               "orders-checkout-live-url", "orders-webhook-url",
+                               "reports-import-url"]
     assert targets["orders-checkout-live-url"].qualifier == "live"
     assert targets["orders-webhook-url"].auth_type == "NONE"
     assert targets["admin-url"].auth_type == "AWS_IAM"
@@ -108,6 +117,15 @@ def test_every_url_is_monitored_once_l2_l1_alias_and_another_stacks(urls):
     # the L1 below each L2 is found through it, never as a URL of its own
     assert len(targets) == len(Template.from_json(urls["template"]).find_resources(
         "AWS::Lambda::Url")) + 1  # + the Edge stack's URL
+
+
+def test_a_url_on_an_import_of_an_l1_function_leaves_the_function_monitored(urls):
+    functions = [t.label for t in urls["mon"].targets_of("function")]
+    assert "orders-reports" in functions and "orders-legacy" in functions
+    (url,) = [t for t in urls["mon"].targets_of(KIND) if t.key == "reports-import-url"]
+    assert urls["stack"].resolve(url.function_name) == {"Ref": "Reports"}
+    server = alarms(urls["template"])["orders-reports-import-url-server-errors"]
+    assert server["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "Reports"}}]
 
 
 def test_the_metadata_lists_the_urls_functions(urls):
@@ -121,7 +139,7 @@ def test_watchkeepers_own_resources_are_not_urls_of_the_app(urls):
     # the Monitoring construct's resources (topic, control-plane rule...) are not targets
     paths = [t.path for t in urls["mon"].targets_of(KIND)]
     assert not [p for p in paths if "/Monitoring/" in p]
-    assert len(paths) == 5
+    assert len(paths) == 6
 
 
 # -- alarms --------------------------------------------------------------------------------
@@ -257,7 +275,7 @@ def test_watchkeeper_check_reports_the_unacknowledged_public_url_only(urls):
         ("Webhooks", webhook_url, "AWS::Lambda::Url")]
     assert "AuthType NONE: anyone can invoke" in found[0].message
     assert PUBLIC_URL_WARNING in found[0].message
-    assert result.checked["AWS::Lambda::Url"] == 5
+    assert result.checked["AWS::Lambda::Url"] == 6
 
 
 def test_the_preview_draws_the_new_widgets(urls):

@@ -230,6 +230,14 @@ def register_cfn_url(registrar: Registrar, cfn: Any, path: str, *,
               literal(cfn, props.get("authType")))
 
 
+def _nameable(scope: Any, name: str) -> bool:
+    """A literal, or a token the dashboards can write (a Ref: a function of the app)."""
+    if not cdk.Token.is_unresolved(name):
+        return True
+    resolved = cdk.Stack.of(scope).resolve(name)
+    return isinstance(resolved, dict) and set(resolved) == {"Ref"}
+
+
 def _name_of(function: Any) -> str:
     """A function's name: the literal its L1 states (a named function), else its token."""
     cfn = function.node.default_child
@@ -260,6 +268,8 @@ def register_function_url(registrar: Registrar, url: Any, path: str) -> None:
     elif hasattr(scope, "function_name") and hasattr(scope, "function_arn") and (
             arn is None or scope.function_arn == arn):
         name = _name_of(scope)
+    if name is not None and not _nameable(url, name):
+        name = None  # e.g. Fn::Select of an imported function's ARN: not drawable
     if name is None and arn is not None:
         name, qualifier = _function_of(url, arn, same_stack=False)
     if cfn is not None:
