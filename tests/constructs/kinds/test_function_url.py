@@ -292,8 +292,10 @@ def test_the_template_passes_cfn_lint(urls):
 
 
 def test_watchkeeper_adds_no_cdk_nag_finding(urls):
-    ours = [f for f in urls["findings"] if "/Monitoring/" in f.path]
-    assert ours == []
+    # the packs ran (the app's own functions have findings: no DLQ, no tracing...) ...
+    assert {f.path for f in urls["findings"]} >= {"Webhooks/Webhook/Resource", "Webhooks/Legacy"}
+    # ... and none is on what watchkeeper created
+    assert [f for f in urls["findings"] if "/Monitoring/" in f.path] == []
 
 
 def test_has_resource_properties_of_the_latency_alarm(urls):
