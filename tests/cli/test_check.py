@@ -678,6 +678,7 @@ def test_json_lists_problems_and_what_was_checked(
         "AWS::Logs::MetricFilter": 1,
         "AWS::Logs::QueryDefinition": 1,
         "AWS::Logs::LogGroup": 3,
+        "AWS::Lambda::Url": 0,
         "AWS::Logs::SubscriptionFilter": 1,
     }
 

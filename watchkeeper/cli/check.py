@@ -11,7 +11,9 @@ CloudWatch and CloudWatch Logs would refuse at deploy time, or silently mishandl
 - metric filters: pattern syntax (:mod:`watchkeeper.testing.filter_pattern`), dimensions,
   default values, filters per log group, namespace;
 - subscription filters per log group; saved queries (:func:`watchkeeper.insights.check_query`);
-  log group retention and names.
+  log group retention and names;
+- security: Lambda function URLs with ``AuthType: NONE`` whose synth warning the app did
+  not acknowledge (:mod:`watchkeeper.cli.check_findings`).
 
 Warnings are what deploys in some accounts only: REST API stages with access or execution
 logging in an app that sets no API Gateway CloudWatch Logs role (``AWS::ApiGateway::Account``)
@@ -45,6 +47,7 @@ from watchkeeper.cli.assembly import (
 )
 from watchkeeper.cli.check_alarms import AlarmChecks
 from watchkeeper.cli.check_dashboards import DashboardChecks
+from watchkeeper.cli.check_findings import FUNCTION_URL_TYPE, FindingChecks
 from watchkeeper.cli.check_logs import LogChecks, check_rest_api_logging_role
 from watchkeeper.cli.check_problems import (
     ALARM_TYPE,
@@ -88,7 +91,7 @@ __all__ = [
 ]
 
 
-class _Checker(AlarmChecks, DashboardChecks, LogChecks):
+class _Checker(AlarmChecks, DashboardChecks, LogChecks, FindingChecks):
     """Collects the problems of one cloud assembly: every check, and the template's own."""
 
     # -- CloudFormation --------------------------------------------------------------------
@@ -132,6 +135,7 @@ _RESOURCE_CHECKS: Final[dict[str, Callable[[_Checker, Resource], None]]] = {
     METRIC_FILTER_TYPE: _Checker.check_metric_filter,
     QUERY_DEFINITION_TYPE: _Checker.check_query_definition,
     LOG_GROUP_TYPE: _Checker.check_log_group,
+    FUNCTION_URL_TYPE: _Checker.check_function_url,
 }
 
 
@@ -141,6 +145,7 @@ def check_assembly(assembly: CloudAssembly) -> CheckResult:
     checked = {"templates": 0, "resources": 0, **dict.fromkeys(_RESOURCE_CHECKS, 0)}
     checked[SUBSCRIPTION_FILTER_TYPE] = 0
     templates = list(assembly.all_templates())
+    checker.acknowledge(templates)
     for template in templates:
         checked["templates"] += 1
         checked["resources"] += len(template.resources)

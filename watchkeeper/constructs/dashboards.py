@@ -85,6 +85,17 @@ class ResourceRows:
 
 
 @dataclass(frozen=True)
+class FindingRow:
+    """A security finding on the security dashboard (``kinds.base.Finding``)."""
+
+    check: str
+    label: str
+    acknowledged: bool
+    #: The resource's traffic: namespace, metric, dimensions (values in Fn::Sub form).
+    traffic: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
+
+
+@dataclass(frozen=True)
 class DashboardInputs:
     """Everything the dashboards show, already in ``Fn::Sub`` form. Pure data."""
 
@@ -101,6 +112,8 @@ class DashboardInputs:
     #: The security detections' widgets (control-plane changes, top offenders), in Fn::Sub
     #: form already.
     detection_widgets: tuple[Widget, ...] = ()
+    #: Security findings (public function URLs), listed with their traffic.
+    findings: tuple[FindingRow, ...] = ()
     name_prefix: str | None = None
     #: The log metrics the service's metric filters publish (panels are drawn only for
     #: these); None: all of them.
@@ -307,10 +320,48 @@ def security_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Secti
         metrics,
         Section("Security logs", tuple(_log_widgets(inputs, SECURITY_LOG_WIDGETS))),
         Section("Control plane and top offenders", inputs.detection_widgets),
+        Section("Findings", _finding_widgets(inputs.findings)),
     ]
     if inputs.extra_security_widgets:
         sections.append(Section("Custom", inputs.extra_security_widgets))
     return header, sections
+
+
+#: What each finding means and what to do, for the dashboard's list.
+FINDING_TEXTS = {
+    "public-function-url": (
+        "Public function URLs (AuthType NONE): anyone can invoke the function, unsigned",
+        "Unless public on purpose (a webhook that verifies its callers), switch to AWS_IAM. "
+        "A rise in requests shows here first; `traffic_anomaly` alarms on it."),
+}
+
+
+_MAX_FINDING_ROWS = 24
+
+
+def _finding_widgets(findings: Sequence[FindingRow]) -> tuple[Widget, ...]:
+    """A text widget listing the findings by kind, and the traffic of those that have a
+    metric (the request counts of public URLs)."""
+    if not findings:
+        return ()
+    lines = ["## Findings"]
+    for check in dict.fromkeys(f.check for f in findings):
+        title, advice = FINDING_TEXTS.get(check, (check, ""))
+        lines.append(f"**{title}.** {advice}")
+        lines += [f"- {f.label}" + (" (acknowledged)" if f.acknowledged else "")
+                  for f in findings if f.check == check]
+    widgets = [_text("\n".join(lines), height=min(len(lines) + 2, _MAX_FINDING_ROWS))]
+    traffic = [f for f in findings if f.traffic is not None]
+    if traffic:
+        lines_: list[list[Any]] = []
+        for f in traffic:
+            assert f.traffic is not None
+            namespace, metric, dims = f.traffic
+            lines_.append([namespace, metric, *(x for d in dims for x in d),
+                           {"stat": "Sum", "label": f.label}])
+        widgets.append(_metric_widget("Requests to public function URLs", lines_,
+                                      width=GRID_WIDTH, period=300))
+    return tuple(widgets)
 
 
 def _security_metrics(inputs: DashboardInputs) -> list[str]:
@@ -380,6 +431,7 @@ def create_dashboards(
 
 __all__ = [
     "DashboardInputs",
+    "FindingRow",
     "FunctionRow",
     "ResourceRow",
     "ResourceRows",

@@ -159,9 +159,11 @@ class DiscoverySteps(MonitoringState):
         """
         claimed = {object_key(t.cfn) for t in self.functions if t.cfn is not None}
         stack = self.stack
-        # Logical ids that monitored resources reference (an L1 the app monitors through
-        # an import, e.g. Table.from_table_name(cfn.ref)): read only when an L1 is left.
-        referenced: set[str] | None = None
+        # Logical ids that monitored resources of the same kind reference (an L1 the app
+        # monitors through an import, e.g. Table.from_table_name(cfn.ref)), per kind: a
+        # function URL naming a CfnFunction does not make the function monitored. Read
+        # only when an L1 of the kind is left.
+        referenced: dict[str, set[str]] = {}
         for kind in registry.KINDS:
             for node in found[_l1_bucket(kind)]:
                 if object_key(node) in claimed:
@@ -169,16 +171,16 @@ class DiscoverySteps(MonitoringState):
                 known = wanted(node)
                 if known is None or known[1].rsplit("/", 1)[0] in l2_paths:
                     continue
-                if referenced is None:
-                    referenced = self._referenced_logical_ids()
-                if stack.resolve(node.logical_id) not in referenced:
+                if kind.name not in referenced:
+                    referenced[kind.name] = self._referenced_logical_ids(kind)
+                if stack.resolve(node.logical_id) not in referenced[kind.name]:
                     kind.register_l1(self._registrar, node, known[1])
 
-    def _referenced_logical_ids(self) -> set[str]:
-        """Logical ids that the names, ids and ARNs of the monitored resources reference."""
+    def _referenced_logical_ids(self, kind: ResourceKind) -> set[str]:
+        """Logical ids that the names, ids and ARNs of the monitored resources of ``kind``
+        reference."""
         stack = self.stack
-        values: list[Any] = [getattr(t, kind.identifier)
-                             for kind in registry.KINDS for t in self._targets[kind.name]]
+        values: list[Any] = [getattr(t, kind.identifier) for t in self._targets[kind.name]]
         found: set[str] = set()
         for value in values:
             if isinstance(value, str) and is_token_string(value):

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from watchkeeper import schema
 from watchkeeper.constructs.kinds import registry
+from watchkeeper.constructs.kinds.base import Finding
 from watchkeeper.constructs.model import ServiceModel
 from watchkeeper.constructs.security_detections import METADATA_KEY as DETECTIONS_METADATA_KEY
 
@@ -41,6 +42,17 @@ class _CreatedResources:
         return [node.logical_id for node in resources]
 
 
+def finding_entry(finding: Finding) -> dict[str, Any]:
+    """One finding as the template metadata records it (read by ``watchkeeper check``)."""
+    entry: dict[str, Any] = {"check": finding.check, "resource": finding.label,
+                             "path": finding.path}
+    if finding.cfn is not None:
+        entry["path"] = finding.cfn.node.path
+        entry["logical_id"] = cdk.Stack.of(finding.cfn).resolve(finding.cfn.logical_id)
+    entry["acknowledged"] = finding.acknowledged()
+    return entry
+
+
 def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
                     detections: Any = None, *, whole_stack: bool = False) -> None:
     """Add this service's entry to its stack's ``Watchkeeper`` metadata.
@@ -51,6 +63,7 @@ def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
     :param whole_stack: every resource of the stack is watchkeeper's (``MonitoringStack``).
     """
     stack = cdk.Stack.of(owner)
+    findings = [finding_entry(f) for f in model.findings()]
     existing = stack.template_options.metadata or {}
     block = dict(existing.get("Watchkeeper") or {"services": []})
     services = list(block.get("services", []))
@@ -66,6 +79,7 @@ def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
             },
             schema.TemplateMetadata.CHANGES: changes,
             **({DETECTIONS_METADATA_KEY: detections} if detections is not None else {}),
+            **({schema.TemplateMetadata.FINDINGS: findings} if findings else {}),
             # Lazy: resources added after this point (and final logical ids) count too.
             schema.TemplateMetadata.CREATED: cdk.Lazy.list(
                 _CreatedResources(owner, whole_stack), omit_empty=False

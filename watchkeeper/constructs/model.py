@@ -84,6 +84,11 @@ class ServiceModel:
     def has_api(self) -> bool:
         return any(self.of(kind.name) for kind in registry.KINDS if kind.is_api)
 
+    def findings(self) -> list[Any]:
+        """The security findings of every target (``kinds.base.Finding``), registry order."""
+        return [finding for kind in registry.KINDS if kind.findings is not None
+                for target in self.of(kind.name) for finding in kind.findings(target)]
+
     def all_targets(self) -> list[Any]:
         return [t for kind in registry.KINDS for t in self.of(kind.name)]
 

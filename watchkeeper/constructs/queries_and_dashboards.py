@@ -15,6 +15,7 @@ from constructs import Construct
 
 from watchkeeper.constructs.dashboards import (
     DashboardInputs,
+    FindingRow,
     FunctionRow,
     ResourceRow,
     ResourceRows,
@@ -174,6 +175,8 @@ def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSe
         tokens.append(model.service_log_group.log_group_name)
     for kind in paneled:
         tokens += [getattr(t, kind.identifier) for t in model.of(kind.name)]
+    findings = model.findings()
+    tokens += [v for f in findings if f.traffic for _, v in f.traffic[2]]
     writer.prefetch(tokens)
     operational, security = alarms_by_kind(alarm_details)
     resources = []
@@ -203,6 +206,11 @@ def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSe
         ),
         extra_security_widgets=tuple(_escape_widget(w, writer) for w in settings.security_widgets),
         detection_widgets=tuple(detection_widgets),
+        findings=tuple(
+            FindingRow(f.check, escape_literal(f.label), f.acknowledged(), None if not f.traffic
+                       else (f.traffic[0], f.traffic[1],
+                             tuple((n, writer.ref(v)) for n, v in f.traffic[2])))
+            for f in findings),
         name_prefix=settings.dashboard_name_prefix,
         log_metrics=log_metrics,
     )

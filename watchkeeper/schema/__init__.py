@@ -61,6 +61,8 @@ from watchkeeper.schema.fields import (
     RuntimeErrorField,
 )
 from watchkeeper.schema.metadata import (
+    PUBLIC_FUNCTION_URL_FINDING,
+    PUBLIC_FUNCTION_URL_WARNING,
     REST_API_CLOUDWATCH_ROLE_FIX,
     REST_API_CLOUDWATCH_ROLE_OPTIONS,
     TemplateMetadata,
@@ -108,6 +110,8 @@ __all__ = [
     "PowertoolsField",
     "QUALIFIED_NAME_RE",
     "QueryName",
+    "PUBLIC_FUNCTION_URL_FINDING",
+    "PUBLIC_FUNCTION_URL_WARNING",
     "REST_API_CLOUDWATCH_ROLE_FIX",
     "REST_API_CLOUDWATCH_ROLE_OPTIONS",
     "RuntimeErrorField",

@@ -32,6 +32,10 @@ class TemplateMetadata:
     #: listed here was created whole, with everything in its template. A report counts and
     #: prices only these when any service of the template records the list.
     CREATED: Final = "created"
+    #: security findings about the service's resources, present only when there are any:
+    #: ``[{check, resource, path, logical_id, acknowledged}]`` (``path``: the resource's
+    #: ``aws:cdk:path``; ``acknowledged``: the app acknowledged watchkeeper's synth warning)
+    FINDINGS: Final = "findings"
     #: kinds of monitored resources, in the order reports list them
     MONITORED_KINDS: Final = (
         "functions",
@@ -42,8 +46,16 @@ class TemplateMetadata:
         "state_machines",
         "event_rules",
         "topics",
+        "function_urls",
         "graphql_apis",
     )
+
+
+#: The finding of a Lambda function URL with ``AuthType: NONE`` (template metadata and
+#: ``watchkeeper check``), and the id of its synth warning, which an app acknowledges with
+#: ``cdk.Annotations.of(url).acknowledge_warning(PUBLIC_FUNCTION_URL_WARNING, "<why>")``.
+PUBLIC_FUNCTION_URL_FINDING: Final = "public-function-url"
+PUBLIC_FUNCTION_URL_WARNING: Final = "watchkeeper:public-function-url"
 
 
 #: ``rest_api_cloudwatch_role`` values: how ServiceMonitoring learns that the account has

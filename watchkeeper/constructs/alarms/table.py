@@ -13,8 +13,9 @@ from watchkeeper.pricing import ALARM_METRIC_STANDARD_USD, ANOMALY_DETECTION_ALA
 _SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
 
 
-def metrics_billed(check_key: str) -> int:
-    if check_key == "function.error_rate":
+def metrics_billed(check_key: str, metric: str = "") -> int:
+    # A rate is metric math over two metrics ("100*Errors/Invocations"): both are billed.
+    if check_key == "function.error_rate" or "/" in metric:
         return 2
     if check_key == "table.system_errors":
         return 10
@@ -50,7 +51,7 @@ def default_alarm_table() -> str:
         routing = ("direct (security)" if c.category == SECURITY
                    else "via composite" if c.severity == "critical" else "direct")
         detect = _minutes(c.period * c.datapoints_to_alarm)
-        cost = metrics_billed(c.key) * ALARM_METRIC_STANDARD_USD
+        cost = metrics_billed(c.key, c.metric) * ALARM_METRIC_STANDARD_USD
         missing = "0 (FILL)" if c.missing_as_zero else c.treat_missing_data
         rows.append(
             f"| `{c.key}` | {c.metric} | {c.statistic} | {_threshold(c)} | {_minutes(c.period)} "

@@ -31,6 +31,37 @@ Panels = tuple[str, str, tuple[tuple[str, tuple[PanelMetric, ...]], ...]]
 PERCENTILES: tuple[tuple[str, dict[str, str]], ...] = (("p50", {}), ("p90", {}), ("p99", {}))
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A security finding about one monitored resource (a function URL anyone can call):
+    a synth warning on it (``warning_id``, which the app can acknowledge), a line on the
+    security dashboard, and an entry of ``findings`` in the template metadata, which
+    ``watchkeeper check`` reads."""
+
+    #: The finding's name in the metadata and in ``watchkeeper check`` (stable).
+    check: str
+    #: The id of the synth warning (``Annotations.add_warning_v2``) on ``scope``.
+    warning_id: str
+    label: str
+    #: Construct path of the resource.
+    path: str
+    #: The construct that carries the warning.
+    scope: Any
+    #: The resource's L1, whose logical id and path the metadata records (None: none).
+    cfn: Any = None
+    #: The resource's traffic for the security dashboard: namespace, metric, dimensions.
+    traffic: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
+
+    def acknowledged(self) -> bool:
+        """The app acknowledged the warning (``Annotations.acknowledge_warning``): CDK then
+        drops it from the construct's metadata, or never adds it."""
+        tag = f"[ack: {self.warning_id}]"
+        return not any(
+            entry.type == "aws:cdk:warning" and tag in str(entry.data)
+            for entry in self.scope.node.metadata
+        )
+
+
 class Registrar(Protocol):
     """What a kind needs from the construct that registers its targets
     (``ServiceMonitoring``)."""
@@ -73,6 +104,8 @@ class ResourceKind:
     :param checks: the kind's alarm checks (defaults of each alarm), in the order of the
         table in docs/alarms.md; ``kinds.registry.known_checks()`` lists them with the
         service-wide and security checks (``alarms.service_checks``). Default: none.
+    :param findings: the security findings of one target (a public function URL).
+        Default: none.
     :param member: an attribute every resource of the kind has, defined here or imported
         (``"topic_arn"`` for ``sns.ITopic``): ``ServiceMonitoring.monitor(resource)``
         recognises the kind of a resource that is not an instance of ``l2`` by it (jsii
@@ -97,6 +130,7 @@ class ResourceKind:
     checks: tuple[Check, ...] = ()
     member: str = ""
     stack_facts: Callable[[Registrar, list[Any], dict[str, list[Any]]], None] | None = None
+    findings: Callable[[Any], tuple[Finding, ...]] | None = None
 
 
 def literal(scope: IConstruct, value: Any) -> str | None:

@@ -10,6 +10,7 @@ from watchkeeper.constructs.kinds.base import ResourceKind
 from watchkeeper.constructs.kinds.event_rule import EVENT_RULE
 from watchkeeper.constructs.kinds.function import FUNCTION
 from watchkeeper.constructs.kinds.graphql_api import GRAPHQL_API
+from watchkeeper.constructs.kinds.function_url import FUNCTION_URL
 from watchkeeper.constructs.kinds.http_api import HTTP_API
 from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API
@@ -18,7 +19,7 @@ from watchkeeper.constructs.kinds.table import TABLE
 from watchkeeper.constructs.kinds.topic import TOPIC
 
 KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
-                                   EVENT_RULE, TOPIC, GRAPHQL_API)
+                                   EVENT_RULE, TOPIC, FUNCTION_URL, GRAPHQL_API)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
