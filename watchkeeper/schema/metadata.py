@@ -40,6 +40,8 @@ class TemplateMetadata:
         "queues",
         "tables",
         "state_machines",
+        "streams",
+        "delivery_streams",
     )
 
 

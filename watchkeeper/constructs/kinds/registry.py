@@ -6,14 +6,20 @@ from __future__ import annotations
 
 from watchkeeper.constructs.alarms.settings import CHECKS_BY_KEY, Check
 from watchkeeper.constructs.kinds.base import ResourceKind
+from watchkeeper.constructs.kinds.delivery_stream import DELIVERY_STREAM
 from watchkeeper.constructs.kinds.function import FUNCTION
 from watchkeeper.constructs.kinds.http_api import HTTP_API
 from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API
 from watchkeeper.constructs.kinds.state_machine import STATE_MACHINE
+from watchkeeper.constructs.kinds.stream import STREAM
 from watchkeeper.constructs.kinds.table import TABLE
 
-KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE)
+KINDS: tuple[ResourceKind, ...] = (
+    FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
+    STREAM,
+    DELIVERY_STREAM,
+)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
