@@ -182,13 +182,19 @@ def test_bad_alarm_settings_name_the_option_and_what_is_allowed():
             alarms={"latency": AlarmSettings(threshold=1)})
 
 
-def test_watchkeepers_own_archive_alone_is_no_delivery_stream_of_the_app():
+def test_watchkeepers_own_resources_are_never_targets():
+    """Defaults (security detections on: the control-plane rule), a CentralLogArchive and
+    shipping to it: nothing watchkeeper created is monitored as the app's."""
     stack = cdk.Stack(cdk.App(), "Archive", env=ENV)
     archive = CentralLogArchive(stack, "Archive")
     monitoring = ServiceMonitoring(stack, "Monitoring", service_name="logs",
                                    shipping=ShippingOptions(destinations=archive))
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::KinesisFirehose::DeliveryStream", 1)
+    template.resource_count_is("AWS::Events::Rule", 1)  # the control-plane tampering rule
     assert monitoring.targets_of("delivery_stream") == []
+    assert monitoring.targets_of("stream") == []
+    assert [p for p in monitoring._targets_by_path if p.startswith(("Archive/Archive/",
+                                                                    "Archive/Monitoring/"))] == []
     template.resource_properties_count_is(
         "AWS::CloudWatch::Alarm", Match.object_like({"Namespace": "AWS/Firehose"}), 0)

@@ -17,7 +17,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk.assertions import Match, Template
 
-from watchkeeper import AlarmOptions
+from watchkeeper import AlarmOptions, cli
+from watchkeeper.cli.preview import read_dashboards, render_html
 from watchkeeper.constructs.alarms.settings import AlarmSettings
 from watchkeeper.constructs.service_monitoring import ServiceMonitoring
 from watchkeeper.testing.cfn import lint_template
@@ -63,7 +64,7 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         assert "ValidationFailed" in str(error)
     template = json.loads((Path(outdir) / "Orders.template.json").read_text())
     return {"monitoring": monitoring, "template": template, "partner": (target, again),
-            "findings": nag_findings(outdir)}
+            "findings": nag_findings(outdir), "outdir": Path(outdir)}
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -177,3 +178,27 @@ def test_a_stream_can_be_switched_off_per_check():
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "GetRecords.IteratorAgeMilliseconds", "Threshold": 12 * HOUR_MS,
         "Dimensions": Match.array_with([Match.object_like({"Value": "orders-events"})])})
+
+
+def test_the_preview_draws_the_streams_row(streams):
+    (operations,) = [d for d in read_dashboards(streams["outdir"])
+                     if d.name == "orders-operations"]
+    assert operations.error is None and operations.warnings == []
+    titles = [w.title for w in operations.widgets]
+    assert "orders-events: records" in titles and "partner-feed: iterator age (ms)" in titles
+    page = render_html([operations], "cdk.out")
+    assert ('<span class="wk-ns">AWS/Kinesis</span> <b>IncomingRecords</b> '
+            '<span class="wk-dims">StreamName=orders-events</span>') in page
+
+
+def test_the_report_lists_the_streams_and_prices_their_alarms(streams, capsys):
+    assert cli.main(["report", str(streams["outdir"]), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (stack,) = report["stacks"]
+    (service,) = stack["monitored"]
+    assert service["monitored"]["streams"] == [
+        "partner-feed", "orders-events", "orders-clicks", "orders-audit"]
+    on_streams = [a for a in stack["alarms_detail"]
+                  if a["metrics"][0].startswith("AWS/Kinesis ")]
+    assert len(on_streams) == 16  # 4 streams x 4 checks
+    assert {a["billed_alarm_metrics"] for a in on_streams} == {1}  # $0.40 a stream
