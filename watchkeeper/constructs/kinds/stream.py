@@ -72,7 +72,8 @@ def plan_stream(target: StreamTarget, ctx: PlanContext) -> list[AlarmPlan]:
     if target.capacity_mode == "ON_DEMAND":
         remedy = "(on demand: above twice the previous peak, or a hot partition key: spread keys)"
     else:
-        shards = f"{target.shard_count} shards" if target.shard_count else "provisioned"
+        count = target.shard_count
+        shards = f"{count} shard{'s' * (count != 1)}" if count else "provisioned"
         remedy = f"({shards}: add shards, or spread the partition keys)"
     for plan in plans:
         if plan.check.name == "iterator_age" and plan.settings.threshold == 0:
