@@ -107,6 +107,9 @@ class CentralLogArchive(Construct):
         logs. Default: a new bucket (SSE-S3, as S3 requires for log delivery).
     """
 
+    #: Discovery never monitors what is below it as the app's (its Firehose stream).
+    WATCHKEEPER_OWNED = True
+
     def __init__(
         self,
         scope: Construct,

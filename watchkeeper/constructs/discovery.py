@@ -54,7 +54,7 @@ class DiscoverySteps(MonitoringState):
             "event_source_mappings", "event_invoke_configs", "permissions",
             "metric_filters", "subscription_filters", "query_definitions", "app_dashboards",
             "sns_subscriptions", "event_rules", "buckets", "plain_resources",
-            *l1_buckets, "nested_stack_prefixes")}
+            *l1_buckets, "nested_stack_prefixes", "watchkeeper_prefixes")}
         stack = self.stack
         nodes = stack.node.find_all()
         # After find_all, every type in the tree has its module loaded (loaded_classes).
@@ -83,6 +83,8 @@ class DiscoverySteps(MonitoringState):
                 if node is not stack:
                     found["nested_stack_prefixes"].append(node.node.path + "/")
                 continue
+            if getattr(node, "WATCHKEEPER_OWNED", False):  # a class attribute: no round trip
+                found["watchkeeper_prefixes"].append(node.node.path + "/")
             # Counted for the size estimate (a Python-side isinstance: no round trip).
             if isinstance(node, cdk.CfnResource):
                 resources.append(node)
@@ -112,11 +114,13 @@ class DiscoverySteps(MonitoringState):
             """(node, path) of the construct if it is to be monitored (each read is a
             round trip to Node: monitor_function reuses them)."""
             # This construct's own resources (the alarm delivery queues) are never
-            # discovered: the ones worth watching are registered where they are created.
+            # discovered: the ones worth watching are registered where they are created;
+            # nor are those of watchkeeper's other constructs (CentralLogArchive's stream).
             info = node.node
             path = info.path
             l2_paths.add(path)
             keep = (not path.startswith(own_prefix)
+                    and not any(path.startswith(p) for p in found["watchkeeper_prefixes"])
                     and not self._is_excluded_path(path)
                     # in this stack, not in one of its nested stacks
                     and not any(path.startswith(p) for p in found["nested_stack_prefixes"])

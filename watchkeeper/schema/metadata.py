@@ -46,6 +46,8 @@ class TemplateMetadata:
         "state_machines",
         "event_rules",
         "topics",
+        "streams",
+        "delivery_streams",
         "function_urls",
         "graphql_apis",
     )

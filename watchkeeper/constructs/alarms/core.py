@@ -86,7 +86,7 @@ class AlarmPlan:
         if c.anomaly:
             rule = f"{s.statistic} {c.metric} above the expected band ({threshold:g} std dev)"
         else:
-            rule = f"{s.statistic} {c.metric} {_SYMBOL[c.comparison]} {threshold:g}"
+            rule = f"{s.statistic} {c.metric} {_SYMBOL[c.comparison]} {threshold:.12g}"
             if self.threshold_note:
                 rule += f" {self.threshold_note}"
         window = f"{s.datapoints_to_alarm} of {s.evaluation_periods} x {s.period}s"

@@ -33,6 +33,8 @@ def _threshold(check) -> str:
         return "> 90% of reserved"
     if check.key == "service.account_concurrency":
         return "> 90% of limit"
+    if check.key == "stream.iterator_age":
+        return "> 50% of retention"
     if check.anomaly:
         return f"band {check.threshold:g} sd"
     return f"{_SYMBOL[check.comparison]} {check.threshold:g}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVICE_CHECKS
 from watchkeeper.constructs.alarms.settings import Check
 from watchkeeper.constructs.kinds.base import ResourceKind
+from watchkeeper.constructs.kinds.delivery_stream import DELIVERY_STREAM
 from watchkeeper.constructs.kinds.event_rule import EVENT_RULE
 from watchkeeper.constructs.kinds.function import FUNCTION
 from watchkeeper.constructs.kinds.graphql_api import GRAPHQL_API
@@ -15,11 +16,19 @@ from watchkeeper.constructs.kinds.http_api import HTTP_API
 from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API
 from watchkeeper.constructs.kinds.state_machine import STATE_MACHINE
+from watchkeeper.constructs.kinds.stream import STREAM
 from watchkeeper.constructs.kinds.table import TABLE
 from watchkeeper.constructs.kinds.topic import TOPIC
 
-KINDS: tuple[ResourceKind, ...] = (FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
-                                   EVENT_RULE, TOPIC, FUNCTION_URL, GRAPHQL_API)
+KINDS: tuple[ResourceKind, ...] = (
+    FUNCTION, HTTP_API, REST_API, QUEUE, TABLE, STATE_MACHINE,
+    EVENT_RULE,
+    TOPIC,
+    STREAM,
+    DELIVERY_STREAM,
+    FUNCTION_URL,
+    GRAPHQL_API,
+)
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
