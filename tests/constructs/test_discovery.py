@@ -244,3 +244,25 @@ def test_l1_state_machine_is_alarmed_and_gets_logging_unless_it_has_its_own(lega
 
 def test_l1_app_passes_cfn_lint(legacy):
     assert lint_template(legacy["json"], regions=["eu-west-1"]) == []
+
+
+def test_two_services_in_one_stack_never_monitor_each_others_resources():
+    """Two ServiceMonitorings in one stack: neither discovers the other's alarm-delivery
+    queues, alarm topic or control-plane rule as the app's (ServiceMonitoring is
+    WATCHKEEPER_OWNED); both monitor the app's queue."""
+    from watchkeeper import AlarmOptions
+
+    stack = cdk.Stack(cdk.App(), "TwoServices",
+                      env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    sqs.Queue(stack, "Jobs", queue_name="jobs")
+    services = [ServiceMonitoring(stack, name.title(), service_name=name,
+                                  alarms=AlarmOptions(emails=["oncall@example.com"]))
+                for name in ("orders", "billing")]
+    Template.from_stack(stack)  # discovery runs at synth
+    for mon, other in zip(services, reversed(services), strict=True):
+        monitored = [t.queue for kind in ("queue", "topic", "event_rule")
+                     for t in mon.targets_of(kind) if hasattr(t, "queue")]
+        paths = [q.node.path for q in monitored]
+        assert "TwoServices/Jobs" in paths
+        assert not [p for p in paths if p.startswith(other.node.path + "/")]
+        assert mon.targets_of("topic") == [] and mon.targets_of("event_rule") == []

@@ -205,6 +205,10 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         (``options.DEPRECATED_KEYWORDS``; README, "Migrating from the flat keywords").
     """
 
+    #: What is below it is watchkeeper's: another ServiceMonitoring of the stack never
+    #: discovers its alarm-delivery queues or control-plane rules as the app's.
+    WATCHKEEPER_OWNED = True
+
     def __init__(
         self,
         scope: Construct,
