@@ -151,7 +151,7 @@ def test_overrides_reach_the_new_kinds_checks():
             overrides={"log_group.ingestion": AlarmSettings(threshold=5e9)}))
         with pytest.raises(ValueError,
                            match=r"unknown check 'log_group\.nope': use one of .*, "
-                                 r"log_group\.ingestion$"):
+                                 r"log_group\.ingestion, security\.authn_failures, "):
             AlarmOptions(overrides={"log_group.nope": AlarmSettings(threshold=1)})
     Template.from_json(template).has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "IncomingBytes", "Threshold": 5e9})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from watchkeeper.constructs import alarms
 from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS, SERVICE_CHECKS
 from watchkeeper.constructs.kinds.registry import KINDS, known_checks
@@ -48,3 +50,26 @@ def test_the_readme_table_of_discovered_kinds_lists_every_registered_kind():
 def test_the_metadata_lists_kinds_in_registry_order():
     # schema.metadata is stdlib-only and cannot import the registry: this keeps the two equal.
     assert TemplateMetadata.MONITORED_KINDS == tuple(kind.collection for kind in KINDS)
+
+
+def test_a_check_with_a_field_out_of_place_fails_when_it_is_defined():
+    # Positional table rows once put a category where the unit goes, and the saved query
+    # where the category goes: alarms then named no runbook query.
+    from watchkeeper.constructs.alarms.settings import GT, Check
+
+    with pytest.raises(ValueError, match=r"^check stream\.put_failures: "
+                                         r"query='records per minute', "
+                                         r"category='recent-errors'|"
+                                         r"category='recent-errors', query="):
+        Check("stream", "put_failures", "rejected", "PutRecords.FailedRecords", "Sum", 0, GT,
+              60, 5, 5, "notBreaching", "warning", "operational", "records per minute",
+              "recent-errors")
+
+
+def test_every_registered_check_names_a_saved_query_and_a_unit():
+    from watchkeeper import schema
+
+    queries = {v for k, v in vars(schema.QueryName).items() if k.isupper()}
+    for check in known_checks().values():
+        assert check.query in queries, check.key
+        assert check.unit not in ("operational", "security"), check.key

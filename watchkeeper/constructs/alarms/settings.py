@@ -78,6 +78,22 @@ class Check:
     #: Created without being asked for only under the condition in ``when`` (docs).
     when: str = "always"
 
+    def __post_init__(self) -> None:
+        # Checks are table data written positionally: a field out of place (a category
+        # where the unit goes) fails at import, not as a wrong alarm.
+        from watchkeeper import schema
+
+        wrong = [f"{name}={value!r}" for name, value, allowed in (
+            ("severity", self.severity, SEVERITIES),
+            ("category", self.category, (OPERATIONAL, SECURITY)),
+            ("treat_missing_data", self.treat_missing_data, TREAT_MISSING_DATA),
+            ("comparison", self.comparison, (GT, GTE, ANOMALY_UPPER)),
+            ("query", self.query, tuple(v for k, v in vars(schema.QueryName).items()
+                                        if k.isupper())),
+        ) if value not in allowed]
+        if wrong:
+            raise ValueError(f"check {self.kind}.{self.name}: {', '.join(wrong)} not allowed")
+
     @property
     def key(self) -> str:
         return f"{self.kind}.{self.name}"

@@ -62,18 +62,18 @@ _Q = schema.QueryName
 CHECKS = (
     Check(KIND, "freshness", "records not delivered in time",
           "DeliveryTo<destination>.DataFreshness", "Maximum", 900, GT, 300, 1, 1,
-          "notBreaching", "warning", "operational", "seconds", _Q.RECENT_ERRORS,
+          "notBreaching", "warning", "seconds", _Q.RECENT_ERRORS,
           minimum=60, maximum=86_400,
           when="a destination that publishes DataFreshness (S3, OpenSearch, Splunk, "
                "HTTP endpoint, Iceberg)"),
     Check(KIND, "delivery_failures", "deliveries failing",
           "100*(1-DeliveryTo<destination>.Success)", "Average", 0, GT, 300, 3, 3,
-          "notBreaching", "critical", "operational", "% of deliveries", _Q.RECENT_ERRORS,
+          "notBreaching", "critical", "% of deliveries", _Q.RECENT_ERRORS,
           maximum=100,
           when="a destination with a success ratio (S3, Redshift, OpenSearch, Splunk, "
                "HTTP endpoint)"),
     Check(KIND, "throttled_records", "records throttled", "ThrottledRecords", "Sum", 0, GT,
-          60, 5, 5, "notBreaching", "warning", "operational", "records per minute",
+          60, 5, 5, "notBreaching", "warning", "records per minute",
           _Q.RECENT_ERRORS, when="a Direct PUT stream (or an imported one)"),
 )
 _CHECK = {c.name: c for c in CHECKS}

@@ -10,8 +10,8 @@ from watchkeeper.constructs.kinds.base import ResourceKind
 from watchkeeper.constructs.kinds.delivery_stream import DELIVERY_STREAM
 from watchkeeper.constructs.kinds.event_rule import EVENT_RULE
 from watchkeeper.constructs.kinds.function import FUNCTION
-from watchkeeper.constructs.kinds.graphql_api import GRAPHQL_API
 from watchkeeper.constructs.kinds.function_url import FUNCTION_URL
+from watchkeeper.constructs.kinds.graphql_api import GRAPHQL_API
 from watchkeeper.constructs.kinds.http_api import HTTP_API
 from watchkeeper.constructs.kinds.queue import QUEUE
 from watchkeeper.constructs.kinds.rest_api import REST_API

@@ -51,18 +51,18 @@ _Q = schema.QueryName
 CHECKS = (
     Check(KIND, "iterator_age", "unread records near the end of their retention",
           "GetRecords.IteratorAgeMilliseconds", "Maximum", 0, GT, 60, 15, 15,
-          "notBreaching", "critical", "operational",
+          "notBreaching", "critical",
           "ms (default: half the stream's retention period)", _Q.RECENT_ERRORS,
           minimum=60_000, maximum=8760 * _HOUR_MS),
     Check(KIND, "read_throttled", "reads throttled", "ReadProvisionedThroughputExceeded",
-          "Average", 0.01, GT, 60, 5, 5, "notBreaching", "warning", "operational",
+          "Average", 0.01, GT, 60, 5, 5, "notBreaching", "warning",
           "share of read calls (0-1)", _Q.RECENT_ERRORS, maximum=1),
     Check(KIND, "write_throttled", "writes throttled", "WriteProvisionedThroughputExceeded",
-          "Average", 0.01, GT, 60, 5, 5, "notBreaching", "warning", "operational",
+          "Average", 0.01, GT, 60, 5, 5, "notBreaching", "warning",
           "share of write calls (0-1)", _Q.RECENT_ERRORS, maximum=1),
     Check(KIND, "put_failures", "records rejected by internal failures",
           "PutRecords.FailedRecords", "Sum", 0, GT, 60, 5, 5, "notBreaching", "warning",
-          "operational", "records per minute", _Q.RECENT_ERRORS),
+          "records per minute", _Q.RECENT_ERRORS),
 )
 
 
