@@ -76,7 +76,7 @@ def test_the_new_kind_is_alarmed_with_its_own_check(streamed):
 
 def test_the_new_kind_is_on_the_operations_dashboard(streamed):
     _, template = streamed
-    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"][0]
                 for r in template["Resources"].values()
                 if r["Type"] == "AWS::CloudWatch::Dashboard"
                 and r["Properties"]["DashboardName"] == "orders-operations")
