@@ -22,6 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from watchkeeper import AlarmOptions, ServiceMonitoring
 from watchkeeper.cli import main as cli_main
+from watchkeeper.schema import TemplateMetadata
 from watchkeeper.testing.cfn import lint_template
 from watchkeeper.testing.nag import nag_findings
 
@@ -121,7 +122,7 @@ def test_dashboards_have_log_and_alarm_widgets_and_queries_name_the_log_groups(e
                   _of_type(template, "AWS::CloudWatch::Dashboard").values()}
     assert set(dashboards) == {"shop-operations", "shop-security"}
     for dashboard in dashboards.values():
-        widgets = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])["widgets"]
+        widgets = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0])["widgets"]
         kinds = {w["type"] for w in widgets}
         assert {"log", "alarm", "metric"} <= kinds
     queries = _of_type(template, "AWS::Logs::QueryDefinition")
@@ -157,7 +158,8 @@ def test_check_finds_no_problem(existing, capsys):
 
 
 def test_changes_to_the_apps_apis_and_state_machine_are_in_the_report(existing, capsys):
-    changes = existing["template"]["Metadata"]["Watchkeeper"]["services"][0]["changes"]
+    changes = TemplateMetadata.changes_of(
+        existing["template"]["Metadata"]["Watchkeeper"]["services"][0]["changes"])
     kinds = {c["kind"] for c in changes}
     assert {"logging-config", "api-access-logs", "api-stage-settings", "state-machine-logging",
             "role-statement"} <= kinds

@@ -183,7 +183,7 @@ def test_changes_to_the_apps_resources_are_listed(
 ) -> None:
     template = json.loads((outdir / "Shop.template.json").read_text())
     (service,) = template["Metadata"][TemplateMetadata.KEY][TemplateMetadata.SERVICES]
-    recorded = service[TemplateMetadata.CHANGES]
+    recorded = TemplateMetadata.changes_of(service[TemplateMetadata.CHANGES])
     assert recorded  # the app's functions get their logging changed
     assert [
         {k: c[k] for k in ("kind", "resource", "detail")} for c in document["stacks"][0]["changed"]

@@ -23,6 +23,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from watchkeeper import FunctionLoggingOptions, ServiceMonitoring
 from watchkeeper.cli import main as cli_main
+from watchkeeper.schema import TemplateMetadata
 from watchkeeper.testing.cfn import lint_template
 from watchkeeper.testing.nag import nag_findings
 
@@ -225,7 +226,8 @@ def test_app_monitoring_of_moved_groups_is_named(shop):
 
 
 def test_changes_to_the_app_are_recorded_annotated_and_in_the_metadata(shop):
-    changes = shop["json"]["Metadata"]["Watchkeeper"]["services"][0]["changes"]
+    changes = TemplateMetadata.changes_of(
+        shop["json"]["Metadata"]["Watchkeeper"]["services"][0]["changes"])
     by_resource = {(c["kind"], c["resource"]): c["detail"] for c in changes}
     assert by_resource[("logging-config", "shop-checkout")] == (
         "LogGroup /aws/lambda/<name> -> /watchkeeper/shop/functions; LogFormat unset -> JSON; "

@@ -21,12 +21,19 @@ from watchkeeper.queries import get_query, render_for_widget
 DB = "AWS::CloudWatch::Dashboard"
 
 
+ARN_PREFIX = {"Fn::Join": ["", [
+    "arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:", {"Ref": "AWS::Region"}, ":",
+    {"Ref": "AWS::AccountId"}, ":alarm:"]]}
+
+
 def _bodies(template) -> dict[str, dict]:
     out = {}
     for props in (v["Properties"] for v in resources(template, DB).values()):
-        sub = props["DashboardBody"]["Fn::Sub"]
-        assert isinstance(sub, str)  # one string, no Fn::Join
-        out[props["DashboardName"]] = json.loads(sub)
+        # One string, no Fn::Join; its one variable is the alarm ARN prefix.
+        body, variables = props["DashboardBody"]["Fn::Sub"]
+        assert isinstance(body, str)
+        assert variables == {"WatchkeeperAlarmArn": ARN_PREFIX}
+        out[props["DashboardName"]] = json.loads(body)
     return out
 
 
@@ -74,6 +81,8 @@ def test_function_rows_use_lambda_metrics_and_sub_placeholders(bodies) -> None:
     assert duration["annotations"]["horizontal"][0]["value"] == 30_000
     assert "orders-get: throttles, concurrency" in titles
     assert all(w["properties"]["region"] == "${AWS::Region}" for w in _widgets(ops, "metric"))
+    # A metric widget is a time series unless it says otherwise: no "view" per graph.
+    assert not [w for w in _widgets(ops, "metric") if "view" in w["properties"]]
 
 
 def test_rows_for_apis_queues_tables_and_state_machines(bodies) -> None:
@@ -98,7 +107,7 @@ def test_alarm_status_widgets_split_by_kind(bodies) -> None:
 
     def arn_refs(kinds: set[str]) -> list[str]:
         return sorted(
-            "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + d.name
+            "${WatchkeeperAlarmArn}" + d.name
             for d in mon.alarm_details
             if d.kind in kinds
         )

@@ -5,6 +5,7 @@ with cfn-lint, cdk-nag, the report and the validation errors."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def _security_body(template: dict[str, Any]) -> dict[str, Any]:
     for props in (r["Properties"] for r in _of_type(template, "AWS::CloudWatch::Dashboard")
                   .values()):
         if props["DashboardName"].endswith("-security"):
-            return json.loads(props["DashboardBody"]["Fn::Sub"])
+            return json.loads(props["DashboardBody"]["Fn::Sub"][0])
     raise AssertionError("no security dashboard")
 
 
@@ -193,7 +194,7 @@ def test_security_dashboard_shows_top_n_and_control_plane_widgets(synthesized) -
         {"stat": "Sum"}]
     # The alarm widget of the security dashboard lists the new alarms.
     alarm_widget = next(w for w in widgets if w["type"] == "alarm")
-    assert any(arn.endswith(":alarm:orders-security-top-authn-failure-source")
+    assert any(arn == "${WatchkeeperAlarmArn}orders-security-top-authn-failure-source"
                for arn in alarm_widget["properties"]["alarms"])
 
 
@@ -222,6 +223,8 @@ def test_event_pattern_matches_the_services_resources(synthesized) -> None:
     unnamed = next(k for k, v in synthesized["orders"]["Resources"].items()
                    if k.startswith("Unnamed") and v["Type"] == "AWS::Lambda::Function")
     assert {"Ref": unnamed} in functions
+    # Its ARN wildcard is one Fn::Sub string, not CDK's Fn::Join of three parts.
+    assert {"wildcard": {"Fn::Sub": "*:function:${" + unnamed + "}*"}} in functions
     assert "legacy-billing" in functions
     assert {"wildcard": "*:function:legacy-billing*"} in functions
     assert len(functions) == 6  # prefix pair, then a name and its ARN wildcard each
@@ -417,13 +420,16 @@ def test_names_without_a_shared_prefix_spill_into_more_rules_within_the_limit() 
 
 
 def _deployed(value: Any) -> Any:
-    """``value`` with each ``Ref`` a 64-character name and each ``Fn::Join`` joined."""
+    """``value`` with each ``Ref`` (and ``${X}`` of an ``Fn::Sub``) a 64-character name and
+    each ``Fn::Join`` joined."""
     if isinstance(value, dict):
         if set(value) == {"Ref"}:
             return "n" * 64
         if set(value) == {"Fn::Join"}:
             separator, parts = value["Fn::Join"]
             return separator.join(_deployed(p) for p in parts)
+        if set(value) == {"Fn::Sub"}:
+            return re.sub(r"\$\{[^}]+\}", "n" * 64, value["Fn::Sub"])
         return {k: _deployed(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_deployed(v) for v in value]

@@ -55,7 +55,7 @@ def service(request: pytest.FixtureRequest, built: dict[str, Any]) -> tuple[str,
 def _bodies(template: Template) -> dict[str, dict[str, Any]]:
     return {
         props["Properties"]["DashboardName"]: json.loads(
-            props["Properties"]["DashboardBody"]["Fn::Sub"])
+            props["Properties"]["DashboardBody"]["Fn::Sub"][0])
         for props in template.find_resources("AWS::CloudWatch::Dashboard").values()
     }
 

@@ -81,6 +81,7 @@ def test_every_dashboard_within_its_limits(fleets):
     for props in dashboards:
         body = props["DashboardBody"]
         text = body["Fn::Sub"] if isinstance(body, dict) else body
+        text = text[0] if isinstance(text, list) else text  # [body, {alarm ARN prefix}]
         widgets = json.loads(text)["widgets"]
         assert len(widgets) <= MAX_DASHBOARD_WIDGETS
         metrics = sum(len(w["properties"].get("metrics", [])) for w in widgets)

@@ -357,8 +357,7 @@ def _monitored_services(
                 ),
                 changes=tuple(
                     (display(c.get("kind")), display(c.get("resource")), display(c.get("detail")))
-                    for c in (changes if isinstance(changes, list) else [])
-                    if isinstance(c, dict)
+                    for c in TemplateMetadata.changes_of(changes)
                 ),
                 created=tuple(str(i) for i in created if isinstance(i, str))
                 if isinstance(created, list)

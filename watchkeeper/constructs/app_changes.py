@@ -14,7 +14,7 @@ deployed:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import aws_cdk as cdk
 from constructs import IConstruct
@@ -76,8 +76,19 @@ class AppChangeLog:
                 "resources'."
             )
 
-    def as_metadata(self) -> list[dict[str, str]]:
-        return [c.as_metadata() for c in self._changes]
+    def as_metadata(self) -> list[dict[str, Any]]:
+        """One entry per change; resources that had the same change share one entry
+        (``resources``): the logging configuration of fifty functions is one detail, not
+        fifty copies of it (``TemplateMetadata.changes_of`` reads both forms)."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for change in self._changes:
+            grouped.setdefault((change.kind, change.detail), []).append(change.resource)
+        return [
+            {"kind": kind, "resource": resources[0], "detail": detail}
+            if len(resources) == 1 else
+            {"kind": kind, "resources": resources, "detail": detail}
+            for (kind, detail), resources in grouped.items()
+        ]
 
 
 __all__ = ["CHANGE_KINDS", "AppChange", "AppChangeLog"]

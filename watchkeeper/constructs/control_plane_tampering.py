@@ -48,6 +48,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from watchkeeper.constructs.cdk_internals import is_token_string
+from watchkeeper.constructs.fn_sub import SubWriter
 from watchkeeper.dashboard_layout import Widget
 from watchkeeper.insights import validate_query
 
@@ -336,6 +337,7 @@ def build_tampering_rules(
         patterns = patterns[:MAX_RULES]
     rules: list[Any] = []
     names: list[str] = []
+    as_sub = _WildcardsAsSub(scope, patterns)
     for index, pattern in enumerate(patterns):
         name = rule_name(service, index)
         length = estimated_pattern_length(pattern)
@@ -346,7 +348,8 @@ def build_tampering_rules(
                 f"{MAX_EVENT_PATTERN_CHARS:,} (one name, or the log group names, are too "
                 f"long to share a rule). {hint}"
             )
-        rules.append(_rule(scope, service, name, index, pattern, topic.topic_arn))
+        rules.append(_rule(scope, service, name, index, as_sub.pattern(pattern),
+                           topic.topic_arn))
         names.append(name)
     statements = []
     arns = [rule.attr_arn for rule in rules]
@@ -374,6 +377,40 @@ def build_tampering_rules(
     widget = changes_widget(service, names, cloudtrail_log_group)
     return TamperingRules(tuple(rules), tuple(names), tuple(patterns), (widget,),
                           tuple(statements))
+
+
+class _WildcardsAsSub:
+    """Writes each ``wildcard`` that holds a token (``*:function:<name>*`` of an unnamed
+    function) as one ``Fn::Sub`` string rather than CDK's ``Fn::Join`` of three parts:
+    the same pattern once deployed, about 140 bytes less per function in the template.
+    The tokens of all patterns are resolved in one round trip to Node."""
+
+    def __init__(self, scope: Construct, patterns: Sequence[dict[str, Any]]) -> None:
+        self._writer = SubWriter(scope)
+        self._writer.prefetch(
+            value for pattern in patterns for value in _wildcards(pattern) if _is_token(value))
+
+    def pattern(self, pattern: Any) -> Any:
+        if isinstance(pattern, list):
+            return [self.pattern(item) for item in pattern]
+        if not isinstance(pattern, dict):
+            return pattern
+        wildcard = pattern.get("wildcard")
+        if len(pattern) == 1 and isinstance(wildcard, str) and _is_token(wildcard):
+            # A plain intrinsic: the pattern is JSON to CDK, and Fn.sub would cost a round
+            # trip per function.
+            return {"wildcard": {"Fn::Sub": self._writer.ref(wildcard)}}
+        return {key: self.pattern(value) for key, value in pattern.items()}
+
+
+def _wildcards(pattern: Any) -> list[str]:
+    if isinstance(pattern, list):
+        return [w for item in pattern for w in _wildcards(item)]
+    if not isinstance(pattern, dict):
+        return []
+    if isinstance(pattern.get("wildcard"), str):
+        return [pattern["wildcard"]]
+    return [w for value in pattern.values() for w in _wildcards(value)]
 
 
 def _names_in(patterns: Sequence[dict[str, Any]]) -> int:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from constructs import Construct
 
 from watchkeeper.constructs.dashboards import (
+    ALARM_ARN_PREFIX,
     DashboardInputs,
     FindingRow,
     FunctionRow,
@@ -127,13 +128,11 @@ def alarms_by_kind(alarm_details: Iterable[Any]) -> tuple[list[Any], list[Any]]:
 
 def _alarm_arns(alarms: Iterable[Any], writer: SubWriter) -> tuple[str, ...]:
     """Alarm ARNs in Fn::Sub form, built from the alarms' literal names: no round trip to
-    Node per alarm, and shorter than a GetAtt per alarm."""
+    Node per alarm, and shorter than a GetAtt per alarm (the ARN prefix is one variable of
+    the body's Fn::Sub, see ``dashboards.ALARM_ARN_PREFIX``)."""
     arns: list[str] = []
     for alarm in alarms:
-        arn = (
-            "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
-            + escape_literal(alarm.name)
-        )
+        arn = ALARM_ARN_PREFIX + escape_literal(alarm.name)
         if arn not in arns:
             arns.append(arn)
     return tuple(arns)

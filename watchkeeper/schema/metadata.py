@@ -26,7 +26,9 @@ class TemplateMetadata:
     #: ``qualified_name(service, stage)``)
     STAGE: Final = "stage"
     MONITORED: Final = "monitored"
-    #: what was changed on the app's own resources: ``[{kind, resource, detail}]``
+    #: what was changed on the app's own resources: ``[{kind, resource, detail}]``; the
+    #: resources that had the same change share one entry ``{kind, resources, detail}``
+    #: (read them with :meth:`changes_of`)
     CHANGES: Final = "changes"
     #: logical ids of the resources watchkeeper created in this template; a nested stack
     #: listed here was created whole, with everything in its template. A report counts and
@@ -36,6 +38,27 @@ class TemplateMetadata:
     #: ``[{check, resource, path, logical_id, acknowledged}]`` (``path``: the resource's
     #: ``aws:cdk:path``; ``acknowledged``: the app acknowledged watchkeeper's synth warning)
     FINDINGS: Final = "findings"
+    @staticmethod
+    def changes_of(entries: object) -> list[dict[str, object]]:
+        """The ``changes`` entries one per changed resource: ``{kind, resource, detail}``.
+
+        An entry that lists ``resources`` (the same change to many resources, e.g. the
+        logging configuration of every function) becomes one entry per resource; an entry
+        that is not an object is skipped.
+        """
+        out: list[dict[str, object]] = []
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            resources = entry.get("resources")
+            if not isinstance(resources, list):
+                out.append(entry)
+                continue
+            common = {k: v for k, v in entry.items() if k != "resources"}
+            out += [{"kind": common.get("kind"), "resource": resource,
+                     "detail": common.get("detail")} for resource in resources]
+        return out
+
     #: kinds of monitored resources, in the order reports list them
     MONITORED_KINDS: Final = (
         "functions",

@@ -133,7 +133,7 @@ def test_the_new_kind_is_alarmed_with_its_own_check(audited):
 
 def test_the_new_kind_is_on_the_operations_dashboard(audited):
     _, template = audited
-    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"][0]
                 for r in template["Resources"].values()
                 if r["Type"] == "AWS::CloudWatch::Dashboard"
                 and r["Properties"]["DashboardName"] == "orders-operations")

@@ -255,7 +255,7 @@ def test_target_dead_letter_queues_are_marked_and_alarm_on_any_message(synthesiz
 
 
 def test_the_operations_dashboard_has_a_row_per_rule(synthesized):
-    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"][0]
                 for r in synthesized["template"]["Resources"].values()
                 if r["Type"] == "AWS::CloudWatch::Dashboard"
                 and r["Properties"]["DashboardName"] == "orders-operations")

@@ -233,7 +233,7 @@ def test_the_metadata_records_each_public_url_and_its_acknowledgement(urls):
 
 
 def dashboard(template: dict[str, Any], kind: str) -> str:
-    return next(r["Properties"]["DashboardBody"]["Fn::Sub"]
+    return next(r["Properties"]["DashboardBody"]["Fn::Sub"][0]
                 for r in template["Resources"].values()
                 if r["Type"] == "AWS::CloudWatch::Dashboard"
                 and r["Properties"]["DashboardName"] == f"orders-{kind}")

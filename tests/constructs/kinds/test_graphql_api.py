@@ -209,7 +209,7 @@ def test_bad_alarm_settings_name_the_option_and_what_is_allowed():
 
 def test_the_operations_dashboard_has_a_row_per_api(shop):
     template = shop["template"]
-    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"][0]
                 for r in _resources(template, "AWS::CloudWatch::Dashboard").values()
                 if r["Properties"]["DashboardName"] == "shop-operations")
     widgets = json.loads(body if isinstance(body, str) else body[0])["widgets"]

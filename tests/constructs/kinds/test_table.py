@@ -177,7 +177,8 @@ def test_the_filled_alarm_keeps_its_metric_statistic_period_and_threshold(synth)
     assert imported["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"] == [
         {"Name": "TableName", "Value": "payments-prod"}
     ]
-    assert "Fires when Sum ReadThrottleEvents > 0 in 5 of 5 x 60s" in reads["AlarmDescription"]
+    assert reads["AlarmDescription"].endswith(
+        ": read throttle events. First run saved query orders/recent-errors.")
 
 
 def test_report_counts_and_prices_the_filled_alarms_as_the_template_holds_them(synth) -> None:

@@ -241,7 +241,7 @@ def test_an_sms_subscription_adds_one_account_wide_sms_alarm(synthesized):
 
 
 def test_the_operations_dashboard_has_a_row_per_topic(synthesized):
-    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = next(r["Properties"]["DashboardBody"]["Fn::Sub"][0]
                 for r in synthesized["template"]["Resources"].values()
                 if r["Type"] == "AWS::CloudWatch::Dashboard"
                 and r["Properties"]["DashboardName"] == "orders-operations")

@@ -17,14 +17,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from watchkeeper import schema
-from watchkeeper.constructs.alarms.settings import (
-    ANOMALY_UPPER,
-    GT,
-    GTE,
-    SECURITY,
-    Check,
-    Resolved,
-)
+from watchkeeper.constructs.alarms.settings import SECURITY, Check, Resolved
 from watchkeeper.limits import MAX_ALARM_NAME_LENGTH as MAX_ALARM_NAME
 from watchkeeper.limits import MAX_METRICS_PER_MATH_ALARM as MAX_MATH_METRICS
 
@@ -32,8 +25,6 @@ from watchkeeper.limits import MAX_METRICS_PER_MATH_ALARM as MAX_MATH_METRICS
 #: service-health composite (see composite.py for the policy).
 DIRECT = "direct"
 VIA_COMPOSITE = "composite"
-
-_SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +51,7 @@ class AlarmPlan:
     math_metrics: tuple[MetricRef, ...] = ()
     #: Effective threshold (a default computed from the resource, or the override).
     threshold: float | None = None
-    #: Words after the threshold in the description, e.g. "ms (80% of the 30 s timeout)".
+    #: Why the threshold, after it in the description, e.g. "ms (80% of the 30s timeout)".
     threshold_note: str = ""
     #: The resource part of the alarm name, when shorter than the key (see build.py).
     name_key: str | None = None
@@ -81,18 +72,20 @@ class AlarmPlan:
         return VIA_COMPOSITE
 
     def description(self) -> str:
-        c, s = self.check, self.settings
-        threshold = self.threshold if self.threshold is not None else s.threshold
-        if c.anomaly:
-            rule = f"{s.statistic} {c.metric} above the expected band ({threshold:g} std dev)"
-        else:
-            rule = f"{s.statistic} {c.metric} {_SYMBOL[c.comparison]} {threshold:.12g}"
-            if self.threshold_note:
-                rule += f" {self.threshold_note}"
-        window = f"{s.datapoints_to_alarm} of {s.evaluation_periods} x {s.period}s"
+        """What fired, why the threshold is what it is (when watchkeeper chose it from the
+        resource), and the saved query to run first.
+
+        The rule itself (statistic, comparison, threshold, window) is not repeated: it is
+        the alarm's own configuration, which the console and every notification show. Alarms
+        are per resource, so each word here counts once per function in the template.
+        """
+        c = self.check
+        words = f"{self.label}: {c.title}"
+        if self.threshold_note:
+            threshold = self.threshold if self.threshold is not None else self.settings.threshold
+            words += f", threshold {threshold:.12g} {self.threshold_note}"
         query = schema.saved_query_name(self.service, c.query)
-        return (f"{self.label}: {c.title}. Fires when {rule} in {window}. "
-                f"First run saved query {query}.")
+        return f"{words}. First run saved query {query}."
 
 
 @dataclass
