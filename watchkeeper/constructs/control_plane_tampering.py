@@ -388,7 +388,8 @@ class _WildcardsAsSub:
     def __init__(self, scope: Construct, patterns: Sequence[dict[str, Any]]) -> None:
         self._writer = SubWriter(scope)
         self._writer.prefetch(
-            value for pattern in patterns for value in _wildcards(pattern) if _is_token(value))
+            value for pattern in patterns for value in _wildcards(pattern)
+            if is_token_string(value))
 
     def pattern(self, pattern: Any) -> Any:
         if isinstance(pattern, list):
@@ -396,7 +397,7 @@ class _WildcardsAsSub:
         if not isinstance(pattern, dict):
             return pattern
         wildcard = pattern.get("wildcard")
-        if len(pattern) == 1 and isinstance(wildcard, str) and _is_token(wildcard):
+        if len(pattern) == 1 and isinstance(wildcard, str) and is_token_string(wildcard):
             # A plain intrinsic: the pattern is JSON to CDK, and Fn.sub would cost a round
             # trip per function.
             return {"wildcard": {"Fn::Sub": self._writer.ref(wildcard)}}
