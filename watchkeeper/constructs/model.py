@@ -80,10 +80,6 @@ class ServiceModel:
     def functions(self) -> tuple[Any, ...]:
         return self.of("function")
 
-    @property
-    def has_api(self) -> bool:
-        return any(self.of(kind.name) for kind in registry.KINDS if kind.is_api)
-
     def findings(self) -> list[Any]:
         """The security findings of every target (``kinds.base.Finding``), registry order."""
         return [finding for kind in registry.KINDS if kind.findings is not None

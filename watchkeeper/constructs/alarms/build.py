@@ -36,7 +36,6 @@ def plan_all(model: ServiceModel, published_log_metrics: frozenset[str]) -> list
         kind_overrides=dict(options.overrides),
         concurrency_limit=options.concurrency_limit,
         duration_threshold_share=options.duration_threshold_share,
-        has_api=model.has_api,
         published_log_metrics=published_log_metrics,
         checks=registry.known_checks(),
     )

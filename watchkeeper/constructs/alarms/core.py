@@ -222,8 +222,6 @@ class PlanContext:
     kind_overrides: dict[str, Any]
     concurrency_limit: int
     duration_threshold_share: float
-    #: The service monitors at least one API (decides function.traffic_anomaly's default).
-    has_api: bool = False
     #: Names of the metrics the service's metric filters publish. None: not known (every
     #: log-metric alarm is planned).
     published_log_metrics: frozenset[str] | None = None

@@ -98,7 +98,6 @@ class ResourceKind:
     :param register_l1: turns an L1 found without an L2 into a target (or a note).
     :param plan_alarms: the alarm plans of one target.
     :param panels: the dashboard panels of one target (None: the kind draws its own).
-    :param is_api: an API (an API's presence switches some function alarms' defaults).
     :param register_l2: turns an L2 found by discovery into a target. Default: None (the
         built-in kinds have a ``ServiceMonitoring.monitor_<name>`` method, which is used).
     :param checks: the kind's alarm checks (defaults of each alarm), in the order of the
@@ -125,7 +124,6 @@ class ResourceKind:
     register_l1: Callable[[Registrar, Any, str], None]
     plan_alarms: Callable[[Any, PlanContext], list[AlarmPlan]]
     panels: Panels | None = None
-    is_api: bool = False
     register_l2: Callable[[Registrar, Any, str], None] | None = None
     checks: tuple[Check, ...] = ()
     member: str = ""

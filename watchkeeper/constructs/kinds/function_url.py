@@ -9,7 +9,7 @@ function and of its aliases together) and per URL (``FunctionName`` + ``Resource
 URL of an alias on FunctionName + Resource. The counts are sparse (no data point in a
 minute without requests), so the 4xx rate is metric math over the two counts.
 
-A function URL is an HTTP entry point like an API (``is_api``): its request-count anomaly
+A function URL is an HTTP entry point like an API: its request-count anomaly
 alarm watches floods and cost attacks, on by default for a public URL, where they come
 from; a URL with ``AWS_IAM`` is called by signed principals and gets it on opt-in.
 
@@ -298,6 +298,5 @@ FUNCTION_URL = ResourceKind(
                                  ("Url5xxCount", "Sum", {}))),
         ("latency (ms)", tuple(("UrlRequestLatency", st, o) for st, o in PERCENTILES)),
     )),
-    is_api=True,
     findings=findings_of,
 )

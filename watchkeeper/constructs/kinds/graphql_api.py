@@ -122,5 +122,4 @@ GRAPHQL_API = ResourceKind(
                                  ("5XXError", "Sum", {"label": "5XX"}))),
         ("latency (ms)", tuple(("Latency", st, o) for st, o in PERCENTILES)),
     )),
-    is_api=True,
 )

@@ -110,5 +110,4 @@ HTTP_API = ResourceKind(
          (("Count", "Sum", {}), ("4xx", "Sum", {}), ("5xx", "Sum", {}))),
         ("latency (ms)", tuple(("Latency", st, o) for st, o in PERCENTILES)),
     )),
-    is_api=True,
 )

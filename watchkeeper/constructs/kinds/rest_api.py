@@ -98,5 +98,4 @@ REST_API = ResourceKind(
          (("Count", "Sum", {}), ("4XXError", "Sum", {}), ("5XXError", "Sum", {}))),
         ("latency (ms)", tuple(("Latency", st, o) for st, o in PERCENTILES)),
     )),
-    is_api=True,
 )
