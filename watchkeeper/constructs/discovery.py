@@ -246,12 +246,7 @@ class DiscoverySteps(MonitoringState):
         if not sources:
             return
         stack = self.stack
-        by_logical_id: dict[str, QueueTarget] = {}
-        for q in self.queues:
-            cfn: Any = q.queue if isinstance(q.queue, cdk.CfnResource) else (
-                q.queue.node.default_child)
-            if isinstance(cfn, cdk.CfnResource):
-                by_logical_id[stack.resolve(cfn.logical_id)] = q
+        by_logical_id = self.queues_by_logical_id()
         for reference, source_key, source_label in sources:
             resolved = stack.resolve(reference)
             if not isinstance(resolved, dict):
@@ -263,11 +258,9 @@ class DiscoverySteps(MonitoringState):
                     if dlq is not None:
                         self._mark_dead_letter_queue(dlq, source_key, source_label)
 
-    def _mark_rule_dead_letter_queues(self, rules: list[Any]) -> None:
-        """Dead-letter queues of EventBridge rule targets (``DeadLetterConfig.Arn``, the
-        queue's ``Fn::GetAtt <queue>.Arn``): their messages are events a target never got."""
-        if not rules or not self.queues:
-            return
+    def queues_by_logical_id(self) -> dict[str, QueueTarget]:
+        """The monitored queues of this stack by the logical id of their L1 (what a
+        dead-letter reference, ``Fn::GetAtt <queue>.Arn``, names); imports have none."""
         stack = self.stack
         by_logical_id: dict[str, QueueTarget] = {}
         for q in self.queues:
@@ -275,6 +268,15 @@ class DiscoverySteps(MonitoringState):
                 q.queue.node.default_child)
             if isinstance(cfn, cdk.CfnResource):
                 by_logical_id[stack.resolve(cfn.logical_id)] = q
+        return by_logical_id
+
+    def _mark_rule_dead_letter_queues(self, rules: list[Any]) -> None:
+        """Dead-letter queues of EventBridge rule targets (``DeadLetterConfig.Arn``, the
+        queue's ``Fn::GetAtt <queue>.Arn``): their messages are events a target never got."""
+        if not rules or not self.queues:
+            return
+        stack = self.stack
+        by_logical_id = self.queues_by_logical_id()
         rule_targets = {object_key(t.rule): t for t in self._targets.get("event_rule", ())}
         for rule in rules:
             targets = stack.resolve(rule.targets)

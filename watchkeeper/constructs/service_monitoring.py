@@ -154,15 +154,11 @@ class _Registrar:
     def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool:
         """Mark the monitored queue whose L1 has ``logical_id`` as a dead-letter queue of
         ``source_label``; False if no monitored queue has it."""
-        owner = self._owner
-        for target in owner.queues:
-            queue: Any = target.queue
-            cfn = queue if isinstance(queue, cdk.CfnResource) else queue.node.default_child
-            if isinstance(cfn, cdk.CfnResource) and owner.stack.resolve(
-                    cfn.logical_id) == logical_id:
-                owner._mark_dead_letter_queue(target, None, source_label)
-                return True
-        return False
+        target = self._owner.queues_by_logical_id().get(logical_id)
+        if target is None:
+            return False
+        self._owner._mark_dead_letter_queue(target, None, source_label)
+        return True
 
 
 class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, FunctionLoggingSteps,
