@@ -15,16 +15,8 @@ from typing import Any
 
 from watchkeeper.constructs import resource_logging
 from watchkeeper.constructs.alarms.core import AlarmPlan, PlanContext
-from watchkeeper.constructs.alarms.settings import (
-    ANOMALY_UPPER,
-    GT,
-    GTE,
-    NOT_BREACHING,
-    PERCENTILE_STATISTICS,
-    SECURITY,
-    Check,
-)
 from watchkeeper.constructs.cdk_internals import cfn_properties, loaded_classes
+from watchkeeper.constructs.kinds.api_gateway import NAMESPACE, api_gateway_checks
 from watchkeeper.constructs.kinds.base import (
     PERCENTILES,
     Registrar,
@@ -32,29 +24,10 @@ from watchkeeper.constructs.kinds.base import (
     last_id,
     literal,
 )
-from watchkeeper.schema import QueryName
 
-NAMESPACE = "AWS/ApiGateway"
 KIND = "http_api"
 
-#: The kind's alarm checks, in the order of docs/alarms.md.
-CHECKS: tuple[Check, ...] = (
-    Check(KIND, "server_errors", "5xx responses", "5xx", "Sum", 5, GTE, 60, 3, 3,
-          NOT_BREACHING, "critical", "responses per minute", QueryName.RECENT_ERRORS),
-    Check(KIND, "server_error_rate", "5xx rate", "5xx", "Average", 0.05, GT, 60, 3, 3,
-          NOT_BREACHING, "critical", "share of requests (0-1)", QueryName.RECENT_ERRORS, maximum=1),
-    Check(KIND, "client_error_rate", "4xx rate", "4xx", "Average", 0.05, GT, 60, 5, 5,
-          NOT_BREACHING, "warning", "share of requests (0-1)",
-          QueryName.VALIDATION_FAILURES_BY_FIELD, maximum=1),
-    Check(KIND, "latency", "p90 latency", "Latency", "p90", 2500, GT, 60, 5, 5, NOT_BREACHING,
-          "warning", "ms", QueryName.SLOWEST_INVOCATIONS, statistics=PERCENTILE_STATISTICS),
-    Check(KIND, "traffic_anomaly", "requests above the expected band", "Count", "Sum", 3,
-          ANOMALY_UPPER, 300, 3, 2, NOT_BREACHING, "warning", "standard deviations",
-          QueryName.TOP_OFFENDERS, category=SECURITY, anomaly=True, minimum=0.1, maximum=10),
-)
-_METRICS = {"server_errors": "5xx", "server_error_rate": "5xx",
-            "client_error_rate": "4xx", "latency": "Latency", "traffic_anomaly": "Count"}
-
+CHECKS, _METRICS = api_gateway_checks(KIND, "5xx", "4xx", "xx")
 
 @dataclass
 class HttpApiTarget:
