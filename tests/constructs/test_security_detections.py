@@ -208,7 +208,7 @@ def test_event_pattern_matches_the_services_resources(synthesized) -> None:
     props = rule["Properties"]
     assert props["Name"] == "orders-control-plane-changes"
     assert props["State"] == "ENABLED"
-    pattern = props["EventPattern"]
+    pattern = _pattern(props)
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     lambda_branch, logs_branch, logs_id_branch, alarms_branch, dashboards_branch = (
         pattern["detail"]["$or"])
@@ -222,9 +222,9 @@ def test_event_pattern_matches_the_services_resources(synthesized) -> None:
     assert functions[:2] == [{"prefix": "orders-"}, {"wildcard": "*:function:orders-*"}]
     unnamed = next(k for k, v in synthesized["orders"]["Resources"].items()
                    if k.startswith("Unnamed") and v["Type"] == "AWS::Lambda::Function")
-    assert {"Ref": unnamed} in functions
-    # Its ARN wildcard is one Fn::Sub string, not CDK's Fn::Join of three parts.
-    assert {"wildcard": {"Fn::Sub": "*:function:${" + unnamed + "}*"}} in functions
+    # Its name and ARN wildcard are placeholders in the pattern's one Fn::Sub string.
+    assert "${" + unnamed + "}" in functions
+    assert {"wildcard": "*:function:${" + unnamed + "}*"} in functions
     assert "legacy-billing" in functions
     assert {"wildcard": "*:function:legacy-billing*"} in functions
     assert len(functions) == 6  # prefix pair, then a name and its ARN wildcard each
@@ -397,19 +397,24 @@ def test_names_without_a_shared_prefix_spill_into_more_rules_within_the_limit() 
     assert sorted(rules) == sorted(control_plane_tampering.rule_name("orders", i)
                                    for i in range(count))
     matchers = [m for props in rules.values()
-                for branch in props["EventPattern"]["detail"]["$or"]
+                for branch in _pattern(props)["detail"]["$or"]
                 for values in branch["requestParameters"].values() for m in values]
     names = {f"team{i}-handler-{i:03d}" for i in range(30)}
     assert names <= set(m for m in matchers if isinstance(m, str))
     assert {f"/aws/lambda/{n}" for n in names} <= set(m for m in matchers if isinstance(m, str))
-    assert sum(1 for m in matchers if isinstance(m, dict) and "Ref" in m) == 8
+    unnamed = {k for k, v in template["Resources"].items()
+               if k.startswith("Unnamed") and v["Type"] == "AWS::Lambda::Function"}
+    assert {m for m in matchers if isinstance(m, str) and m.startswith("${")} == {
+        "${" + k + "}" for k in unnamed}
     for props in rules.values():
         # as deployed, with every token a function name of Lambda's longest (64)
-        deployed = json.dumps(_deployed(props["EventPattern"]), separators=(",", ":"))
+        pattern = props["EventPattern"]
+        text = pattern if isinstance(pattern, str) else pattern["Fn::Sub"]
+        deployed = re.sub(r"\$\{[^}]+\}", "n" * 64, text)
         assert len(deployed) <= control_plane_tampering.MAX_EVENT_PATTERN_CHARS
     # Only the first rule carries the alarm and dashboard branches.
     sources = [b["eventSource"] for props in rules.values()
-               for b in props["EventPattern"]["detail"]["$or"]]
+               for b in _pattern(props)["detail"]["$or"]]
     assert sources.count(["monitoring.amazonaws.com"]) == 2
     # The topic lets exactly these rules publish.
     policy = next(iter(_of_type(template, "AWS::SNS::TopicPolicy").values()))
@@ -419,21 +424,11 @@ def test_names_without_a_shared_prefix_spill_into_more_rules_within_the_limit() 
     assert lint_template(template) == []
 
 
-def _deployed(value: Any) -> Any:
-    """``value`` with each ``Ref`` (and ``${X}`` of an ``Fn::Sub``) a 64-character name and
-    each ``Fn::Join`` joined."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"}:
-            return "n" * 64
-        if set(value) == {"Fn::Join"}:
-            separator, parts = value["Fn::Join"]
-            return separator.join(_deployed(p) for p in parts)
-        if set(value) == {"Fn::Sub"}:
-            return re.sub(r"\$\{[^}]+\}", "n" * 64, value["Fn::Sub"])
-        return {k: _deployed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deployed(v) for v in value]
-    return value
+def _pattern(rule_properties: dict[str, Any]) -> Any:
+    """A rule's event pattern, parsed: a JSON string, or one in an ``Fn::Sub`` (then with
+    its ``${LogicalId}`` placeholders as text)."""
+    pattern = rule_properties["EventPattern"]
+    return json.loads(pattern if isinstance(pattern, str) else pattern["Fn::Sub"])
 
 
 def test_past_twenty_rules_the_rest_is_left_out_with_a_warning() -> None:
