@@ -7,6 +7,12 @@ the ``SampleCount`` of ``4XXError`` is the API's request count; the ``Requests``
 per account and Region only. A GraphQL field error (a resolver that failed) is answered
 with HTTP 200 and an ``errors`` entry, so it counts in neither error metric: the API's
 ``ERROR`` field logs are where it shows.
+
+Sources: the metrics, their units and ``Requests`` being per account and Region are
+AppSync's "Using CloudWatch to monitor and log GraphQL API data"
+(https://docs.aws.amazon.com/appsync/latest/devguide/monitoring.html); ``GraphQLAPIId`` is
+the dimension of aws-cdk-lib's generated AppSync metric catalogue. The 5XX rate (Average)
+and p90 latency alarms are AWS's "Recommended alarms" page, AWS AppSync section.
 """
 
 from __future__ import annotations
