@@ -280,8 +280,20 @@ def test_topic_and_key_policies_let_only_this_rule_publish(synthesized) -> None:
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
         }])},
+    })
+
+
+def test_the_key_statement_for_eventbridge_is_the_one_sns_documents(synthesized) -> None:
+    # SNS's key-management guide gives AWS event sources kms:GenerateDataKey* and
+    # kms:Decrypt without a condition; no AWS guide says EventBridge's KMS requests carry
+    # aws:SourceAccount, and a condition they lack would drop the notifications.
+    template = Template.from_json(synthesized["orders"])
+    template.has_resource_properties("AWS::KMS::Key", {
+        "KeyPolicy": {"Statement": Match.array_with([Match.object_like({
+            "Sid": "AllowEventBridgeToUseTheKey",
+            "Condition": Match.absent(),
+        })])},
     })
 
 

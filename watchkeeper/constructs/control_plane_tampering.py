@@ -363,14 +363,16 @@ def build_tampering_rules(
     topic.add_to_resource_policy(publish)
     statements.append(publish)
     if topic_key is not None:
-        # aws:SourceAccount, not the rules' ARNs: the topic refers to the key already, and
-        # a rule to the topic, so naming a rule in the key policy would be a cycle.
+        # The statement SNS documents for AWS services that publish to an encrypted topic
+        # ("Enable compatibility between event sources from AWS services and encrypted
+        # topics", SNS key management): no condition. Neither SNS's nor EventBridge's guide
+        # says EventBridge's requests to KMS carry aws:SourceAccount or aws:SourceArn, and a
+        # condition they lack would drop every notification without an error at deploy.
         use_key = iam.PolicyStatement(
             sid="AllowEventBridgeToUseTheKey",
             principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(scope).account}},
         )
         topic_key.add_to_resource_policy(use_key)
         statements.append(use_key)

@@ -119,6 +119,8 @@ def test_each_destination_gets_its_own_freshness_and_failure_alarms(delivery):
         assert freshness["Dimensions"] == [
             {"Name": "DeliveryStreamName", "Value": f"orders-{stream}"}]
         assert freshness["Threshold"] == 600  # AlarmOptions.overrides
+        if prefix == "DeliveryToHttpEndpoint":
+            continue  # its Success is a count of requests: no ratio to alarm on (below)
         failures = found[f"orders-{stream}-delivery-failures"]
         m1, e1 = failures["Metrics"]
         assert m1["MetricStat"]["Metric"]["MetricName"] == f"{prefix}.Success"
@@ -126,6 +128,45 @@ def test_each_destination_gets_its_own_freshness_and_failure_alarms(delivery):
         assert e1["Expression"] == "100*(1-m1)"
         assert (failures["Threshold"], failures["EvaluationPeriods"]) == (0, 3)
         assert "AlarmActions" not in failures  # critical: through the composite
+
+
+def test_an_http_endpoint_gets_no_success_ratio_alarm(delivery):
+    # Firehose documents DeliveryToHttpEndpoint.Success as "the sum of all successful data
+    # delivery requests" (a count): 100*(1-Average) of it would never leave 0.
+    found = alarms(delivery["template"])
+    assert "orders-webhooks-freshness" in found
+    assert "orders-webhooks-delivery-failures" not in found
+    assert not [p for p in found.values() for q in p.get("Metrics", ())
+                if q.get("MetricStat", {}).get("Metric", {}).get("MetricName")
+                == "DeliveryToHttpEndpoint.Success"]
+
+
+def test_an_elasticsearch_destination_gets_the_freshness_alarm():
+    # Firehose publishes DeliveryToElasticsearch.DataFreshness ("Data delivery CloudWatch
+    # metrics", Delivery to Amazon ES) and a Success ratio.
+    stack = cdk.Stack(cdk.App(), "Search", env=ENV)
+    Cfn(stack, "Index", delivery_stream_name="orders-index",
+        elasticsearch_destination_configuration=(
+            Cfn.ElasticsearchDestinationConfigurationProperty(
+                index_name="orders",
+                domain_arn="arn:aws:es:eu-west-1:123456789012:domain/orders",
+                role_arn="arn:aws:iam::123456789012:role/firehose",
+                s3_configuration=Cfn.S3DestinationConfigurationProperty(
+                    bucket_arn="arn:aws:s3:::orders-backup",
+                    role_arn="arn:aws:iam::123456789012:role/firehose"))))
+    ServiceMonitoring(stack, "Monitoring", service_name="orders")
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": "orders-index-freshness",
+        "Namespace": "AWS/Firehose", "MetricName": "DeliveryToElasticsearch.DataFreshness",
+        "Statistic": "Maximum", "Threshold": 900, "Period": 300,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Dimensions": [{"Name": "DeliveryStreamName", "Value": "orders-index"}]})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": "orders-index-delivery-failures",
+        "Metrics": Match.array_with([Match.object_like({"MetricStat": Match.object_like({
+            "Metric": Match.object_like({
+                "MetricName": "DeliveryToElasticsearch.Success"})})})])})
 
 
 def test_throttled_records_only_where_records_are_put(delivery):

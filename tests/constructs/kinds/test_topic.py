@@ -230,14 +230,30 @@ def test_a_redrive_policy_marks_the_queue_a_dead_letter_queue_and_adds_the_redri
 
 def test_an_sms_subscription_adds_one_account_wide_sms_alarm(synthesized):
     names = alarms_by_name(synthesized["template"])
-    (sms,) = [props for name, props in names.items() if name.endswith("sms-failure-rate")]
-    assert sms["AlarmName"] == "orders-events-sms-failure-rate"
-    assert sms["Threshold"] == 0.1
-    assert sms["Metrics"][0]["MetricStat"] == {
-        "Metric": {"Namespace": "AWS/SNS", "MetricName": "SMSSuccessRate"},
-        "Period": 60, "Stat": "Average"}
-    assert sms["Metrics"][1]["Expression"] == "1 - m1"
+    (sms,) = [props for name, props in names.items() if name.startswith("orders-")
+              and "-sms-" in name]
+    assert sms["AlarmName"] == "orders-events-sms-success-rate"
     assert sms["AlarmDescription"].startswith("SMS of the account (topic orders-events sends")
+
+
+def test_the_sms_alarm_reads_every_country_and_sms_type(synthesized):
+    # SNS publishes SMSSuccessRate per Country and SMSType only (its CloudWatch guide's
+    # "Country, SMS Type" group): a metric without dimensions has no data. A Metrics
+    # Insights query reads every series; below 90% for 5 minutes alarms.
+    template = Template.from_json(synthesized["template"])
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": "orders-events-sms-success-rate",
+        "ComparisonOperator": "LessThanThreshold",
+        "Threshold": 0.9,
+        "EvaluationPeriods": 5,
+        "TreatMissingData": "notBreaching",
+        "Metrics": [{
+            "Id": "e1",
+            "Expression": 'SELECT AVG(SMSSuccessRate) FROM SCHEMA("AWS/SNS", Country, SMSType)',
+            "Label": Match.any_value(), "Period": 60, "ReturnData": True}],
+    })
+    sms = alarms_by_name(synthesized["template"])["orders-events-sms-success-rate"]
+    assert "MetricStat" not in json.dumps(sms)  # no metric without its dimensions
 
 
 def test_the_operations_dashboard_has_a_row_per_topic(synthesized):
@@ -271,8 +287,8 @@ def test_the_report_lists_the_topics_and_prices_their_alarms(synthesized):
             "<Unnamed056898D7.TopicName>, orders-audit") in lines
     failed = next(line for line in lines if "orders-events-failed-notifications" in line)
     assert "standard" in failed and failed.split()[-3:] == ["1m", "5/5", "5m"]
-    sms = next(line for line in lines if "orders-events-sms-failure-rate" in line)
-    assert "metric-math" in sms  # billed per metric it reads: one
+    sms = next(line for line in lines if "orders-events-sms-success-rate" in line)
+    assert "metric-math" in sms  # a Metrics Insights query: priced as one metric
 
 
 def test_bad_input_names_the_option_the_value_and_what_is_allowed():
@@ -282,10 +298,10 @@ def test_bad_input_names_the_option_the_value_and_what_is_allowed():
     with pytest.raises(ValueError, match=r"^alarms has an unknown check 'failed': use one of "
                                          r"failed_notifications, filtered_invalid_attributes, "):
         monitoring.monitor(topic, alarms={"failed": AlarmSettings(threshold=1)})
-    with pytest.raises(ValueError, match=r"^alarms\['sms_failure_rate'\]\.threshold=2 is out "
-                                         r"of range: topic\.sms_failure_rate takes between 0 "
+    with pytest.raises(ValueError, match=r"^alarms\['sms_success_rate'\]\.threshold=2 is out "
+                                         r"of range: topic\.sms_success_rate takes between 0 "
                                          r"and 1 \(share of SMS deliveries \(0-1\)\)$"):
-        monitoring.monitor(topic, alarms={"sms_failure_rate": AlarmSettings(threshold=2)})
+        monitoring.monitor(topic, alarms={"sms_success_rate": AlarmSettings(threshold=2)})
     with pytest.raises(ValueError, match=r"unknown check 'topic\.nope': use one of .*"
                                          r"topic\.failed_notifications"):
         AlarmOptions(overrides={"topic.nope": AlarmSettings(threshold=1)})

@@ -36,6 +36,9 @@ OPERATIONAL = "operational"
 
 GT = "GreaterThanThreshold"
 GTE = "GreaterThanOrEqualToThreshold"
+#: For a share AWS publishes only as a success rate (SNS SMSSuccessRate, read through a
+#: Metrics Insights query that the alarm watches as it is).
+LT = "LessThanThreshold"
 ANOMALY_UPPER = "GreaterThanUpperThreshold"
 
 _PERCENTILE_OK = ("p50", "p90", "p95", "p99", "p99.9")
@@ -87,7 +90,7 @@ class Check:
             ("severity", self.severity, SEVERITIES),
             ("category", self.category, (OPERATIONAL, SECURITY)),
             ("treat_missing_data", self.treat_missing_data, TREAT_MISSING_DATA),
-            ("comparison", self.comparison, (GT, GTE, ANOMALY_UPPER)),
+            ("comparison", self.comparison, (GT, GTE, LT, ANOMALY_UPPER)),
             ("query", self.query, tuple(v for k, v in vars(schema.QueryName).items()
                                         if k.isupper())),
         ) if value not in allowed]

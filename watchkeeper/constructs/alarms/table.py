@@ -7,10 +7,10 @@ A test compares the document with this output, so the table cannot drift from th
 
 from __future__ import annotations
 
-from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, GT, GTE, SECURITY
+from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, GT, GTE, LT, SECURITY
 from watchkeeper.pricing import ALARM_METRIC_STANDARD_USD, ANOMALY_DETECTION_ALARM_METRICS
 
-_SYMBOL = {GT: ">", GTE: ">=", ANOMALY_UPPER: "above band"}
+_SYMBOL = {GT: ">", GTE: ">=", LT: "<", ANOMALY_UPPER: "above band"}
 
 
 def metrics_billed(check_key: str, metric: str = "") -> int:

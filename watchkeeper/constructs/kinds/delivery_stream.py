@@ -8,6 +8,22 @@ publishes its delivery metrics per destination (``DeliveryToS3.*``,
 imported stream's destination is not known, and it gets the throttled-records alarm only
 (a note says so). Throttling applies to Direct PUT streams: a stream that reads a Kinesis
 data stream or an MSK topic is not throttled (its source has alarms of its own).
+
+Sources: the freshness and throttled-records recommendations and the metric names
+``DeliveryToS3``, ``DeliveryToIceberg``, ``DeliveryToSplunk``,
+``DeliveryToAmazonOpenSearchService``, ``DeliveryToAmazonOpenSearchServerless`` and
+``DeliveryToHttpEndpoint`` ``.DataFreshness`` are Firehose's "Implement best practices with
+CloudWatch Alarms"
+(https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html).
+What each ``.Success`` means, and that the legacy Elasticsearch destination publishes
+``DataFreshness`` too, is Firehose's "Data delivery CloudWatch metrics"
+(https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html):
+for S3, Redshift, Elasticsearch and Splunk a ratio (successful over attempted puts, COPY
+commands or indexed records; OpenSearch, Elasticsearch's successor, is taken to publish the
+same); for an HTTP endpoint "the sum of all successful data delivery requests", a count,
+so no ratio. Iceberg's "Monitor metrics" page
+(https://docs.aws.amazon.com/firehose/latest/dev/apache-iceberg-metric.html) makes
+``DeliveryToIceberg.Success`` a sum of commits. Snowflake's metrics are not known here.
 """
 
 from __future__ import annotations
@@ -36,9 +52,10 @@ _DESTINATIONS: tuple[tuple[str, str, bool, bool], ...] = (
      "DeliveryToAmazonOpenSearchService", True, True),
     ("amazon_open_search_serverless_destination_configuration",
      "DeliveryToAmazonOpenSearchServerless", True, True),
-    ("elasticsearch_destination_configuration", "DeliveryToElasticsearch", False, True),
+    ("elasticsearch_destination_configuration", "DeliveryToElasticsearch", True, True),
     ("splunk_destination_configuration", "DeliveryToSplunk", True, True),
-    ("http_endpoint_destination_configuration", "DeliveryToHttpEndpoint", True, True),
+    # DeliveryToHttpEndpoint.Success is a count of successful requests: no ratio either.
+    ("http_endpoint_destination_configuration", "DeliveryToHttpEndpoint", True, False),
     # DeliveryToIceberg.Success counts commits: no ratio to alarm on.
     ("iceberg_destination_configuration", "DeliveryToIceberg", True, False),
 )
@@ -64,14 +81,14 @@ CHECKS = (
           "DeliveryTo<destination>.DataFreshness", "Maximum", 900, GT, 300, 1, 1,
           "notBreaching", "warning", "seconds", _Q.RECENT_ERRORS,
           minimum=60, maximum=86_400,
-          when="a destination that publishes DataFreshness (S3, OpenSearch, Splunk, "
-               "HTTP endpoint, Iceberg)"),
+          when="a destination that publishes DataFreshness (S3, OpenSearch, Elasticsearch, "
+               "Splunk, HTTP endpoint, Iceberg)"),
     Check(KIND, "delivery_failures", "deliveries failing",
           "100*(1-DeliveryTo<destination>.Success)", "Average", 0, GT, 300, 3, 3,
           "notBreaching", "critical", "% of deliveries", _Q.RECENT_ERRORS,
           maximum=100,
-          when="a destination with a success ratio (S3, Redshift, OpenSearch, Splunk, "
-               "HTTP endpoint)"),
+          when="a destination with a success ratio (S3, Redshift, OpenSearch, "
+               "Elasticsearch, Splunk)"),
     Check(KIND, "throttled_records", "records throttled", "ThrottledRecords", "Sum", 0, GT,
           60, 5, 5, "notBreaching", "warning", "records per minute",
           _Q.RECENT_ERRORS, when="a Direct PUT stream (or an imported one)"),

@@ -13,6 +13,10 @@ The checks: invocations that failed for good, throttled rules, dead-letter invoc
 dead-letter queue (when a target has one), and an opt-in anomaly band on invocations. The
 dead-letter queue of a target is marked as one by discovery, so its messages alarm
 (``queue.dlq_messages``).
+
+Sources: the metrics, their dimensions and which are sent only when not zero are
+EventBridge's "Monitoring Amazon EventBridge"
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
 """
 
 from __future__ import annotations

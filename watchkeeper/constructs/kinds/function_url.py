@@ -18,6 +18,10 @@ The finding: a URL with ``AuthType: NONE`` is a synth warning on the URL
 ``cdk.Annotations.of(url).acknowledge_warning(...)`` when public is intended), a line on the
 security dashboard with its request count, and ``findings`` in the template metadata, which
 ``watchkeeper check`` reads (an unacknowledged public URL is a problem there).
+
+Sources: the metrics, the Sum statistic for the counts (Average or Maximum for the
+latency) and the FunctionName / Resource dimensions are Lambda's "Monitoring Lambda
+function URLs" (https://docs.aws.amazon.com/lambda/latest/dg/urls-monitoring.html).
 """
 
 from __future__ import annotations

@@ -7,6 +7,14 @@ the ``SampleCount`` of ``4XXError`` is the API's request count; the ``Requests``
 per account and Region only. A GraphQL field error (a resolver that failed) is answered
 with HTTP 200 and an ``errors`` entry, so it counts in neither error metric: the API's
 ``ERROR`` field logs are where it shows.
+
+Sources: the metrics, their units and ``Requests`` being per account and Region are
+AppSync's "Using CloudWatch to monitor and log GraphQL API data"
+(https://docs.aws.amazon.com/appsync/latest/devguide/monitoring.html); ``GraphQLAPIId`` is
+the dimension of aws-cdk-lib's generated AppSync metric catalogue. The 5XX rate (Average)
+and p90 latency alarms are AWS's "Recommended alarms" page, AWS AppSync section. That an
+error metric has one 0/1 data point per request is not on AppSync's page (it suggests Sum):
+the rate alarms and the ``SampleCount`` request count rely on it; ``server_errors`` does not.
 """
 
 from __future__ import annotations

@@ -6,6 +6,16 @@ the stream's retention period, when unread records are about to expire (a consum
 function's own lag is ``function.iterator_age``). On-demand streams keep the throughput
 alarms: they are throttled too, above twice their previous peak or on a hot partition
 key, so only what the description says to do differs.
+
+Sources: the metrics, the ``StreamName`` dimension, the Maximum of the iterator age against
+half the retention period and the Average of the throughput-exceeded metrics are the
+Kinesis Data Streams guide's "Recommended metrics"
+(https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html); the
+windows (1-minute periods, 15 of 15 for the iterator age, 5 of 5 for the others) are AWS's
+"Recommended alarms" page, Amazon Kinesis Data Streams section. AWS leaves the
+throughput thresholds to the user: 1% of calls, since throttled calls are retried. The
+guide's ``PutRecord(s).Success`` / ``GetRecords.Success`` alarms are not added:
+docs/alarms.md says why.
 """
 
 from __future__ import annotations
