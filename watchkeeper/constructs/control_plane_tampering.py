@@ -352,13 +352,16 @@ def build_tampering_rules(
                            topic.topic_arn))
         names.append(name)
     statements = []
-    arns = [rule.attr_arn for rule in rules]
+    # No condition: EventBridge's guide ("Using resource-based policies for Amazon
+    # EventBridge", Amazon SNS permissions) says Condition blocks cannot be used in SNS topic
+    # policies for EventBridge; an aws:SourceArn condition would make every delivery fail
+    # (FailedInvocations) and drop the notification. aws-events-targets' SnsTopic grants the
+    # same way.
     publish = iam.PolicyStatement(
         sid="AllowControlPlaneRulesToPublish",
         principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
         actions=["sns:Publish"],
         resources=[topic.topic_arn],
-        conditions={"ArnEquals": {"aws:SourceArn": arns[0] if len(arns) == 1 else arns}},
     )
     topic.add_to_resource_policy(publish)
     statements.append(publish)
