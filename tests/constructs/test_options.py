@@ -246,6 +246,8 @@ BAD_FIELDS = [
      r"DetectionOptions\.top_offenders='yes' must be True or False"),
     (DetectionOptions, {"control_plane_tampering": 1},
      r"DetectionOptions\.control_plane_tampering=1 must be True or False"),
+    (DetectionOptions, {"include_cloudformation_changes": "no"},
+     r"DetectionOptions\.include_cloudformation_changes='no' must be True or False"),
     (DetectionOptions, {"cloudtrail_log_group": 42},
      r"DetectionOptions\.cloudtrail_log_group=42 must be the literal name of the log group"),
 ]

@@ -210,6 +210,9 @@ def test_event_pattern_matches_the_services_resources(synthesized) -> None:
     assert props["State"] == "ENABLED"
     pattern = _pattern(props)
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
+    # Deploys (calls CloudFormation makes) are left out by default.
+    assert pattern["detail"]["sourceIPAddress"] == [
+        {"anything-but": "cloudformation.amazonaws.com"}]
     lambda_branch, logs_branch, logs_id_branch, alarms_branch, dashboards_branch = (
         pattern["detail"]["$or"])
     assert lambda_branch["eventSource"] == ["lambda.amazonaws.com"]
@@ -378,6 +381,8 @@ def test_report_counts_and_prices_the_rules(synthesized) -> None:
     ("top_offenders", "yes", r"DetectionOptions\.top_offenders='yes' must be True or False"),
     ("control_plane_tampering", 1,
      r"DetectionOptions\.control_plane_tampering=1 must be True or False"),
+    ("include_cloudformation_changes", "no",
+     r"DetectionOptions\.include_cloudformation_changes='no' must be True or False"),
     ("cloudtrail_log_group", "bad name!", r"DetectionOptions\.cloudtrail_log_group"),
     ("cloudtrail_log_group", 42,
      r"DetectionOptions\.cloudtrail_log_group=42 must be the literal name"),
@@ -463,6 +468,21 @@ def test_past_twenty_rules_the_rest_is_left_out_with_a_warning() -> None:
         rf"control_plane_tampering: 400 function names that share no prefix need \d+ "
         rf"EventBridge rules .* so changes to {len(names) - len(watched)} functions and log "
         r"groups are not watched\. Name the functions 'orders-\.\.\.'"))
+
+
+def test_cloudformation_changes_are_matched_only_when_asked() -> None:
+    def patterns(include: bool) -> list[dict[str, Any]]:
+        return control_plane_tampering.event_patterns(
+            function_names=["orders-create"], function_prefixes=["orders-"],
+            log_group_names=[], log_group_prefixes=[], alarm_name_prefix="orders-",
+            dashboard_name_prefix=None, include_cloudformation_changes=include)
+
+    (default,) = patterns(False)
+    (everything,) = patterns(True)
+    assert default["detail"].pop("sourceIPAddress") == [
+        {"anything-but": "cloudformation.amazonaws.com"}]
+    assert default == everything
+    assert "sourceIPAddress" not in everything["detail"]
 
 
 def test_prefix_keeps_the_pattern_small_at_300_functions() -> None:

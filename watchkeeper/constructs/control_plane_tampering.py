@@ -91,6 +91,9 @@ LAMBDA_SOURCE: Final = "lambda.amazonaws.com"
 LAMBDA_LOG_GROUP_PREFIX: Final = "/aws/lambda/"
 LOGS_SOURCE: Final = "logs.amazonaws.com"
 CLOUDWATCH_SOURCE: Final = "monitoring.amazonaws.com"
+#: CloudTrail's ``sourceIPAddress`` (and ``userAgent``) of a call CloudFormation makes for a
+#: stack operation, that is a deploy.
+CLOUDFORMATION_SOURCE: Final = "cloudformation.amazonaws.com"
 
 
 #: Rules one service may use when its function names share no prefix (of the default
@@ -163,8 +166,13 @@ def _lambda_branch(matchers: list[Any]) -> dict[str, Any]:
     }
 
 
-def _pattern(branches: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"detail-type": [DETAIL_TYPE], "detail": {"$or": branches}}
+def _pattern(branches: list[dict[str, Any]], include_cloudformation_changes: bool,
+             ) -> dict[str, Any]:
+    detail: dict[str, Any] = {"$or": branches}
+    if not include_cloudformation_changes:
+        # Every CloudTrail event has sourceIPAddress; CloudFormation's calls carry its name.
+        detail = {"sourceIPAddress": [{"anything-but": CLOUDFORMATION_SOURCE}], **detail}
+    return {"detail-type": [DETAIL_TYPE], "detail": detail}
 
 
 def _logs_branches(units: list[list[Any]]) -> list[dict[str, Any]]:
@@ -193,6 +201,7 @@ def event_patterns(
     log_group_prefixes: Sequence[str],
     alarm_name_prefix: str,
     dashboard_name_prefix: str | None,
+    include_cloudformation_changes: bool = False,
     limit: int = MAX_EVENT_PATTERN_CHARS,
 ) -> list[dict[str, Any]]:
     """The rules' event patterns, each within ``limit`` characters where it can be: the
@@ -222,7 +231,8 @@ def event_patterns(
         if parts["functions"]:
             branches.append(_lambda_branch([m for u in parts["functions"] for m in u]))
         branches += _logs_branches(parts["log_groups"])
-        return _pattern(branches + (fixed if with_fixed else []))
+        return _pattern(branches + (fixed if with_fixed else []),
+                        include_cloudformation_changes)
 
     patterns: list[dict[str, Any]] = []
     current: dict[str, list[list[Any]]] = {"functions": [], "log_groups": []}
@@ -299,6 +309,7 @@ def build_tampering_rules(
     topic: Any,
     topic_key: Any = None,
     cloudtrail_log_group: str | None = None,
+    include_cloudformation_changes: bool = False,
 ) -> TamperingRules:
     """Create the rule(s), their target on ``topic`` and the policy statements they need.
 
@@ -315,11 +326,14 @@ def build_tampering_rules(
         that lets EventBridge use it.
     :param cloudtrail_log_group: a log group CloudTrail delivers to: the dashboard widget
         then lists the changes themselves (Logs Insights) rather than the rules' counts.
+    :param include_cloudformation_changes: also match the calls CloudFormation makes
+        (deploys); by default they are left out.
     """
     patterns = event_patterns(
         function_names=function_names, function_prefixes=function_prefixes,
         log_group_names=log_group_names, log_group_prefixes=log_group_prefixes,
         alarm_name_prefix=alarm_name_prefix, dashboard_name_prefix=dashboard_name_prefix,
+        include_cloudformation_changes=include_cloudformation_changes,
     )
     hint = (f"Name the functions '{function_prefixes[0] if function_prefixes else service}"
             f"...' so one prefix matches them all, or pass {OPTION}=False")

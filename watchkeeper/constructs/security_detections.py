@@ -46,14 +46,22 @@ class DetectionOptions:
     :param cloudtrail_log_group: the log group a CloudTrail trail delivers to: the security
         dashboard's "what changed in the control plane" widget then lists the changes
         (Logs Insights) instead of counting the rule's matches. Default: none.
+    :param include_cloudformation_changes: also notify the changes CloudFormation makes, that
+        is deploys of this or any stack (CloudTrail's ``sourceIPAddress``
+        ``cloudformation.amazonaws.com``). Default: False: a deploy that updates N functions
+        would page the security route N times, and a route that pages on every deploy gets
+        muted; deploys are reviewed in the pipeline and listed in the stack's events. The
+        CloudTrail widget (``cloudtrail_log_group``) lists them either way.
     """
 
     top_offenders: bool = True
     control_plane_tampering: bool = True
     cloudtrail_log_group: str | None = None
+    include_cloudformation_changes: bool = False
 
     def __post_init__(self) -> None:
-        for option in ("top_offenders", "control_plane_tampering"):
+        for option in ("top_offenders", "control_plane_tampering",
+                       "include_cloudformation_changes"):
             value = getattr(self, option)
             if not isinstance(value, bool):
                 raise ValueError(f"DetectionOptions.{option}={value!r} must be True or False")
@@ -170,6 +178,7 @@ def build_security_detections(
             topic=topic,
             topic_key=topic_key,
             cloudtrail_log_group=settings.cloudtrail_log_group,
+            include_cloudformation_changes=settings.include_cloudformation_changes,
         )
         created.event_rules = list(tampering.rules)
         created.event_rule_names = list(tampering.rule_names)
