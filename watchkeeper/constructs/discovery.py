@@ -79,12 +79,14 @@ class DiscoverySteps(MonitoringState):
         ) if classes]
         resources: list[cdk.CfnResource] = []
         for node in nodes:
+            # Read before the stack test: a MonitoringStack is watchkeeper's whole, this
+            # stack included (a class attribute: no round trip).
+            if getattr(node, "WATCHKEEPER_OWNED", False):
+                found["watchkeeper_prefixes"].append(node.node.path + "/")
             if isinstance(node, cdk.Stack):
                 if node is not stack:
                     found["nested_stack_prefixes"].append(node.node.path + "/")
                 continue
-            if getattr(node, "WATCHKEEPER_OWNED", False):  # a class attribute: no round trip
-                found["watchkeeper_prefixes"].append(node.node.path + "/")
             # Counted for the size estimate (a Python-side isinstance: no round trip).
             if isinstance(node, cdk.CfnResource):
                 resources.append(node)
@@ -115,7 +117,8 @@ class DiscoverySteps(MonitoringState):
             round trip to Node: monitor_function reuses them)."""
             # This construct's own resources (the alarm delivery queues) are never
             # discovered: the ones worth watching are registered where they are created;
-            # nor are those of watchkeeper's other constructs (CentralLogArchive's stream).
+            # nor is anything below a construct of watchkeeper's (``WATCHKEEPER_OWNED``:
+            # another ServiceMonitoring, CentralLogArchive's stream, a MonitoringStack).
             info = node.node
             path = info.path
             l2_paths.add(path)

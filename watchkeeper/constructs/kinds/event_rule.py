@@ -126,14 +126,6 @@ def plan_event_rule(target: EventRuleTarget, ctx: PlanContext) -> list[AlarmPlan
     return plans
 
 
-def is_watchkeepers_own(node: Any) -> bool:
-    """A construct that watchkeeper created (the control-plane tampering rule under a
-    ``ServiceMonitoring``, anything under a ``MonitoringStack`` or ``CentralLogArchive``):
-    never monitored as the app's."""
-    return any(type(scope).__module__.startswith("watchkeeper.")
-               for scope in node.node.scopes[:-1])
-
-
 def _dimension(scope: Any, value: Any) -> str | None:
     """``value`` as a dimension value: a literal, or a token that resolves to a ``Ref`` or
     ``Fn::GetAtt <bus>.Name`` (dashboards write those as ``${...}``); None otherwise."""
@@ -163,8 +155,6 @@ def _bus_name(scope: Any, value: Any) -> tuple[bool, str | None]:
 
 def register_cfn_event_rule(registrar: Registrar, cfn: Any, path: str) -> None:
     """An ``events.CfnRule`` (also the L1 of an ``events.Rule``)."""
-    if is_watchkeepers_own(cfn):
-        return
     known, bus = _bus_name(cfn, cfn.event_bus_name)
     name = literal(cfn, cfn.name)
     if not known or (bus is not None and name is None):
