@@ -11,7 +11,7 @@ template than the URL's.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
 
 from watchkeeper import schema
 from watchkeeper.cli.assembly import Resource, Template
@@ -28,7 +28,7 @@ def acknowledged_findings(templates: Iterable[Template]) -> tuple[set[str], set[
     paths: set[str] = set()
     logical_ids: set[str] = set()
     for template in templates:
-        for service in _services(template.body):
+        for service in schema.TemplateMetadata.services_of(template.body).services:
             findings = service.get(schema.TemplateMetadata.FINDINGS)
             for finding in findings if isinstance(findings, list) else ():
                 if not (isinstance(finding, dict) and finding.get("acknowledged") is True
@@ -39,13 +39,6 @@ def acknowledged_findings(templates: Iterable[Template]) -> tuple[set[str], set[
                 if isinstance(finding.get("logical_id"), str):
                     logical_ids.add(finding["logical_id"])
     return paths, logical_ids
-
-
-def _services(body: dict[str, Any]) -> list[dict[str, Any]]:
-    metadata = body.get("Metadata")
-    block = metadata.get(schema.TemplateMetadata.KEY) if isinstance(metadata, dict) else None
-    services = block.get(schema.TemplateMetadata.SERVICES) if isinstance(block, dict) else None
-    return [s for s in services if isinstance(s, dict)] if isinstance(services, list) else []
 
 
 class FindingChecks(CheckerBase):

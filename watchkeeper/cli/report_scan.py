@@ -327,19 +327,10 @@ def _filter_metrics(located: _Located, properties: Mapping[str, Any]) -> list[Cu
 def _monitored_services(
     template: Mapping[str, Any], where: str, notes: list[str]
 ) -> list[MonitoredService]:
-    metadata = template.get("Metadata")
-    if not isinstance(metadata, dict) or TemplateMetadata.KEY not in metadata:
-        return []
-    entry = metadata[TemplateMetadata.KEY]
-    services = entry.get(TemplateMetadata.SERVICES) if isinstance(entry, dict) else None
-    if not isinstance(services, list):
-        notes.append(f"{where}: Metadata.{TemplateMetadata.KEY} has no services list; ignored")
-        return []
+    services, malformed = TemplateMetadata.services_of(template)
+    notes.extend(f"{where}: {note}" for note in malformed)
     found = []
     for service in services:
-        if not isinstance(service, dict):
-            notes.append(f"{where}: a Metadata.{TemplateMetadata.KEY} service is not an object")
-            continue
         monitored = service.get(TemplateMetadata.MONITORED)
         monitored = monitored if isinstance(monitored, dict) else {}
         kinds = [k for k in TemplateMetadata.MONITORED_KINDS if k in monitored]
