@@ -28,6 +28,7 @@ from watchkeeper.cli.assembly import (
     one_line,
 )
 from watchkeeper.cli.assembly import load_assembly as read_assembly
+from watchkeeper.cli.check_findings import PublicUrlFinding, public_url_findings
 from watchkeeper.cli.report_model import (
     ALARM_TYPE,
     COMPOSITE_ALARM_TYPE,
@@ -374,7 +375,12 @@ def load_assembly(path: str | Path) -> AssemblyReport:
     """Read the cloud assembly at ``path`` (a directory, or its ``manifest.json``)."""
     try:
         assembly = read_assembly(path)
-        stacks = [_stack_report(template) for template in assembly.templates]
+        # Acknowledgements may sit in another stack's metadata: read every template first.
+        findings = public_url_findings(assembly.all_templates())
+        stacks = [
+            _stack_report(template, [f for f in findings if f.url.template.root is template])
+            for template in assembly.templates
+        ]
     except AssemblyError as exc:
         raise CommandError(str(exc), BAD_INPUT_EXIT_CODE) from None
     except CommandError as exc:
@@ -383,7 +389,7 @@ def load_assembly(path: str | Path) -> AssemblyReport:
     return AssemblyReport(path=str(path), stacks=stacks)
 
 
-def _stack_report(template: Template) -> StackReport:
+def _stack_report(template: Template, findings: list[PublicUrlFinding]) -> StackReport:
     return StackReport(
         display_name=template.display_name,
         artifact_id=template.artifact_id,
@@ -392,4 +398,5 @@ def _stack_report(template: Template) -> StackReport:
         assembly=template.assembly_path,
         template=template.template_file,
         contents=_scan(template),
+        findings=findings,
     )
