@@ -947,3 +947,15 @@ def test_any_template_gives_a_report_or_a_one_line_error(
         1 for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
     )
     report_text(report)
+
+
+def test_malformed_service_entries_are_notes_naming_the_template(assembly: Path) -> None:
+    template = orders_template()
+    services = template["Metadata"][TemplateMetadata.KEY][TemplateMetadata.SERVICES]
+    services[1:1] = ["billing", 7]
+    write_json(assembly / "Orders.template.json", template)
+    document = report_json(load_assembly(assembly))
+    assert [s["service"] for s in stack(document, "Orders")["monitored"]] == ["orders"]
+    assert [n for n in document["notes"] if "Metadata.Watchkeeper" in n] == [
+        "stack Orders (Orders.template.json): a Metadata.Watchkeeper service is not an "
+        "object"] * 2

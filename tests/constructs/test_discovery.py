@@ -266,3 +266,97 @@ def test_two_services_in_one_stack_never_monitor_each_others_resources():
         assert "TwoServices/Jobs" in paths
         assert not [p for p in paths if p.startswith(other.node.path + "/")]
         assert mon.targets_of("topic") == [] and mon.targets_of("event_rule") == []
+
+
+# -- watchkeeper's own constructs beside the app's ------------------------------------------
+
+
+def _app_service(stack: cdk.Stack, prefix: str) -> None:
+    """Functions and an EventBridge rule of the app's own (with a target dead-letter queue
+    that makes it worth watching), monitored by a ServiceMonitoring in the same stack."""
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_events_targets as targets
+
+    functions = [lambda_.Function(stack, name.title(), function_name=f"{prefix}-{name}",
+                                  runtime=lambda_.Runtime.PYTHON_3_12,
+                                  handler="index.handler",
+                                  code=lambda_.Code.from_inline(INLINE))
+                 for name in ("sweep", "report")]
+    rule = events.Rule(stack, "Nightly", rule_name=f"{prefix}-nightly",
+                       schedule=events.Schedule.cron(minute="0", hour="2"))
+    rule.add_target(targets.LambdaFunction(functions[0]))
+    ServiceMonitoring(stack, "Monitoring", service_name=prefix)
+
+
+@pytest.fixture(scope="module")
+def beside_monitoring_stacks():
+    """The app's stack with a MonitoringStack (control-plane detections on, the default)
+    in the two arrangements an app can have: beside it, and around it (the app's stack
+    defined in the MonitoringStack's scope); and a MonitoringStack that a second
+    ServiceMonitoring with discovery is added to, with a queue and a rule of its own."""
+    from aws_cdk import aws_events as events
+
+    from watchkeeper.stacks import MonitoringStack
+
+    app = cdk.App()
+    beside = cdk.Stack(app, "Orders", env=ENV)
+    _app_service(beside, "orders")
+    MonitoringStack(app, "OrdersFleet", service_name="orders-fleet", env=ENV,
+                    function_names=["orders-sweep", "orders-report"])
+    platform = MonitoringStack(app, "Platform", service_name="platform", env=ENV,
+                               function_names=["platform-edge"])
+    around = cdk.Stack(platform, "Billing", env=ENV)
+    _app_service(around, "billing")
+    fleet = MonitoringStack(app, "Fleet", service_name="fleet", env=ENV,
+                            function_names=["fleet-worker"])
+    sqs.Queue(fleet, "Stray", queue_name="fleet-stray", enforce_ssl=True)
+    events.Rule(fleet, "StrayRule", rule_name="fleet-stray",
+                schedule=events.Schedule.rate(cdk.Duration.hours(1)))
+    extra = ServiceMonitoring(fleet, "Extra", service_name="fleet-extra")
+    assembly = app.synth()
+    templates = {stack.node.path: assembly.get_stack_artifact(stack.artifact_id).template
+                 for stack in (beside, around, platform, fleet)}
+    templates["OrdersFleet"] = assembly.get_stack_by_name("OrdersFleet").template
+    monitors = {"Orders": beside.node.find_child("Monitoring"),
+                "Billing": around.node.find_child("Monitoring"), "Fleet": extra}
+    return {"templates": templates, "monitors": monitors}
+
+
+def _tampering_rules(template) -> list[str]:
+    return [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"
+            and r["Properties"].get("Description", "").startswith("watchkeeper ")]
+
+
+@pytest.mark.parametrize(("stack", "service"), [("Orders", "orders"),
+                                                ("Platform/Billing", "billing")])
+def test_the_apps_rule_is_monitored_beside_or_inside_a_monitoring_stack(
+        beside_monitoring_stacks, stack, service):
+    """Beside a MonitoringStack and inside one's scope alike, the app's rule is monitored
+    and watchkeeper's control-plane rules are not."""
+    monitoring = beside_monitoring_stacks["monitors"][service.title()]
+    assert [t.key for t in monitoring.targets_of("event_rule")] == [f"{service}-nightly"]
+    assert sorted(t.key for t in monitoring.targets_of("function")) == [
+        f"{service}-report", f"{service}-sweep"]
+    template = beside_monitoring_stacks["templates"][stack]
+    assert _tampering_rules(template)  # the service's own detections, unmonitored
+    alarmed_rules = {json.dumps(d["Value"]) for r in template["Resources"].values()
+                     if r["Type"] == "AWS::CloudWatch::Alarm"
+                     for d in r["Properties"].get("Dimensions", []) if d["Name"] == "RuleName"}
+    assert alarmed_rules == {json.dumps(f"{service}-nightly")}
+
+
+def test_monitoring_stacks_hold_their_own_control_plane_rules(beside_monitoring_stacks):
+    templates = beside_monitoring_stacks["templates"]
+    for name in ("OrdersFleet", "Platform", "Fleet"):
+        assert _tampering_rules(templates[name]), name
+
+
+def test_nothing_in_a_monitoring_stack_is_discovered_as_the_apps(beside_monitoring_stacks):
+    """A MonitoringStack is watchkeeper's whole (WATCHKEEPER_OWNED, as its report
+    counts it): a ServiceMonitoring added to it discovers none of its resources, of any
+    kind."""
+    extra = beside_monitoring_stacks["monitors"]["Fleet"]
+    from watchkeeper.constructs.kinds.registry import KINDS
+
+    assert {kind.name: extra.targets_of(kind.name) for kind in KINDS} == {
+        kind.name: [] for kind in KINDS}

@@ -5,6 +5,8 @@ stack of the app, the nested stacks each one deploys and the assemblies of its s
 each stack, and in total, it counts the monitoring resources by CloudFormation type,
 classifies every alarm (standard, high-resolution, metric math, anomaly detection), works out
 each alarm's time to detect, and prices the lot at list price (:mod:`watchkeeper.pricing`).
+It lists each stack's Lambda function URLs with ``AuthType: NONE``, acknowledged or not
+(what ``watchkeeper check`` reports, :mod:`watchkeeper.cli.check_findings`).
 
 Standard library only, and it reads JSON files only, so it runs in well under a second and
 needs neither aws-cdk-lib nor AWS credentials. Every problem with the input is raised as

@@ -85,6 +85,9 @@ def report_json(report: AssemblyReport) -> dict[str, Any]:
                     for s in contents.services
                     for kind, resource, detail in s.changes
                 ],
+                # Function URLs anyone can call: watchkeeper check's public-function-url
+                # problems, and those the app acknowledged (public on purpose).
+                "findings": [finding.as_json() for finding in stack.findings],
                 # The app's own resources of the counted types: not counted, not priced.
                 "app_own": {
                     "counts": {key: len(names) for key, names in contents.app_own.items()},

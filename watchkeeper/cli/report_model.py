@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from watchkeeper import pricing
+from watchkeeper.cli.check_findings import PublicUrlFinding
 
 ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"
 COMPOSITE_ALARM_TYPE: Final = "AWS::CloudWatch::CompositeAlarm"
@@ -192,6 +193,9 @@ class StackReport:
     assembly: str
     template: str
     contents: TemplateContents
+    #: the public function URLs of the stack and its nested stacks, acknowledged or not
+    #: (what ``watchkeeper check`` reports as ``public-function-url`` when not)
+    findings: list[PublicUrlFinding] = field(default_factory=list)
 
     def custom_metric_keys(self) -> set[tuple[str, str, tuple[str, ...]]]:
         return {metric.key for metric in self.contents.custom_metrics}

@@ -28,6 +28,7 @@ from watchkeeper.cli.assembly import (
     one_line,
 )
 from watchkeeper.cli.assembly import load_assembly as read_assembly
+from watchkeeper.cli.check_findings import PublicUrlFinding, public_url_findings
 from watchkeeper.cli.report_model import (
     ALARM_TYPE,
     COMPOSITE_ALARM_TYPE,
@@ -327,19 +328,10 @@ def _filter_metrics(located: _Located, properties: Mapping[str, Any]) -> list[Cu
 def _monitored_services(
     template: Mapping[str, Any], where: str, notes: list[str]
 ) -> list[MonitoredService]:
-    metadata = template.get("Metadata")
-    if not isinstance(metadata, dict) or TemplateMetadata.KEY not in metadata:
-        return []
-    entry = metadata[TemplateMetadata.KEY]
-    services = entry.get(TemplateMetadata.SERVICES) if isinstance(entry, dict) else None
-    if not isinstance(services, list):
-        notes.append(f"{where}: Metadata.{TemplateMetadata.KEY} has no services list; ignored")
-        return []
+    services, malformed = TemplateMetadata.services_of(template)
+    notes.extend(f"{where}: {note}" for note in malformed)
     found = []
     for service in services:
-        if not isinstance(service, dict):
-            notes.append(f"{where}: a Metadata.{TemplateMetadata.KEY} service is not an object")
-            continue
         monitored = service.get(TemplateMetadata.MONITORED)
         monitored = monitored if isinstance(monitored, dict) else {}
         kinds = [k for k in TemplateMetadata.MONITORED_KINDS if k in monitored]
@@ -383,7 +375,12 @@ def load_assembly(path: str | Path) -> AssemblyReport:
     """Read the cloud assembly at ``path`` (a directory, or its ``manifest.json``)."""
     try:
         assembly = read_assembly(path)
-        stacks = [_stack_report(template) for template in assembly.templates]
+        # Acknowledgements may sit in another stack's metadata: read every template first.
+        findings = public_url_findings(assembly.all_templates())
+        stacks = [
+            _stack_report(template, [f for f in findings if f.url.template.root is template])
+            for template in assembly.templates
+        ]
     except AssemblyError as exc:
         raise CommandError(str(exc), BAD_INPUT_EXIT_CODE) from None
     except CommandError as exc:
@@ -392,7 +389,7 @@ def load_assembly(path: str | Path) -> AssemblyReport:
     return AssemblyReport(path=str(path), stacks=stacks)
 
 
-def _stack_report(template: Template) -> StackReport:
+def _stack_report(template: Template, findings: list[PublicUrlFinding]) -> StackReport:
     return StackReport(
         display_name=template.display_name,
         artifact_id=template.artifact_id,
@@ -401,4 +398,5 @@ def _stack_report(template: Template) -> StackReport:
         assembly=template.assembly_path,
         template=template.template_file,
         contents=_scan(template),
+        findings=findings,
     )

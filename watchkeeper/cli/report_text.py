@@ -97,6 +97,7 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
                    f"({len(service.changes)}){':' if service.changes else ': none'}")
         for kind, resource, detail in service.changes:
             out.append(f"    {kind} {resource}: {detail}")
+    out += _findings_text(stack)
     labels = {
         "log_groups": "log groups",
         "metric_filters": "metric filters",
@@ -147,6 +148,17 @@ def _stack_text(stack: StackReport, data: Mapping[str, Any]) -> list[str]:
             "    ",
         )
     out.append(f"  estimated cost: ${data['monthly_usd']:.2f}/month")
+    return out
+
+
+def _findings_text(stack: StackReport) -> list[str]:
+    """The stack's public function URLs: those not acknowledged fail ``watchkeeper check``."""
+    out = [f"  security findings ({len(stack.findings)}){':' if stack.findings else ': -'}"]
+    for finding in stack.findings:
+        state = ("acknowledged (public on purpose)" if finding.acknowledged
+                 else "not acknowledged: watchkeeper check fails on it")
+        out.append(f"    {finding.check} {finding.url.location} (function "
+                   f"{finding.function}): {state}")
     return out
 
 

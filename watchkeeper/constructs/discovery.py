@@ -79,12 +79,14 @@ class DiscoverySteps(MonitoringState):
         ) if classes]
         resources: list[cdk.CfnResource] = []
         for node in nodes:
+            # Read before the stack test: a MonitoringStack is watchkeeper's whole, this
+            # stack included (a class attribute: no round trip).
+            if getattr(node, "WATCHKEEPER_OWNED", False):
+                found["watchkeeper_prefixes"].append(node.node.path + "/")
             if isinstance(node, cdk.Stack):
                 if node is not stack:
                     found["nested_stack_prefixes"].append(node.node.path + "/")
                 continue
-            if getattr(node, "WATCHKEEPER_OWNED", False):  # a class attribute: no round trip
-                found["watchkeeper_prefixes"].append(node.node.path + "/")
             # Counted for the size estimate (a Python-side isinstance: no round trip).
             if isinstance(node, cdk.CfnResource):
                 resources.append(node)
@@ -115,7 +117,8 @@ class DiscoverySteps(MonitoringState):
             round trip to Node: monitor_function reuses them)."""
             # This construct's own resources (the alarm delivery queues) are never
             # discovered: the ones worth watching are registered where they are created;
-            # nor are those of watchkeeper's other constructs (CentralLogArchive's stream).
+            # nor is anything below a construct of watchkeeper's (``WATCHKEEPER_OWNED``:
+            # another ServiceMonitoring, CentralLogArchive's stream, a MonitoringStack).
             info = node.node
             path = info.path
             l2_paths.add(path)
@@ -227,9 +230,10 @@ class DiscoverySteps(MonitoringState):
                 self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.key,
                                              target.label)
         self._mark_l1_dead_letter_queues()
-        self._mark_rule_dead_letter_queues(found["event_rules"])
+        # Every kind's, with or without targets: an EventBridge rule's dead-letter queue is
+        # one whether the rule is monitored or not.
         for kind in registry.KINDS:
-            if kind.stack_facts is not None and self._targets[kind.name]:
+            if kind.stack_facts is not None:
                 kind.stack_facts(self._registrar, self._targets[kind.name], found)
 
     def _mark_l1_dead_letter_queues(self) -> None:
@@ -269,29 +273,6 @@ class DiscoverySteps(MonitoringState):
             if isinstance(cfn, cdk.CfnResource):
                 by_logical_id[stack.resolve(cfn.logical_id)] = q
         return by_logical_id
-
-    def _mark_rule_dead_letter_queues(self, rules: list[Any]) -> None:
-        """Dead-letter queues of EventBridge rule targets (``DeadLetterConfig.Arn``, the
-        queue's ``Fn::GetAtt <queue>.Arn``): their messages are events a target never got."""
-        if not rules or not self.queues:
-            return
-        stack = self.stack
-        by_logical_id = self.queues_by_logical_id()
-        rule_targets = {object_key(t.rule): t for t in self._targets.get("event_rule", ())}
-        for rule in rules:
-            targets = stack.resolve(rule.targets)
-            for target in targets if isinstance(targets, list) else ():
-                config = target.get("deadLetterConfig") if isinstance(target, dict) else None
-                arn = config.get("arn") if isinstance(config, dict) else None
-                if not (isinstance(arn, dict) and "Fn::GetAtt" in arn):
-                    continue
-                dlq = by_logical_id.get(arn["Fn::GetAtt"][0])
-                if dlq is not None:
-                    monitored = rule_targets.get(object_key(rule))
-                    name = _literal(rule, rule.name)
-                    self._mark_dead_letter_queue(
-                        dlq, monitored.key if monitored else None,
-                        monitored.label if monitored else name or rule.node.path)
 
     def _apply_function_facts(self, found: dict[str, list[Any]],
                               by_logical_id: dict[str, FunctionTarget]) -> None:

@@ -112,6 +112,9 @@ class _Registrar:
     """What kind modules may do to a ServiceMonitoring while registering targets
     (``kinds.base.Registrar``)."""
 
+    #: The monitored queues by logical id, once no more can be registered.
+    _queues_by_logical_id: dict[str, Any] | None = None
+
     def __init__(self, owner: ServiceMonitoring) -> None:
         self._owner = owner
 
@@ -151,13 +154,20 @@ class _Registrar:
         return same_stack and self._owner.stack.resolve(arn) == self._owner.stack.resolve(
             topic.topic_arn)
 
-    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool:
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str,
+                               source_key: str | None = None) -> bool:
         """Mark the monitored queue whose L1 has ``logical_id`` as a dead-letter queue of
-        ``source_label``; False if no monitored queue has it."""
-        target = self._owner.queues_by_logical_id().get(logical_id)
+        ``source_label`` (the target with key ``source_key``, when it is one); False if no
+        monitored queue has it."""
+        queues = self._queues_by_logical_id
+        if queues is None:
+            queues = self._owner.queues_by_logical_id()
+            if self._owner._finalized:  # read once per synth, not once per reference
+                self._queues_by_logical_id = queues
+        target = queues.get(logical_id)
         if target is None:
             return False
-        self._owner._mark_dead_letter_queue(target, None, source_label)
+        self._owner._mark_dead_letter_queue(target, source_key, source_label)
         return True
 
 

@@ -8,7 +8,16 @@ Standard library only: this module runs inside Lambda functions with the rest of
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final, NamedTuple
+
+
+class ServiceEntries(NamedTuple):
+    """The services a template's metadata records (:meth:`TemplateMetadata.services_of`)."""
+
+    #: the entries that are objects, in their order
+    services: list[dict[str, Any]]
+    #: what is malformed, one line each, for the reader to print after where it looked
+    notes: list[str]
 
 
 class TemplateMetadata:
@@ -38,6 +47,27 @@ class TemplateMetadata:
     #: ``[{check, resource, path, logical_id, acknowledged}]`` (``path``: the resource's
     #: ``aws:cdk:path``; ``acknowledged``: the app acknowledged watchkeeper's synth warning)
     FINDINGS: Final = "findings"
+    @classmethod
+    def services_of(cls, template: object) -> ServiceEntries:
+        """The service entries of a template (its whole body) that are objects.
+
+        A template without watchkeeper's metadata has none, silently. Watchkeeper's
+        metadata without a services list, and an entry that is not an object, are each
+        skipped with a note (``watchkeeper report`` prints them after the template's
+        location).
+        """
+        metadata = template.get("Metadata") if isinstance(template, dict) else None
+        if not isinstance(metadata, dict) or cls.KEY not in metadata:
+            return ServiceEntries([], [])
+        block = metadata[cls.KEY]
+        services = block.get(cls.SERVICES) if isinstance(block, dict) else None
+        if not isinstance(services, list):
+            return ServiceEntries([], [f"Metadata.{cls.KEY} has no services list; ignored"])
+        entries = [s for s in services if isinstance(s, dict)]
+        notes = [f"a Metadata.{cls.KEY} service is not an object"] * (
+            len(services) - len(entries))
+        return ServiceEntries(entries, notes)
+
     @staticmethod
     def changes_of(entries: object) -> list[dict[str, object]]:
         """The ``changes`` entries one per changed resource: ``{kind, resource, detail}``.

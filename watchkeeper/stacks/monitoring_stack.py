@@ -85,6 +85,10 @@ class MonitoringStack(cdk.Stack):
         deprecated, as in ``ServiceMonitoring``.
     """
 
+    #: Everything in this stack is watchkeeper's (``watchkeeper report`` counts it all):
+    #: a ServiceMonitoring whose discovery walks it never takes any of it as the app's.
+    WATCHKEEPER_OWNED = True
+
     def __init__(
         self,
         scope: Construct,

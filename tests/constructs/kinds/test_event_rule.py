@@ -250,6 +250,60 @@ def test_target_dead_letter_queues_are_marked_and_alarm_on_any_message(synthesiz
         "AlarmDescription": Match.string_like_regexp("dead-letter queue of orders-nightly"),
     })
 
+    # the rule target's key comes with it (the registrar hands it to the queue)
+    assert sorted(q.source_key for q in marked) == ["orders-legacy", "orders-nightly"]
+
+
+class _RecordingRegistrar:
+    """The registrar calls a kind's stack facts make (nothing else is needed)."""
+
+    def __init__(self) -> None:
+        self.marked: list[tuple[str, str, str | None]] = []
+
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str,
+                               source_key: str | None = None) -> bool:
+        self.marked.append((logical_id, source_label, source_key))
+        return True
+
+
+def test_the_kind_marks_rule_dead_letter_queues_through_its_stack_facts_hook():
+    """Monitored or not, a rule's target dead-letter queue is marked through the registrar
+    (``ResourceKind.stack_facts``), labelled by the rule's target when it is monitored."""
+    assert event_rule.EVENT_RULE.stack_facts is event_rule.mark_target_dead_letter_queues
+    stack = cdk.Stack(cdk.App(), "Facts")
+    dlq = sqs.CfnQueue(stack, "Dlq")
+    rules = [events.CfnRule(stack, name, name=name.lower(), schedule_expression="rate(1 day)",
+                            targets=[events.CfnRule.TargetProperty(
+                                id="T", arn="arn:aws:sqs:eu-west-1:123456789012:work",
+                                dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
+                                    arn=dlq.attr_arn))])
+             for name in ("Watched", "Unwatched")]
+    events.CfnRule(stack, "NoDlq", schedule_expression="rate(1 day)")
+    watched = event_rule.EventRuleTarget(key="watched-key", label="watched (label)",
+                                         rule_name="watched", rule=rules[0])
+    registrar = _RecordingRegistrar()
+    found = {"event_rules": [*rules, stack.node.find_child("NoDlq")]}
+    event_rule.mark_target_dead_letter_queues(registrar, [watched], found)  # type: ignore[arg-type]
+    assert registrar.marked == [("Dlq", "watched (label)", "watched-key"),
+                                ("Dlq", "unwatched", None)]
+
+
+def test_a_dead_letter_queue_of_a_rule_no_service_monitors_is_still_marked():
+    """With no rule monitored (discovery off, the queue monitored by hand), the queue is
+    still the dead-letter queue of the rule's target: the hook runs without targets."""
+    stack = cdk.Stack(cdk.App(), "Handpicked", env=ENV)
+    dlq = sqs.Queue(stack, "Dlq", queue_name="handpicked-dlq", enforce_ssl=True)
+    rule = events.Rule(stack, "Rule", rule_name="handpicked",
+                       schedule=events.Schedule.rate(cdk.Duration.hours(1)))
+    rule.add_target(targets.SqsQueue(sqs.Queue(stack, "Work", enforce_ssl=True),
+                                     dead_letter_queue=dlq))
+    mon = ServiceMonitoring(stack, "Monitoring", service_name="handpicked", discover=False)
+    mon.monitor_queue(dlq)
+    Template.from_stack(stack).has_resource_properties(ALARM, {
+        "MetricName": "ApproximateNumberOfMessagesVisible",
+        "AlarmDescription": Match.string_like_regexp("dead-letter queue of handpicked")})
+    assert mon.targets_of("event_rule") == []
+
 
 # -- dashboard, report, lint, nag ---------------------------------------------------------
 

@@ -278,6 +278,37 @@ def test_watchkeeper_check_reports_the_unacknowledged_public_url_only(urls):
     assert result.checked["AWS::Lambda::Url"] == 6
 
 
+def test_watchkeeper_report_lists_both_public_urls_with_their_acknowledgement(urls):
+    """The report lists what the check reports (same message), and the acknowledged URL
+    too, in its JSON and its text."""
+    from watchkeeper.cli.report import load_assembly as load_report
+    from watchkeeper.cli.report import report_json, report_text
+
+    report = load_report(urls["outdir"])
+    check = [p for p in check_assembly(load_assembly(urls["outdir"])).problems
+             if p.check == "public-function-url"]
+    stacks = {s["name"]: s for s in report_json(report)["stacks"]}
+    assert stacks["Edge"]["findings"] == []
+    webhook_url = logical_id(urls["template"], "Webhooks/Webhook/FunctionUrl/Resource")
+    # the function as the template states it (watchkeeper check's message names it so)
+    webhook = f"<{logical_id(urls['template'], 'Webhooks/Webhook/Resource')}.Arn>"
+    findings = {f["logical_id"]: f for f in stacks["Webhooks"]["findings"]}
+    assert sorted(findings) == sorted([webhook_url, "LegacyUrl"])
+    assert findings[webhook_url] == {
+        "check": "public-function-url", "stack": "Webhooks", "logical_id": webhook_url,
+        "path": "Webhooks/Webhook/FunctionUrl/Resource", "function": webhook,
+        "acknowledged": False, "message": check[0].message}
+    assert (findings["LegacyUrl"]["acknowledged"], findings["LegacyUrl"]["path"]) == (
+        True, "Webhooks/LegacyUrl")
+    text = report_text(report)
+    assert "  security findings (2):" in text
+    assert (f"    public-function-url Webhooks/{webhook_url} (function {webhook}): "
+            "not acknowledged: watchkeeper check fails on it") in text
+    assert ("    public-function-url Webhooks/LegacyUrl (function <Legacy.Arn>): "
+            "acknowledged (public on purpose)") in text
+    assert "  security findings (0): -" in text  # the Edge stack
+
+
 def test_the_preview_draws_the_new_widgets(urls):
     html = render_html(read_dashboards(urls["outdir"]), "cdk.out")
     assert "Requests to public function URLs" in html

@@ -80,7 +80,8 @@ class Registrar(Protocol):
 
     def is_alarm_topic(self, resource: Any) -> bool: ...
 
-    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool: ...
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str,
+                               source_key: str | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,10 @@ class ResourceKind:
         interfaces have no runtime check). ``register_l2`` then receives the imported
         resource, which has no L1 below it. Default: "" (only instances of ``l2``).
     :param stack_facts: called once at synth, after discovery, with the registrar, the
-        kind's targets and the stack scan (``DiscoverySteps._scan`` buckets, e.g.
-        ``sns_subscriptions``): facts about the targets that other resources of the stack
-        state. Default: None.
+        kind's targets (possibly none) and the stack scan (``DiscoverySteps._scan`` buckets,
+        e.g. ``sns_subscriptions``, ``event_rules``): facts about the targets that other
+        resources of the stack state, and facts the kind's resources state about other
+        targets, monitored or not (``registrar.mark_dead_letter_queue``). Default: None.
     """
 
     name: str

@@ -29,7 +29,7 @@ import aws_cdk as cdk
 from watchkeeper import schema
 from watchkeeper.constructs.alarms.core import AlarmPlan, MetricRef, PlanContext
 from watchkeeper.constructs.alarms.settings import ANOMALY_UPPER, GT, Check
-from watchkeeper.constructs.cdk_internals import loaded_classes
+from watchkeeper.constructs.cdk_internals import loaded_classes, object_key
 from watchkeeper.constructs.kinds.base import Registrar, ResourceKind, last_id, literal
 
 NAMESPACE = "AWS/Events"
@@ -130,12 +130,24 @@ def plan_event_rule(target: EventRuleTarget, ctx: PlanContext) -> list[AlarmPlan
     return plans
 
 
-def is_watchkeepers_own(node: Any) -> bool:
-    """A construct that watchkeeper created (the control-plane tampering rule under a
-    ``ServiceMonitoring``, anything under a ``MonitoringStack`` or ``CentralLogArchive``):
-    never monitored as the app's."""
-    return any(type(scope).__module__.startswith("watchkeeper.")
-               for scope in node.node.scopes[:-1])
+def mark_target_dead_letter_queues(registrar: Registrar, targets: list[EventRuleTarget],
+                                   found: dict[str, list[Any]]) -> None:
+    """The monitored queues that are dead-letter queues of a rule target of the stack
+    (``DeadLetterConfig.Arn``, the queue's ``Fn::GetAtt <queue>.Arn``), whether the rule is
+    monitored or not: their messages are events a target never got."""
+    monitored = {object_key(t.rule): t for t in targets}
+    for rule in found.get("event_rules", ()):
+        rule_targets = cdk.Stack.of(rule).resolve(rule.targets)
+        for target in rule_targets if isinstance(rule_targets, list) else ():
+            config = target.get("deadLetterConfig") if isinstance(target, dict) else None
+            arn = config.get("arn") if isinstance(config, dict) else None
+            if not (isinstance(arn, dict) and "Fn::GetAtt" in arn):
+                continue
+            source = monitored.get(object_key(rule))
+            registrar.mark_dead_letter_queue(
+                arn["Fn::GetAtt"][0],
+                source.label if source else literal(rule, rule.name) or rule.node.path,
+                source.key if source else None)
 
 
 def _dimension(scope: Any, value: Any) -> str | None:
@@ -167,8 +179,6 @@ def _bus_name(scope: Any, value: Any) -> tuple[bool, str | None]:
 
 def register_cfn_event_rule(registrar: Registrar, cfn: Any, path: str) -> None:
     """An ``events.CfnRule`` (also the L1 of an ``events.Rule``)."""
-    if is_watchkeepers_own(cfn):
-        return
     known, bus = _bus_name(cfn, cfn.event_bus_name)
     name = literal(cfn, cfn.name)
     if not known or (bus is not None and name is None):
@@ -221,6 +231,7 @@ EVENT_RULE = ResourceKind(
     plan_alarms=plan_event_rule,
     checks=CHECKS,
     member="rule_arn",
+    stack_facts=mark_target_dead_letter_queues,
     panels=(NAMESPACE, "RuleName", (
         ("invocations", (("Invocations", "Sum", {}), ("TriggeredRules", "Sum", {}))),
         ("failures", (("FailedInvocations", "Sum", {}), ("ThrottledRules", "Sum", {}),
