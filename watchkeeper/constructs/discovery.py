@@ -6,7 +6,7 @@ Every kind of resource comes from ``kinds.registry.KINDS``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
@@ -30,11 +30,6 @@ from watchkeeper.constructs.targets import (
     FunctionTarget,
     QueueTarget,
 )
-
-if TYPE_CHECKING:
-    # Imported where used (see cdk_internals.loaded_classes): a service without APIs,
-    # queues, tables or state machines does not pay for loading these modules.
-    pass
 
 
 class DiscoverySteps(MonitoringState):
