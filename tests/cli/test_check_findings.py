@@ -102,3 +102,22 @@ def test_an_auth_type_left_to_deploy_time_is_not_judged(tmp_path: Path) -> None:
     template = {"Parameters": {"Auth": {"Type": "String"}},
                 "Resources": {"WebhookUrl": url({"Ref": "Auth"}), **CONTROL}}
     assert problems(assembly(tmp_path, ("Orders", template))) == [CONTROL_PROBLEM]
+
+
+def test_the_function_is_named_by_its_name_else_its_path_else_as_stated(tmp_path: Path) -> None:
+    def target(logical_id: str) -> dict[str, Any]:
+        return {"Type": "AWS::Lambda::Url", "Properties": {
+            "AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [logical_id, "Arn"]}}}
+
+    resources = {
+        "Named": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "orders-hook"}},
+        "Unnamed": {"Type": "AWS::Lambda::Function", "Properties": {},
+                    "Metadata": {"aws:cdk:path": "Orders/Checkout/Resource"}},
+        "Bare": {"Type": "AWS::Lambda::Function", "Properties": {}},
+        "NamedUrl": target("Named"), "UnnamedUrl": target("Unnamed"), "BareUrl": target("Bare"),
+    }
+    root = assembly(tmp_path, ("Orders", {"Resources": resources}))
+    found = {p.logical_id: p.message for p in check_assembly(load_assembly(root)).problems}
+    assert "anyone can invoke orders-hook through" in found["NamedUrl"]
+    assert "anyone can invoke Orders/Checkout through" in found["UnnamedUrl"]
+    assert "anyone can invoke <Bare.Arn> through" in found["BareUrl"]

@@ -20,6 +20,7 @@ from watchkeeper.cli.assembly import Resource, Template
 from watchkeeper.cli.check_problems import CheckerBase, stated_text
 
 FUNCTION_URL_TYPE: Final = "AWS::Lambda::Url"
+FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 PUBLIC_URL_CHECK: Final = schema.PUBLIC_FUNCTION_URL_FINDING
 _PATH_METADATA: Final = "aws:cdk:path"
 
@@ -63,7 +64,8 @@ class PublicUrlFinding:
     url: Resource
     #: the URL's construct path (``aws:cdk:path``); None when the template has none
     path: str | None
-    #: the function, as the template names it
+    #: the function: its name in the template, else its construct path, else the target
+    #: as the template states it
     function: str
     acknowledged: bool
     #: the finding's name, as ``watchkeeper check`` reports it
@@ -99,8 +101,31 @@ def public_url_finding(url: Resource, acknowledged: Acknowledgements) -> PublicU
     metadata = template.resources.get(url.logical_id, {}).get("Metadata")
     path = metadata.get(_PATH_METADATA) if isinstance(metadata, dict) else None
     path = path if isinstance(path, str) else None
-    return PublicUrlFinding(url, path, template.display(properties.get("TargetFunctionArn")),
-                            acknowledged.cover(path, url.logical_id))
+    function = _function_label(template, properties.get("TargetFunctionArn"))
+    return PublicUrlFinding(url, path, function, acknowledged.cover(path, url.logical_id))
+
+
+def _function_label(template: Template, target: Any) -> str:
+    """The URL's function for people: the name the template gives the function, else its
+    construct path, else the target as the template states it (an ARN, ``<Fn.Arn>``)."""
+    logical_id: Any = None
+    if isinstance(target, dict) and len(target) == 1:
+        ((function, argument),) = target.items()
+        if function == "Fn::GetAtt" and isinstance(argument, list) and argument:
+            logical_id = argument[0]
+        elif function == "Ref":
+            logical_id = argument
+    resource = template.resources.get(logical_id) if isinstance(logical_id, str) else None
+    if isinstance(resource, dict) and resource.get("Type") == FUNCTION_TYPE:
+        properties = resource.get("Properties")
+        name = properties.get("FunctionName") if isinstance(properties, dict) else None
+        if isinstance(name, str):
+            return name
+        metadata = resource.get("Metadata")
+        path = metadata.get(_PATH_METADATA) if isinstance(metadata, dict) else None
+        if isinstance(path, str):
+            return path.removesuffix("/Resource")
+    return template.display(target)
 
 
 def public_url_findings(templates: Iterable[Template]) -> list[PublicUrlFinding]:

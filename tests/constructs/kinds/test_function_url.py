@@ -290,8 +290,8 @@ def test_watchkeeper_report_lists_both_public_urls_with_their_acknowledgement(ur
     stacks = {s["name"]: s for s in report_json(report)["stacks"]}
     assert stacks["Edge"]["findings"] == []
     webhook_url = logical_id(urls["template"], "Webhooks/Webhook/FunctionUrl/Resource")
-    # the function as the template states it (watchkeeper check's message names it so)
-    webhook = f"<{logical_id(urls['template'], 'Webhooks/Webhook/Resource')}.Arn>"
+    # the function by the name the template gives it (watchkeeper check's message too)
+    webhook = "orders-webhook"
     findings = {f["logical_id"]: f for f in stacks["Webhooks"]["findings"]}
     assert sorted(findings) == sorted([webhook_url, "LegacyUrl"])
     assert findings[webhook_url] == {
@@ -304,7 +304,7 @@ def test_watchkeeper_report_lists_both_public_urls_with_their_acknowledgement(ur
     assert "  security findings (2):" in text
     assert (f"    public-function-url Webhooks/{webhook_url} (function {webhook}): "
             "not acknowledged: watchkeeper check fails on it") in text
-    assert ("    public-function-url Webhooks/LegacyUrl (function <Legacy.Arn>): "
+    assert ("    public-function-url Webhooks/LegacyUrl (function orders-legacy): "
             "acknowledged (public on purpose)") in text
     assert "  security findings (0): -" in text  # the Edge stack
 
