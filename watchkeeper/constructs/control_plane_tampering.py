@@ -421,17 +421,9 @@ class _PatternAsSub:
         warning), else an ``Fn::Sub``."""
         if not any(is_token_string(value) for value in _strings(pattern)):
             return json.dumps(pattern, separators=(",", ":"))
-        return {"Fn::Sub": json.dumps(self._placeholders(pattern), separators=(",", ":"))}
-
-    def _placeholders(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self._placeholders(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self._placeholders(item) for key, item in value.items()}
-        if isinstance(value, str):
-            # A literal is escaped (``${`` -> ``${!``), a token becomes ``${X}``.
-            return self._writer.ref(value)
-        return value
+        # A literal is escaped (``${`` -> ``${!``), a token becomes ``${X}``.
+        return {"Fn::Sub": json.dumps(self._writer.refs_within(pattern),
+                                      separators=(",", ":"))}
 
 
 def _strings(pattern: Any) -> list[str]:

@@ -77,6 +77,17 @@ class SubWriter:
         for (key, value), one in zip(pending.items(), resolved, strict=True):
             self._cache[key] = _placeholder(one, value)
 
+    def refs_within(self, value: Any) -> Any:
+        """``value`` (JSON-like: dicts, lists, tuples, strings) with every string in
+        placeholder form (see :meth:`ref`); other values pass as they are."""
+        if isinstance(value, str):
+            return self.ref(value)
+        if isinstance(value, dict):
+            return {key: self.refs_within(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.refs_within(item) for item in value]
+        return value
+
     def ref(self, value: Any) -> str:
         """A literal string passes (escaped); a token becomes ``${X}`` / ``${X.Attr}``."""
         # Testing the token encoding instead of calling Token.is_unresolved saves a round

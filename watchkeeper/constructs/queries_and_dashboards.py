@@ -216,16 +216,8 @@ def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSe
 
 
 def _escape_widget(widget: Widget, writer: SubWriter) -> Widget:
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return writer.ref(value)
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [walk(v) for v in value]
-        return value
-
-    return Widget(widget.type, walk(widget.properties), widget.width, widget.height)
+    return Widget(widget.type, writer.refs_within(widget.properties), widget.width,
+                  widget.height)
 
 
 def build(owner: Construct, model: ServiceModel, settings: InsightsSettings, *,
