@@ -98,9 +98,7 @@ def public_url_finding(url: Resource, acknowledged: Acknowledgements) -> PublicU
     template, properties = url.template, url.properties
     if stated_text(template, properties.get("AuthType")) != "NONE":
         return None
-    metadata = template.resources.get(url.logical_id, {}).get("Metadata")
-    path = metadata.get(_PATH_METADATA) if isinstance(metadata, dict) else None
-    path = path if isinstance(path, str) else None
+    path = _construct_path(template.resources.get(url.logical_id))
     function = _function_label(template, properties.get("TargetFunctionArn"))
     return PublicUrlFinding(url, path, function, acknowledged.cover(path, url.logical_id))
 
@@ -121,11 +119,17 @@ def _function_label(template: Template, target: Any) -> str:
         name = properties.get("FunctionName") if isinstance(properties, dict) else None
         if isinstance(name, str):
             return name
-        metadata = resource.get("Metadata")
-        path = metadata.get(_PATH_METADATA) if isinstance(metadata, dict) else None
-        if isinstance(path, str):
+        path = _construct_path(resource)
+        if path is not None:
             return path.removesuffix("/Resource")
     return template.display(target)
+
+
+def _construct_path(resource: Any) -> str | None:
+    """A template resource's ``aws:cdk:path``; None without path metadata."""
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    path = metadata.get(_PATH_METADATA) if isinstance(metadata, dict) else None
+    return path if isinstance(path, str) else None
 
 
 def public_url_findings(templates: Iterable[Template]) -> list[PublicUrlFinding]:
