@@ -3,7 +3,9 @@
 Stack ``Orders``: an existing-looking app (an unnamed function, a named one, an imported
 one, a queue, a table, a state machine, an HTTP and a REST API target) with fake alarm
 details of both kinds, an extra query and an extra widget. Stack ``Big``: 50 imported
-functions, so queries and log widgets must split at 50 log groups.
+functions, so queries and log widgets must split at 50 log groups (and functions are drawn
+as fleet graphs, ``function_graphs="auto"``). Stack ``Fleet``: three functions with
+timeouts and an imported one, drawn as fleet graphs because the option says so.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ EXTRA_QUERY = SavedQuery(
 class SynthResult:
     orders: dict[str, Any]
     big: dict[str, Any]
+    fleet: dict[str, Any]
     orders_mon: ServiceMonitoring
     big_mon: ServiceMonitoring
     logical_ids: dict[str, str]
@@ -131,15 +134,30 @@ def _big(app: cdk.App) -> tuple[cdk.Stack, ServiceMonitoring]:
     return stack, mon
 
 
+def _fleet(app: cdk.App) -> cdk.Stack:
+    stack = cdk.Stack(app, "Fleet", env=ENV)
+    for name, timeout in (("Checkout", 10), ("Refund", 30), ("Ping", None)):
+        lambda_.Function(
+            stack, name, runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            code=_code(), timeout=cdk.Duration.seconds(timeout) if timeout else None,
+        )
+    mon = ServiceMonitoring(stack, "Monitoring", service_name="fleet",
+                            insights=InsightsOptions(function_graphs="fleet"))
+    mon.monitor_function(lambda_.Function.from_function_name(stack, "Legacy", "fleet-legacy"))
+    return stack
+
+
 @functools.cache
 def synth() -> SynthResult:
     app = cdk.App()
     orders_stack, orders_mon, ids = _orders(app)
     big_stack, big_mon = _big(app)
+    fleet_stack = _fleet(app)
     assembly = app.synth()
     return SynthResult(
         orders=assembly.get_stack_by_name(orders_stack.stack_name).template,
         big=assembly.get_stack_by_name(big_stack.stack_name).template,
+        fleet=assembly.get_stack_by_name(fleet_stack.stack_name).template,
         orders_mon=orders_mon,
         big_mon=big_mon,
         logical_ids=ids,

@@ -13,9 +13,19 @@ import pytest
 from insights_app import resources, synth
 
 from watchkeeper import InsightsOptions, ServiceMonitoring, schema
+from watchkeeper.constructs.dashboards import (
+    FLEET_LINES,
+    PER_FUNCTION_UP_TO,
+    DashboardInputs,
+    FunctionRow,
+    function_sections,
+    operations_sections,
+    plan_dashboards,
+)
 from watchkeeper.constructs.fn_sub import escape_literal, sub_ref
 from watchkeeper.dashboard_layout import Widget, check_layout
 from watchkeeper.insights import check_query
+from watchkeeper.limits import MAX_METRICS_PER_DASHBOARD, MAX_METRICS_PER_WIDGET
 from watchkeeper.queries import get_query, render_for_widget
 
 DB = "AWS::CloudWatch::Dashboard"
@@ -170,6 +180,131 @@ def test_extra_widget_is_appended(bodies) -> None:
     assert last["properties"] == {"markdown": "Runbook: see the wiki"}
 
 
+# ---------------------------------------------------------------------------------------
+# Functions as fleet graphs (a line per function) or a row each
+# ---------------------------------------------------------------------------------------
+
+
+def _functions(count: int, timeout: float | None = 10) -> tuple[FunctionRow, ...]:
+    return tuple(FunctionRow(f"S/Fn{i:03}", f"${{Fn{i:03}}}", timeout) for i in range(count))
+
+
+def _lines_by_title(sections) -> dict[str, list]:
+    return {w.properties["title"]: w.properties["metrics"]
+            for section in sections for w in section.widgets}
+
+
+def _labels(lines: list) -> list[str]:
+    return [line[-1]["label"] for line in lines if "label" in line[-1]]
+
+
+def test_auto_draws_a_row_per_function_up_to_ten_then_fleet_graphs() -> None:
+    rows = function_sections(_functions(PER_FUNCTION_UP_TO))
+    assert [s.title for s in rows] == [f"S/Fn{i:03}" for i in range(PER_FUNCTION_UP_TO)]
+    assert all(len(s.widgets) == 3 for s in rows)
+    fleet = function_sections(_functions(PER_FUNCTION_UP_TO + 1))
+    assert [s.title for s in fleet] == ["Functions", "Lambda concurrency"]
+    assert function_sections(()) == []
+
+
+def test_the_option_forces_either_drawing() -> None:
+    assert len(function_sections(_functions(50), "per_function")) == 50
+    assert [s.title for s in function_sections(_functions(1), "fleet")] == [
+        "Functions", "Lambda concurrency"]
+
+
+def test_fleet_groups_are_balanced_and_draw_every_function_once_per_graph() -> None:
+    functions = _functions(45)
+    sections = function_sections(functions)
+    assert [s.title for s in sections] == [
+        "Functions 1-15 of 45", "Functions 16-30 of 45", "Functions 31-45 of 45",
+        "Lambda concurrency"]
+    lines = _lines_by_title(sections)
+    labels = [fn.label for fn in functions]
+    for graph in ("invocations", "errors", "throttles", "p90 duration, % of the timeout"):
+        drawn = [label for title, metrics in lines.items() if title.endswith(f": {graph}")
+                 for label in _labels(metrics)]
+        assert drawn == labels, graph
+    first = lines["Functions 1-15 of 45: errors"]
+    assert first[0] == ["AWS/Lambda", "Errors", "FunctionName", "${Fn000}", {"label": "S/Fn000"}]
+    assert first[1] == [".", ".", ".", "${Fn001}", {"label": "S/Fn001"}]
+    assert all(len(_labels(m)) <= FLEET_LINES for m in lines.values())
+
+
+def test_fleet_duration_is_each_functions_share_of_its_timeout() -> None:
+    functions = (FunctionRow("S/A", "${A}", 10), FunctionRow("S/B", "b-legacy", None),
+                 FunctionRow("S/C", "${C}", 2.5))
+    group = function_sections(functions, "fleet")[0]
+    graphs = {w.properties["title"]: w.properties for w in group.widgets}
+    share = graphs["Functions: p90 duration, % of the timeout"]
+    assert share["stat"] == "p90"
+    assert share["metrics"] == [
+        ["AWS/Lambda", "Duration", "FunctionName", "${A}", {"id": "d0", "visible": False}],
+        [".", ".", ".", "${C}", {"id": "d1", "visible": False}],
+        [{"expression": "100*d0/10000", "label": "S/A", "id": "t0"}],
+        [{"expression": "100*d1/2500", "label": "S/C", "id": "t1"}],
+    ]
+    assert share["annotations"] == {"horizontal": [{"label": "Timeout", "value": 100}]}
+    unknown = graphs["Functions: p90 duration (ms), timeout unknown"]
+    assert unknown["metrics"] == [
+        ["AWS/Lambda", "Duration", "FunctionName", "b-legacy", {"label": "S/B"}]]
+    assert graphs["Functions: invocations"]["stat"] == "Sum"
+
+
+def test_fleet_header_says_how_functions_are_drawn() -> None:
+    def guide(count: int) -> str:
+        header, _ = operations_sections(DashboardInputs("s", functions=_functions(count)))
+        return header[0].properties["markdown"]
+
+    assert "Functions, a line each" in guide(PER_FUNCTION_UP_TO + 1)
+    assert "Per function: traffic and error rate" in guide(PER_FUNCTION_UP_TO)
+
+
+def test_fleet_graphs_stay_within_the_dashboard_limits_at_scale() -> None:
+    pages = plan_dashboards(DashboardInputs("s", functions=_functions(600)))["operations"]
+    for page in pages:
+        assert check_layout(page.widgets) == []
+        assert page.metric_count <= MAX_METRICS_PER_DASHBOARD
+        for widget in page.widgets:
+            assert len(widget["properties"].get("metrics", ())) <= MAX_METRICS_PER_WIDGET
+    drawn = [line[-1]["label"] for page in pages for w in page.widgets
+             if w["properties"].get("title", "").endswith(": errors")
+             for line in w["properties"]["metrics"]]
+    assert drawn == [f"S/Fn{i:03}" for i in range(600)]
+
+
+def test_fleet_graphs_on_a_synthesized_app() -> None:
+    ops = _bodies(synth().fleet)["fleet-operations"]
+    titles = [w["properties"].get("title") for w in _widgets(ops, "metric")]
+    assert [t for t in titles if t and t.startswith(("Functions", "Lambda"))] == [
+        "Functions: invocations", "Functions: errors", "Functions: throttles",
+        "Functions: p90 duration, % of the timeout",
+        "Functions: p90 duration (ms), timeout unknown",
+        "Lambda concurrency in this account and region (all services)",
+    ]
+    graphs = {w["properties"]["title"]: w["properties"] for w in _widgets(ops, "metric")}
+    share = graphs["Functions: p90 duration, % of the timeout"]["metrics"]
+    expressions = {line[0]["label"]: line[0]["expression"] for line in share
+                   if "expression" in line[0]}
+    # Lambda's default timeout is 3 s when the app sets none.
+    assert expressions == {"Fleet/Checkout": "100*d0/10000", "Fleet/Ping": "100*d1/3000",
+                           "Fleet/Refund": "100*d2/30000"}
+    unknown = graphs["Functions: p90 duration (ms), timeout unknown"]["metrics"]
+    assert unknown == [["AWS/Lambda", "Duration", "FunctionName", "fleet-legacy",
+                        {"label": "fleet-legacy"}]]
+    concurrency = graphs["Lambda concurrency in this account and region (all services)"]
+    assert [line[1] for line in concurrency["metrics"]] == [
+        "ConcurrentExecutions", "ClaimedAccountConcurrency"]
+    assert check_layout(ops["widgets"]) == []
+    # "auto": the 50 imported functions of Big, in three groups, each p90 in ms.
+    big = _bodies(synth().big)["Big_Service-operations"]
+    big_titles = [w["properties"].get("title", "") for w in _widgets(big, "metric")]
+    assert [t for t in big_titles if t.endswith("timeout unknown")] == [
+        f"Functions {r} of 50: p90 duration (ms), timeout unknown"
+        for r in ("1-17", "18-34", "35-50")]
+    assert not [t for t in big_titles if "error rate" in t]
+
+
 def test_big_service_log_widgets_split_at_50_groups() -> None:
     bodies = _bodies(synth().big)
     assert sorted(bodies) == ["Big_Service-operations", "Big_Service-security"]
@@ -205,7 +340,8 @@ def test_anomaly_detection_is_opt_in() -> None:
 
 def test_cfn_lint_clean(tmp_path: Path) -> None:
     paths = []
-    for name, template in (("orders", synth().orders), ("big", synth().big)):
+    for name, template in (("orders", synth().orders), ("big", synth().big),
+                           ("fleet", synth().fleet)):
         path = tmp_path / f"{name}.template.json"
         path.write_text(json.dumps(template))
         paths.append(str(path))

@@ -231,6 +231,9 @@ BAD_FIELDS = [
      r"watchkeeper\.queries\.SavedQuery"),
     (InsightsOptions, {"dashboards": "both"},
      r"InsightsOptions\.dashboards='both' must be True or False"),
+    (InsightsOptions, {"function_graphs": "rows"},
+     r"InsightsOptions\.function_graphs='rows' is not allowed: use one of 'auto', "
+     r"'per_function', 'fleet'"),
     (InsightsOptions, {"dashboard_name_prefix": "orders ops"},
      r"InsightsOptions\.dashboard_name_prefix='orders ops' is not allowed: 1-241 characters"),
     (InsightsOptions, {"operations_widgets": [{"type": "text"}]},

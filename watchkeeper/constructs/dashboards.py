@@ -118,6 +118,8 @@ class DashboardInputs:
     #: The security detections' widgets (control-plane changes, top offenders), in Fn::Sub
     #: form already.
     detection_widgets: tuple[Widget, ...] = ()
+    #: How functions are drawn (``InsightsOptions.function_graphs``).
+    function_graphs: str = "auto"
     #: Security findings (public function URLs), listed with their traffic.
     findings: tuple[FindingRow, ...] = ()
     name_prefix: str | None = None
@@ -198,6 +200,96 @@ def _function_section(fn: FunctionRow) -> Section:
     return Section(fn.label, (traffic, duration, capacity))
 
 
+#: ``InsightsOptions.function_graphs``: how the operations dashboard draws functions.
+FUNCTION_GRAPHS = ("auto", "per_function", "fleet")
+#: "auto" draws a row per function up to this many functions, fleet graphs from one more:
+#: at 50 functions a row each is 150 graphs to scroll through, fleet graphs are 12.
+PER_FUNCTION_UP_TO = 10
+#: Lines per fleet graph: beyond about 20 a legend stops being readable.
+FLEET_LINES = 20
+
+
+def _fleet_sections(functions: Sequence[FunctionRow]) -> list[Section]:
+    """Graphs with a line per function, in balanced groups of at most ``FLEET_LINES``.
+
+    Each group shows invocations, errors and throttles (sums) and the p90 duration as a
+    share of each function's timeout, so that functions with different timeouts compare
+    (functions whose timeout is unknown: p90 in ms, in a graph of their own). Then one graph
+    of the account's Lambda concurrency in the region: when the claimed concurrency (reserved
+    and provisioned plus the unreserved in use) reaches the account limit, on-demand
+    invocations of functions without reserved concurrency are throttled, whichever service
+    claimed it.
+    """
+    ns = "AWS/Lambda"
+    groups = -(-len(functions) // FLEET_LINES)
+    size = -(-len(functions) // groups)
+    sections = []
+    for start in range(0, len(functions), size):
+        group = functions[start:start + size]
+        prefix = ("Functions" if groups == 1
+                  else f"Functions {start + 1}-{start + len(group)} of {len(functions)}")
+        widgets = [
+            _metric_widget(f"{prefix}: {title}", _fleet_lines(metric, group), stat="Sum",
+                           width=12)
+            for title, metric in (("invocations", "Invocations"), ("errors", "Errors"),
+                                  ("throttles", "Throttles"))
+        ]
+        timed = [fn for fn in group if fn.timeout_seconds]
+        if timed:
+            # A hidden p90 per function, then one expression each: p90 as % of its timeout.
+            hidden = _fleet_lines("Duration", timed, hidden=True)
+            shares: list[list[Any]] = [
+                [{"expression": f"100*d{i}/{fn.timeout_seconds * 1000:g}",  # type: ignore[operator]
+                  "label": fn.label, "id": f"t{i}"}]
+                for i, fn in enumerate(timed)
+            ]
+            widgets.append(_metric_widget(
+                f"{prefix}: p90 duration, % of the timeout", hidden + shares, stat="p90",
+                width=12, yAxis={"left": {"min": 0, "label": "%", "showUnits": False}},
+                annotations={"horizontal": [{"label": "Timeout", "value": 100}]},
+            ))
+        untimed = [fn for fn in group if not fn.timeout_seconds]
+        if untimed:
+            widgets.append(_metric_widget(
+                f"{prefix}: p90 duration (ms), timeout unknown",
+                _fleet_lines("Duration", untimed), stat="p90", width=12))
+        sections.append(Section(prefix, tuple(widgets)))
+    sections.append(Section("Lambda concurrency", (_metric_widget(
+        "Lambda concurrency in this account and region (all services)",
+        [[ns, "ConcurrentExecutions", {"label": "Concurrent executions"}],
+         [".", "ClaimedAccountConcurrency", {"label": "Claimed (throttles at the account limit)"}]],
+        stat="Maximum", width=GRID_WIDTH),)))
+    return sections
+
+
+def _fleet_lines(metric: str, functions: Sequence[FunctionRow], *,
+                 hidden: bool = False) -> list[list[Any]]:
+    """One line per function, labelled with it; after the first, CloudWatch's ``"."``
+    shorthand repeats namespace, metric and dimension name. ``hidden``: ids d0, d1... for
+    expressions, not drawn."""
+    lines: list[list[Any]] = []
+    for index, fn in enumerate(functions):
+        head = [".", ".", "."] if lines else ["AWS/Lambda", metric, "FunctionName"]
+        options = {"id": f"d{index}", "visible": False} if hidden else {"label": fn.label}
+        lines.append([*head, fn.name, options])
+    return lines
+
+
+def draws_fleet(functions: int, graphs: str = "auto") -> bool:
+    """Whether ``functions`` functions are drawn as fleet graphs: ``fleet``, or ``auto``
+    above ``PER_FUNCTION_UP_TO``; else (``per_function``) a row of graphs each."""
+    return graphs == "fleet" or (graphs == "auto" and functions > PER_FUNCTION_UP_TO)
+
+
+def function_sections(functions: Sequence[FunctionRow], graphs: str = "auto") -> list[Section]:
+    """The functions' part of the operations dashboard (see ``draws_fleet``)."""
+    if not functions:
+        return []
+    if draws_fleet(len(functions), graphs):
+        return _fleet_sections(functions)
+    return [_function_section(fn) for fn in functions]
+
+
 def _resource_section(panels: ResourceRows, row: ResourceRow) -> Section:
     """A row of two half-width panels for one API, queue, table or state machine.
 
@@ -256,11 +348,17 @@ def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Sec
         f"{_query_ref(inputs, 'trace-request')}, {_query_ref(inputs, 'slowest-invocations')}."
         if inputs.log_groups else "The service has no function logs, so no saved queries."
     )
+    functions_guide = (
+        "Functions, a line each: invocations, errors, throttles, p90 duration as a share "
+        "of the timeout; the account's Lambda concurrency"
+        if draws_fleet(len(inputs.functions), inputs.function_graphs) else
+        "Per function: traffic and error rate, duration percentiles against the timeout, "
+        "throttles and concurrency"
+    )
     header = [
         _text(
             f"# {inputs.service}: operations\n"
-            "Per function: traffic and error rate, duration percentiles against the timeout, "
-            f"throttles and concurrency; then APIs, queues, tables and state machines. {queries}",
+            f"{functions_guide}; then APIs, queues, tables and state machines. {queries}",
         ),
         *split_alarm_widget("Alarms", inputs.operational_alarm_arns),
     ]
@@ -286,7 +384,7 @@ def operations_sections(inputs: DashboardInputs) -> tuple[list[Widget], list[Sec
     sections = [
         health,
         Section("Logs", tuple(_log_widgets(inputs, OPERATIONS_LOG_WIDGETS))),
-        *(_function_section(f) for f in inputs.functions),
+        *function_sections(inputs.functions, inputs.function_graphs),
         *(_resource_section(kind, row) for kind in inputs.resources for row in kind.rows),
     ]
     if inputs.extra_operations_widgets:

@@ -383,6 +383,10 @@ class InsightsOptions:
         what forensics queries scan).
     :param log_anomaly_detection: a CloudWatch Logs anomaly detector on each log group
         watchkeeper creates. Default: False (see docs/queries-and-dashboards.md).
+    :param function_graphs: how the operations dashboard draws functions: ``"per_function"``
+        a row of three graphs each; ``"fleet"`` graphs with a line per function (at most 20
+        per graph) and the account's Lambda concurrency; ``"auto"`` a row each up to 10
+        functions, fleet graphs from 11. Default: ``"auto"``.
     """
 
     saved_queries: bool = True
@@ -393,6 +397,7 @@ class InsightsOptions:
     security_widgets: Sequence[Widget] = ()
     field_indexes: bool | Sequence[str] = True
     log_anomaly_detection: bool = False
+    function_graphs: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("extra_queries", "operations_widgets", "security_widgets"):
@@ -411,6 +416,7 @@ class InsightsOptions:
             security_widgets=self.security_widgets,
             field_indexes=self.field_indexes,
             log_anomaly_detection=self.log_anomaly_detection,
+            function_graphs=self.function_graphs,
         )
 
 

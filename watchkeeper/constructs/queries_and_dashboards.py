@@ -15,6 +15,7 @@ from constructs import Construct
 
 from watchkeeper.constructs.dashboards import (
     ALARM_ARN_PREFIX,
+    FUNCTION_GRAPHS,
     DashboardInputs,
     FindingRow,
     FunctionRow,
@@ -54,6 +55,7 @@ class InsightsSettings:
     security_widgets: tuple[Widget, ...] = ()
     field_indexes: tuple[str, ...] = ()
     log_anomaly_detection: bool = False
+    function_graphs: str = "auto"
 
     @classmethod
     def build(
@@ -67,6 +69,7 @@ class InsightsSettings:
         security_widgets: Sequence[Widget] | None,
         field_indexes: bool | Sequence[str],
         log_anomaly_detection: bool,
+        function_graphs: str = "auto",
     ) -> InsightsSettings:
         if dashboard_name_prefix is not None and (
             not isinstance(dashboard_name_prefix, str)
@@ -78,6 +81,11 @@ class InsightsSettings:
                 "allowed: 1-"
                 f"{255 - _LONGEST_SUFFIX} characters of letters, digits, '-' and '_' (dashboard "
                 "names are <prefix>-operations, <prefix>-security, up to 255 characters)"
+            )
+        if function_graphs not in FUNCTION_GRAPHS:
+            raise ValueError(
+                f"{_INSIGHTS_OPTIONS}.function_graphs={function_graphs!r} is not allowed: use "
+                f"one of {', '.join(repr(g) for g in FUNCTION_GRAPHS)}"
             )
         return cls(
             saved_queries=bool(saved_queries),
@@ -94,6 +102,7 @@ class InsightsSettings:
                 field_indexes, f"{_INSIGHTS_OPTIONS}.field_indexes"
             ),
             log_anomaly_detection=bool(log_anomaly_detection),
+            function_graphs=function_graphs,
         )
 
 
@@ -212,6 +221,7 @@ def dashboard_inputs(scope: Construct, model: ServiceModel, settings: InsightsSe
             for f in findings),
         name_prefix=settings.dashboard_name_prefix,
         log_metrics=log_metrics,
+        function_graphs=settings.function_graphs,
     )
 
 

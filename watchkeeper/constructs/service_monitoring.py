@@ -306,6 +306,7 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
             security_widgets=security_widgets,
             field_indexes=field_indexes,
             log_anomaly_detection=log_anomaly_detection,
+            function_graphs=ins.function_graphs,
         )
         self.discover = bool(discover)
         #: The security detections' options, and what they created (filled at synth).
