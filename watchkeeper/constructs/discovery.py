@@ -215,15 +215,14 @@ class DiscoverySteps(MonitoringState):
             dlq = queue.dead_letter_queue
             if dlq is not None and dlq.queue.node.addr in queue_by_addr:
                 name = _literal(queue, queue.queue_name)
-                self._mark_dead_letter_queue(queue_by_addr[dlq.queue.node.addr], None,
+                self._mark_dead_letter_queue(queue_by_addr[dlq.queue.node.addr],
                                              name or queue.node.path)
         for target in owned:
             if not target.has_dead_letter:
                 continue
             dlq = getattr(target.function, "dead_letter_queue", None)
             if dlq is not None and dlq.node.addr in queue_by_addr:
-                self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.key,
-                                             target.label)
+                self._mark_dead_letter_queue(queue_by_addr[dlq.node.addr], target.label)
         self._mark_l1_dead_letter_queues()
         # Every kind's, with or without targets: an EventBridge rule's dead-letter queue is
         # one whether the rule is monitored or not.
@@ -234,19 +233,19 @@ class DiscoverySteps(MonitoringState):
     def _mark_l1_dead_letter_queues(self) -> None:
         """Dead-letter queues named by L1s: a CfnQueue's RedrivePolicy, a CfnFunction's
         DeadLetterConfig (both reference the queue's ``Fn::GetAtt <queue>.Arn``)."""
-        sources: list[tuple[Any, str | None, str]] = []
+        sources: list[tuple[Any, str]] = []
         for q in self.queues:
             queue: Any = q.queue
             if _written_as_l1(queue):  # a CfnQueue
-                sources.append((queue.redrive_policy, None, q.label))
+                sources.append((queue.redrive_policy, q.label))
         for t in self.functions:
             if t.has_dead_letter and not t.owned and t.cfn is not None:
-                sources.append((t.cfn.dead_letter_config, t.key, t.label))
+                sources.append((t.cfn.dead_letter_config, t.label))
         if not sources:
             return
         stack = self.stack
         by_logical_id = self.queues_by_logical_id()
-        for reference, source_key, source_label in sources:
+        for reference, source_label in sources:
             resolved = stack.resolve(reference)
             if not isinstance(resolved, dict):
                 continue
@@ -255,7 +254,7 @@ class DiscoverySteps(MonitoringState):
                         value, dict) and "Fn::GetAtt" in value:
                     dlq = by_logical_id.get(value["Fn::GetAtt"][0])
                     if dlq is not None:
-                        self._mark_dead_letter_queue(dlq, source_key, source_label)
+                        self._mark_dead_letter_queue(dlq, source_label)
 
     def queues_by_logical_id(self) -> dict[str, QueueTarget]:
         """The monitored queues of this stack by the logical id of their L1 (what a

@@ -316,7 +316,7 @@ class RegistrationSteps(MonitoringState):
         dlq = queue.dead_letter_queue if isinstance(queue, sqs.Queue) else None
         if dlq is not None:
             dlq_target = self.monitor_queue(dlq.queue)
-            self._mark_dead_letter_queue(dlq_target, target.key, target.label)
+            self._mark_dead_letter_queue(dlq_target, target.label)
         return target
 
     def monitor_table(
@@ -449,10 +449,8 @@ class RegistrationSteps(MonitoringState):
         return list(self._targets[kind])
 
     @staticmethod
-    def _mark_dead_letter_queue(target: QueueTarget, source_key: str | None,
-                                source_label: str) -> None:
+    def _mark_dead_letter_queue(target: QueueTarget, source_label: str) -> None:
         target.is_dead_letter_queue = True
-        target.source_key = target.source_key or source_key
         target.source_label = target.source_label or source_label
 
     def _unique_key(self, text: str) -> str:

@@ -154,11 +154,9 @@ class _Registrar:
         return same_stack and self._owner.stack.resolve(arn) == self._owner.stack.resolve(
             topic.topic_arn)
 
-    def mark_dead_letter_queue(self, logical_id: str, source_label: str,
-                               source_key: str | None = None) -> bool:
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool:
         """Mark the monitored queue whose L1 has ``logical_id`` as a dead-letter queue of
-        ``source_label`` (the target with key ``source_key``, when it is one); False if no
-        monitored queue has it."""
+        ``source_label``; False if no monitored queue has it."""
         queues = self._queues_by_logical_id
         if queues is None:
             queues = self._owner.queues_by_logical_id()
@@ -167,7 +165,7 @@ class _Registrar:
         target = queues.get(logical_id)
         if target is None:
             return False
-        self._owner._mark_dead_letter_queue(target, source_key, source_label)
+        self._owner._mark_dead_letter_queue(target, source_label)
         return True
 
 

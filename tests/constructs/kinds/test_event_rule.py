@@ -250,19 +250,15 @@ def test_target_dead_letter_queues_are_marked_and_alarm_on_any_message(synthesiz
         "AlarmDescription": Match.string_like_regexp("dead-letter queue of orders-nightly"),
     })
 
-    # the rule target's key comes with it (the registrar hands it to the queue)
-    assert sorted(q.source_key for q in marked) == ["orders-legacy", "orders-nightly"]
-
 
 class _RecordingRegistrar:
     """The registrar calls a kind's stack facts make (nothing else is needed)."""
 
     def __init__(self) -> None:
-        self.marked: list[tuple[str, str, str | None]] = []
+        self.marked: list[tuple[str, str]] = []
 
-    def mark_dead_letter_queue(self, logical_id: str, source_label: str,
-                               source_key: str | None = None) -> bool:
-        self.marked.append((logical_id, source_label, source_key))
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool:
+        self.marked.append((logical_id, source_label))
         return True
 
 
@@ -284,8 +280,7 @@ def test_the_kind_marks_rule_dead_letter_queues_through_its_stack_facts_hook():
     registrar = _RecordingRegistrar()
     found = {"event_rules": [*rules, stack.node.find_child("NoDlq")]}
     event_rule.mark_target_dead_letter_queues(registrar, [watched], found)  # type: ignore[arg-type]
-    assert registrar.marked == [("Dlq", "watched (label)", "watched-key"),
-                                ("Dlq", "unwatched", None)]
+    assert registrar.marked == [("Dlq", "watched (label)"), ("Dlq", "unwatched")]
 
 
 def test_a_dead_letter_queue_of_a_rule_no_service_monitors_is_still_marked():

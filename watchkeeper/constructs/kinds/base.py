@@ -80,8 +80,7 @@ class Registrar(Protocol):
 
     def is_alarm_topic(self, resource: Any) -> bool: ...
 
-    def mark_dead_letter_queue(self, logical_id: str, source_label: str,
-                               source_key: str | None = None) -> bool: ...
+    def mark_dead_letter_queue(self, logical_id: str, source_label: str) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -146,8 +146,7 @@ def mark_target_dead_letter_queues(registrar: Registrar, targets: list[EventRule
             source = monitored.get(object_key(rule))
             registrar.mark_dead_letter_queue(
                 arn["Fn::GetAtt"][0],
-                source.label if source else literal(rule, rule.name) or rule.node.path,
-                source.key if source else None)
+                source.label if source else literal(rule, rule.name) or rule.node.path)
 
 
 def _dimension(scope: Any, value: Any) -> str | None:

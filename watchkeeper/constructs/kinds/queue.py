@@ -38,8 +38,6 @@ class QueueTarget:
     queue_name: str
     queue: Any
     is_dead_letter_queue: bool = False
-    #: Key of the queue whose dead-letter queue this is, when known.
-    source_key: str | None = None
     #: Label of the queue or function whose dead-letter queue this is, when known.
     source_label: str | None = None
     alarm_overrides: dict[str, Any] = field(default_factory=dict)
