@@ -203,7 +203,7 @@ def _function_section(fn: FunctionRow) -> Section:
 #: ``InsightsOptions.function_graphs``: how the operations dashboard draws functions.
 FUNCTION_GRAPHS = ("auto", "per_function", "fleet")
 #: "auto" draws a row per function up to this many functions, fleet graphs from one more:
-#: at 50 functions a row each is 150 graphs to scroll through, fleet graphs are 12.
+#: at 50 functions a row each is 150 graphs to scroll through, fleet graphs are 13.
 PER_FUNCTION_UP_TO = 10
 #: Lines per fleet graph: beyond about 20 a legend stops being readable.
 FLEET_LINES = 20
