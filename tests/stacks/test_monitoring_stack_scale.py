@@ -82,10 +82,7 @@ def test_every_dashboard_within_its_limits(fleets):
         "fleet-operations", "fleet-security"]
     drawn = []
     for props in dashboards:
-        body = props["DashboardBody"]
-        text = body["Fn::Sub"] if isinstance(body, dict) else body
-        text = text[0] if isinstance(text, list) else text  # [body, {alarm ARN prefix}]
-        widgets = json.loads(text)["widgets"]
+        widgets = json.loads(_body_text(props["DashboardBody"]))["widgets"]
         assert len(widgets) <= MAX_DASHBOARD_WIDGETS
         metrics = sum(len(w["properties"].get("metrics", [])) for w in widgets)
         assert metrics <= MAX_DASHBOARD_METRICS
@@ -131,7 +128,7 @@ def test_adding_a_function_moves_and_changes_no_other_functions_resource(fleets)
 def test_in_stack_monitoring_of_a_large_service_with_nested_stacks(tmp_path):
     from aws_cdk import aws_lambda as lambda_
 
-    from watchkeeper import ServiceMonitoring
+    from watchkeeper import InsightsOptions, ServiceMonitoring
 
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Big", env=cdk.Environment(account="123456789012", region="eu-west-1"))
@@ -142,10 +139,13 @@ def test_in_stack_monitoring_of_a_large_service_with_nested_stacks(tmp_path):
             "lambda.amazonaws.com"
         ),
     )
-    for i in range(150):  # 150 functions: 450 alarms would not fit in the stack itself
+    for i in range(170):  # 170 functions: 510 alarms would not fit in the stack itself
         lambda_.Function(stack, f"Fn{i:03d}", runtime=lambda_.Runtime.PYTHON_3_12,
                          handler="index.handler", code=code, role=role)
-    ServiceMonitoring(stack, "Monitoring", service_name="big", nested_stacks=True)
+    # A row of graphs per function (not the fleet graphs "auto" draws from 11 functions):
+    # 510 graphs, more than one dashboard holds (500 widgets).
+    ServiceMonitoring(stack, "Monitoring", service_name="big", nested_stacks=True,
+                      insights=InsightsOptions(function_graphs="per_function"))
     app.synth()
     sizes = {p.name: p.stat().st_size for p in tmp_path.glob("*.template.json")}
     templates = {n: json.loads((tmp_path / n).read_text()) for n in sizes}
@@ -157,7 +157,22 @@ def test_in_stack_monitoring_of_a_large_service_with_nested_stacks(tmp_path):
         r for n, t in templates.items() if ".nested." in n
         for r in t["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
     ]
-    assert len(nested_alarms) == 150 * 3  # errors, throttles, duration
+    assert len(nested_alarms) == 170 * 3  # errors, throttles, duration
+    # Two operations pages (in the app's stack: nested stacks hold the per-function
+    # resources); every function's row on exactly one of them.
+    pages = {r["Properties"]["DashboardName"]: (n, r["Properties"]["DashboardBody"])
+             for n, t in templates.items() for r in t["Resources"].values()
+             if r["Type"] == "AWS::CloudWatch::Dashboard"}
+    assert sorted(pages) == ["big-operations", "big-operations-2", "big-security"]
+    rows = [w["properties"]["title"] for name in ("big-operations", "big-operations-2")
+            for w in json.loads(_body_text(pages[name][1]))["widgets"]
+            if w["properties"].get("title", "").endswith(": throttles, concurrency")]
+    assert rows == [f"Big/Fn{i:03d}: throttles, concurrency" for i in range(170)]
+
+
+def _body_text(body) -> str:
+    text = body["Fn::Sub"] if isinstance(body, dict) else body
+    return text[0] if isinstance(text, list) else text  # [body, {alarm ARN prefix}]
 
 
 def test_every_referenced_log_group_is_ensured_by_its_shard(fleets):
