@@ -24,6 +24,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from watchkeeper import schema
+from watchkeeper.constructs.kinds.function import DIMENSION as LAMBDA_DIMENSION
+from watchkeeper.constructs.kinds.function import NAMESPACE as LAMBDA_NAMESPACE
 from watchkeeper.dashboard_layout import (
     GRID_WIDTH,
     Page,
@@ -159,7 +161,7 @@ def _metric_widget(title: str, metrics: list[list[Any]], **props: Any) -> Widget
 
 
 def _function_section(fn: FunctionRow) -> Section:
-    ns, dim = "AWS/Lambda", "FunctionName"
+    ns, dim = LAMBDA_NAMESPACE, LAMBDA_DIMENSION
     traffic = _metric_widget(
         f"{fn.label}: invocations, errors, error rate",
         [
@@ -220,7 +222,6 @@ def _fleet_sections(functions: Sequence[FunctionRow]) -> list[Section]:
     invocations of functions without reserved concurrency are throttled, whichever service
     claimed it.
     """
-    ns = "AWS/Lambda"
     groups = -(-len(functions) // FLEET_LINES)
     size = -(-len(functions) // groups)
     sections = []
@@ -256,7 +257,7 @@ def _fleet_sections(functions: Sequence[FunctionRow]) -> list[Section]:
         sections.append(Section(prefix, tuple(widgets)))
     sections.append(Section("Lambda concurrency", (_metric_widget(
         "Lambda concurrency in this account and region (all services)",
-        [[ns, "ConcurrentExecutions", {"label": "Concurrent executions"}],
+        [[LAMBDA_NAMESPACE, "ConcurrentExecutions", {"label": "Concurrent executions"}],
          [".", "ClaimedAccountConcurrency", {"label": "Claimed (throttles at the account limit)"}]],
         stat="Maximum", width=GRID_WIDTH),)))
     return sections
@@ -269,7 +270,7 @@ def _fleet_lines(metric: str, functions: Sequence[FunctionRow], *,
     expressions, not drawn."""
     lines: list[list[Any]] = []
     for index, fn in enumerate(functions):
-        head = [".", ".", "."] if lines else ["AWS/Lambda", metric, "FunctionName"]
+        head = [".", ".", "."] if lines else [LAMBDA_NAMESPACE, metric, LAMBDA_DIMENSION]
         options = {"id": f"d{index}", "visible": False} if hidden else {"label": fn.label}
         lines.append([*head, fn.name, options])
     return lines

@@ -47,6 +47,8 @@ from watchkeeper.constructs.kinds.base import (
 from watchkeeper.schema import QueryName
 
 NAMESPACE = "AWS/Lambda"
+#: The dimension of a function's metrics in ``NAMESPACE``.
+DIMENSION = "FunctionName"
 KIND = "function"
 
 #: The kind's alarm checks, in the order of docs/alarms.md.
@@ -168,7 +170,7 @@ def validate_concurrency_threshold(
 
 def plan_function(target: FunctionTarget, ctx: PlanContext) -> list[AlarmPlan]:
     over = target.alarm_overrides
-    dims = (("FunctionName", target.function_name),)
+    dims = ((DIMENSION, target.function_name),)
 
     def metric(name: str) -> MetricRef:
         return MetricRef(NAMESPACE, name, dims)
