@@ -64,27 +64,28 @@ def record_metadata(owner: Construct, model: ServiceModel, changes: Any,
     """
     stack = cdk.Stack.of(owner)
     findings = [finding_entry(f) for f in model.findings()]
+    meta = schema.TemplateMetadata
     existing = stack.template_options.metadata or {}
-    block = dict(existing.get("Watchkeeper") or {"services": []})
-    services = list(block.get("services", []))
-    entry: dict[str, Any] = {"service": model.service_name}
+    block = dict(existing.get(meta.KEY) or {meta.SERVICES: []})
+    services = list(block.get(meta.SERVICES, []))
+    entry: dict[str, Any] = {meta.SERVICE: model.service_name}
     if model.stage:
-        entry["stage"] = model.stage
+        entry[meta.STAGE] = model.stage
     services.append(
         {
             **entry,
-            "monitored": {
+            meta.MONITORED: {
                 kind.collection: [getattr(t, kind.identifier) for t in model.of(kind.name)]
                 for kind in registry.KINDS
             },
-            schema.TemplateMetadata.CHANGES: changes,
+            meta.CHANGES: changes,
             **({DETECTIONS_METADATA_KEY: detections} if detections is not None else {}),
-            **({schema.TemplateMetadata.FINDINGS: findings} if findings else {}),
+            **({meta.FINDINGS: findings} if findings else {}),
             # Lazy: resources added after this point (and final logical ids) count too.
-            schema.TemplateMetadata.CREATED: cdk.Lazy.list(
+            meta.CREATED: cdk.Lazy.list(
                 _CreatedResources(owner, whole_stack), omit_empty=False
             ),
         }
     )
-    block["services"] = services
-    stack.add_metadata("Watchkeeper", block)
+    block[meta.SERVICES] = services
+    stack.add_metadata(meta.KEY, block)
