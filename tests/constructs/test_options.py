@@ -176,6 +176,9 @@ BAD_FIELDS = [
      r"FunctionLoggingOptions\.system_log_level='WARN' would switch off the Timeouts"),
     (FunctionLoggingOptions, {"move_cdk_managed_log_groups": None},
      r"FunctionLoggingOptions\.move_cdk_managed_log_groups=None must be True or False"),
+    (FunctionLoggingOptions, {"move_functions_with_permissions_boundary": "yes"},
+     r"FunctionLoggingOptions\.move_functions_with_permissions_boundary='yes' must be True "
+     r"or False"),
     (ResourceLoggingOptions, {"enabled": "no"},
      r"ResourceLoggingOptions\.enabled='no' must be True or False"),
     (ResourceLoggingOptions, {"rest_api_execution_logging": "DEBUG"},

@@ -15,9 +15,11 @@ CloudWatch and CloudWatch Logs would refuse at deploy time, or silently mishandl
 - security: Lambda function URLs with ``AuthType: NONE`` whose synth warning the app did
   not acknowledge (:mod:`watchkeeper.cli.check_findings`).
 
-Warnings are what deploys in some accounts only: REST API stages with access or execution
-logging in an app that sets no API Gateway CloudWatch Logs role (``AWS::ApiGateway::Account``)
-deploy only where the account has one.
+Warnings are what the template alone cannot settle: REST API stages with access or
+execution logging in an app that sets no API Gateway CloudWatch Logs role
+(``AWS::ApiGateway::Account``) deploy only where the account has one; a function that logs to
+a group watchkeeper created, while its role has a permissions boundary, loses the log lines
+the boundary denies (:mod:`watchkeeper.cli.check_boundaries`).
 
 Each problem is one line ``<stack>/<logical id> (<type>): <problem>`` that states the limit
 and the value found; a warning is the same line after ``warning: ``. Exit 0 when no problem
@@ -46,6 +48,7 @@ from watchkeeper.cli.assembly import (
     load_assembly,
 )
 from watchkeeper.cli.check_alarms import AlarmChecks
+from watchkeeper.cli.check_boundaries import check_permissions_boundaries
 from watchkeeper.cli.check_dashboards import DashboardChecks
 from watchkeeper.cli.check_findings import FUNCTION_URL_TYPE, FindingChecks
 from watchkeeper.cli.check_logs import LogChecks, check_rest_api_logging_role
@@ -168,7 +171,8 @@ def check_assembly(assembly: CloudAssembly) -> CheckResult:
             limits.MAX_SUBSCRIPTION_FILTERS_PER_LOG_GROUP,
             "subscription-filters-per-log-group",
         )
-    return CheckResult(checker.problems, checked, check_rest_api_logging_role(templates))
+    warnings = check_rest_api_logging_role(templates) + check_permissions_boundaries(templates)
+    return CheckResult(checker.problems, checked, warnings)
 
 
 # --------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ class FunctionLoggingSteps(MonitoringState):
         )
         moved: list[FunctionTarget] = []
         group_names: dict[str, str] = {}  # each group's name token, by its literal name
+        # Read once: the boundary CDK puts on every role of the stage or stack.
+        stage_boundary = (None if self.move_functions_with_permissions_boundary
+                          else self.node.try_get_context(PERMISSIONS_BOUNDARY_CONTEXT))
+        bounded: dict[str, list[str]] = {}  # functions kept because of a boundary, by it
         for target in self.functions:
             if not target.owned:
                 continue
@@ -110,7 +114,13 @@ class FunctionLoggingSteps(MonitoringState):
                 # A Role child is the role CDK made for the function (with Lambda's basic
                 # execution policy): no need to look at it.
                 own_role = any(isinstance(c, iam.Role) for c in children)
-                destination = self._choose_destination(target, log_format, own_role)
+                boundary = (None if self.move_functions_with_permissions_boundary
+                            else _permissions_boundary(fn, own_role, stage_boundary))
+                if boundary is not None:
+                    bounded.setdefault(boundary, []).append(target.label)
+                    destination = None
+                else:
+                    destination = self._choose_destination(target, log_format, own_role)
                 if destination is not None:
                     group, display_name = destination
                     # Read once per group (the service log group is shared by most).
@@ -137,6 +147,17 @@ class FunctionLoggingSteps(MonitoringState):
             # field by field on the Python side, once per function.
             untyped: Any = cfn  # the property is typed as the struct; a dict is accepted
             untyped.logging_config = {_camel(k): v for k, v in config.items()}
+        for boundary, labels in bounded.items():
+            cdk.Annotations.of(self).add_warning(
+                f"watchkeeper: {len(labels)} function(s) keep logging to their own "
+                f"/aws/lambda/<name> groups because their roles have {boundary}: watchkeeper "
+                "cannot read a boundary at synth, and moving them to a group it does not "
+                "allow (logs:CreateLogStream, logs:PutLogEvents) would lose their logs. The "
+                "compact metric filters are put on their own groups. If the boundary allows "
+                "writing to the service's log groups, set FunctionLoggingOptions("
+                "move_functions_with_permissions_boundary=True). Functions: "
+                + ", ".join(labels)
+            )
         if moved:
             self._warn_about_app_monitoring_of(moved, found)
 
@@ -300,6 +321,11 @@ class FunctionLoggingSteps(MonitoringState):
         self.log_group_ensurer.ensure(by_scope)
 
 
+#: The context key through which CDK puts a permissions boundary on every role of a stage
+#: or stack (``Stage(permissions_boundary=...)``, ``Stack(permissions_boundary=...)``,
+#: cdk.json); documented by aws-cdk-lib, not exported to Python.
+PERMISSIONS_BOUNDARY_CONTEXT = "@aws-cdk/core:permissionsBoundary"
+
 #: AWS managed policies that let a role write to every log group of the account.
 _WRITES_EVERY_LOG_GROUP = ("AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole")
 
@@ -312,6 +338,28 @@ def _role_problem(function: Any) -> str | None:
     if not isinstance(role, iam.Role):
         return (f"its role {role.node.path} is imported or immutable (Role.from_role_arn, "
                 "without_policy_updates)")
+    return None
+
+
+def _permissions_boundary(function: Any, own_role: bool, stage_boundary: Any) -> str | None:
+    """The permissions boundary on the function's role, said in words, or None.
+
+    Two boundaries are visible at synth: the stage's or stack's (``stage_boundary``, the
+    context value ``{"name": ...}`` or ``{"arn": ...}``), which CDK puts on every role the
+    app defines, and ``Role(permissions_boundary=...)``. One applied with
+    ``PermissionsBoundary.of(scope).apply()`` is an aspect's property override that no
+    public API reads; ``watchkeeper check`` finds it in the template.
+    """
+    role = None if own_role else getattr(function, "role", None)
+    if not own_role and not isinstance(role, iam.Role):
+        return None  # imported: CDK puts no boundary on it (and it cannot be granted)
+    if stage_boundary:
+        named = (stage_boundary.get("name") or stage_boundary.get("arn")
+                 if isinstance(stage_boundary, dict) else stage_boundary)
+        return f"the stage's permissions boundary {named} ({PERMISSIONS_BOUNDARY_CONTEXT})"
+    boundary = role.permissions_boundary if role is not None else None
+    if boundary is not None:
+        return f"a permissions boundary ({boundary.node.path})"
     return None
 
 

@@ -149,11 +149,17 @@ class FunctionLoggingOptions:
         True moves such functions into the service log group anyway (CDK's group stays in
         the template with the logs it holds). Default: False (the app's group is kept, with
         the compact filters on it).
+    :param move_functions_with_permissions_boundary: True says the permissions boundary on
+        the app's roles (``Role(permissions_boundary=...)``, ``@aws-cdk/core:permissionsBoundary``)
+        allows ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on watchkeeper's groups.
+        Default: False (a function under a boundary keeps its ``/aws/lambda/<name>`` group:
+        watchkeeper cannot read the boundary, and Lambda drops logs it denies).
     """
 
     application_log_level: str = "INFO"
     system_log_level: str = "INFO"
     move_cdk_managed_log_groups: bool = False
+    move_functions_with_permissions_boundary: bool = False
 
     def __post_init__(self) -> None:
         require_one_of(
@@ -172,9 +178,8 @@ class FunctionLoggingOptions:
                 "writes the platform.report records they read at INFO. Use 'INFO' (the "
                 "default) or 'DEBUG'"
             )
-        _require_bool(
-            self.move_cdk_managed_log_groups, "FunctionLoggingOptions.move_cdk_managed_log_groups"
-        )
+        for name in ("move_cdk_managed_log_groups", "move_functions_with_permissions_boundary"):
+            _require_bool(getattr(self, name), f"FunctionLoggingOptions.{name}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -248,6 +248,7 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         log_group_name, log_group_per_function = lg.service_log_group_name, lg.per_function
         application_log_level, system_log_level = fl.application_log_level, fl.system_log_level
         move_cdk_managed_log_groups = fl.move_cdk_managed_log_groups
+        move_functions_with_permissions_boundary = fl.move_functions_with_permissions_boundary
         enable_resource_logging = rl.enabled
         rest_api_execution_logging = rl.rest_api_execution_logging
         rest_api_cloudwatch_role = rl.rest_api_cloudwatch_role
@@ -286,6 +287,7 @@ class ServiceMonitoring(RegistrationSteps, DiscoverySteps, SizingSteps, Function
         self.application_log_level = application_log_level
         self.system_log_level = system_log_level
         self.move_cdk_managed_log_groups = move_cdk_managed_log_groups
+        self.move_functions_with_permissions_boundary = move_functions_with_permissions_boundary
         #: What was changed on the app's own resources (annotated, and in the report).
         self.app_changes = AppChangeLog()
         self.log_settings = LogGroupSettings.build(

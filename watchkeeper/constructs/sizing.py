@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 
 from watchkeeper.constructs.alarms.build import plan_all
+from watchkeeper.constructs.function_logging import PERMISSIONS_BOUNDARY_CONTEXT
 from watchkeeper.constructs.monitoring_state import MonitoringState
 from watchkeeper.constructs.placement import (
     RETAIN_MARGIN_RESOURCES,
@@ -53,10 +54,14 @@ class SizingSteps(MonitoringState):
                    and self.log_shipping.mode == "subscription-filters" else 0)
         # Functions whose logs do not go to the service log group get a filter set, a
         # log group (created or referenced) and its subscription filters each.
-        keeps_cdk_group = not self.move_cdk_managed_log_groups and bool(
-            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup"))
+        # Every function keeps a group of its own under the flag that gives it one, and
+        # under the stage's permissions boundary (function_logging decides the same).
+        keeps_own_group = (not self.move_cdk_managed_log_groups and bool(
+            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup"))) or (
+            not self.move_functions_with_permissions_boundary
+            and bool(self.node.try_get_context(PERMISSIONS_BOUNDARY_CONTEXT)))
         own_groups = sum(1 for t in self.functions
-                         if not _logs_to_service_group(self, t, keeps_cdk_group))
+                         if not _logs_to_service_group(self, t, keeps_own_group))
         added = (
             fixed
             + len(plans) + len(plans) // 90  # alarms, composite alarms of 100 children
@@ -142,17 +147,18 @@ _MOST_RESOURCES_PER_TARGET = 20
 
 
 def _logs_to_service_group(mon: MonitoringState, target: FunctionTarget,
-                           keeps_cdk_managed_group: bool) -> bool:
+                           keeps_own_group: bool) -> bool:
     """Whether the function's logs will go to the service log group (as
     ``_wire_function_logging`` decides, from what is known before it runs).
 
-    :param keeps_cdk_managed_group: the app's feature flag gives functions a group of their
-        own, which they keep (read once per service, not once per function).
+    :param keeps_own_group: the app's feature flag gives functions a group of their own,
+        which they keep, or the stage's permissions boundary keeps them in theirs (read once
+        per service, not once per function).
     """
     if not target.owned or mon.log_group_per_function:
         return False
-    if keeps_cdk_managed_group:
-        return False  # the function keeps the group CDK gives it
+    if keeps_own_group:
+        return False
     config = target.logging_config
     if not isinstance(config, dict):
         return config is None
