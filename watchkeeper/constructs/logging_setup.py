@@ -70,6 +70,10 @@ class ResourceLoggingSteps(MonitoringState):
         changes = self._resource_changes
         for target in api_targets:
             api = target.api
+            if self._in_another_stack(api.node.path):
+                self._note(f"API {target.label}: defined in another stack than this "
+                           "ServiceMonitoring; logging unchanged")
+                continue
             # An imported REST API is a RestApiBase too, but has no stage in this app.
             stages = resource_logging.api_stages(api) if isinstance(api, api_classes) else []
             if not stages:
@@ -103,6 +107,10 @@ class ResourceLoggingSteps(MonitoringState):
         state_machine_class = loaded_classes("aws_stepfunctions", "StateMachine")
         for target in self.state_machines:
             machine: Any = target.state_machine
+            if self._in_another_stack(machine.node.path):
+                self._note(f"state machine {target.label}: defined in another stack than "
+                           "this ServiceMonitoring; logging unchanged")
+                continue
             role: tuple[iam.IRole, str] | None = None
             if isinstance(machine, cdk.CfnResource):  # a CfnStateMachine
                 if target.state_machine.logging_configuration is not None:

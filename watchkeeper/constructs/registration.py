@@ -26,6 +26,7 @@ from watchkeeper.constructs.cdk_internals import (
 from watchkeeper.constructs.kinds.base import int_or_none as _int_or_none
 from watchkeeper.constructs.kinds.base import literal as _literal
 from watchkeeper.constructs.kinds.function import (
+    read_only_target,
     validate_concurrency_threshold,
     validate_duration_threshold,
 )
@@ -97,6 +98,35 @@ class RegistrationSteps(MonitoringState):
             target.asynchronous = asynchronous
         return target
 
+    def _in_another_stack(self, path: str) -> bool:
+        """Whether the construct at ``path`` is outside this ServiceMonitoring's stack and
+        the stacks nested in it. watchkeeper monitors such a resource but changes nothing of
+        it: a change would reference this stack from that one, which this stack already
+        references (a dependency cycle that fails the synth)."""
+        prefix = getattr(self, "_own_stack_prefix", None)
+        if prefix is None:
+            prefix = self._own_stack_prefix = self.stack.node.path + "/"
+        return not path.startswith(prefix)
+
+    def _refuse_deploy_time_identifier(self, kind: str, path: str, identifier: str,
+                                       value: Any) -> None:
+        """A resource of another stack is monitored by its identifier; one known only at
+        deploy time cannot be written into the dashboards' and detection rules' ``Fn::Sub``
+        strings (a cross-stack import needs a variable there, and the template would name a
+        resource it does not hold), so it is refused here, not at deploy."""
+        if not (isinstance(value, str) and is_token_string(value)):
+            return
+        raise ValueError(
+            f"{kind} {path}: defined in another stack than this ServiceMonitoring "
+            f"({self.stack.node.path}), and its {identifier} is known only at deploy time. "
+            "watchkeeper's dashboards and detection rules name it inside Fn::Sub strings, "
+            "which cannot import a value from another stack. Monitor it from a "
+            "ServiceMonitoring in the stack that defines it, or import it into this stack "
+            "by its literal name or ARN (Function.from_function_name, Queue.from_queue_arn, "
+            "...); a function of another stack with a literal function_name is monitored "
+            "as it is"
+        )
+
     def _monitor_function(
         self,
         function: lambda_.IFunction,
@@ -136,7 +166,18 @@ class RegistrationSteps(MonitoringState):
             timeout_seconds = timeout.to_seconds()
             if not 1 <= timeout_seconds <= 900:
                 raise ValueError(f"timeout={timeout_seconds}s: Lambda allows 1 to 900 seconds")
-        if owned:
+        if owned and self._in_another_stack(path):
+            # Monitored as it is: pointing it at a group of this stack would make its stack
+            # depend on this one, which already depends on it (alarms name it).
+            target = read_only_target(self._registrar, cfn, path)
+            self._refuse_deploy_time_identifier(
+                "function", path, "function_name", target.function_name)
+            target.function = function
+            if timeout_seconds is not None:
+                target.timeout_seconds = timeout_seconds
+            self._note(f"function {target.label}: defined in another stack than this "
+                       "ServiceMonitoring; monitored, its logging unchanged")
+        elif owned:
             # All properties in one round trip to Node instead of one per property.
             props = cfn_properties(cfn)
             given_name = props.get("functionName")
@@ -376,7 +417,9 @@ class RegistrationSteps(MonitoringState):
         """Monitor one resource of a kind in ``kinds.registry.KINDS`` that has no
         ``monitor_<kind>`` method: an L2 of the kind, or an imported one (for example
         ``sns.Topic.from_topic_arn``). Discovery finds the kind's L2s and L1s of this
-        stack by itself; call this for imports and for resources of other stacks.
+        stack by itself; call this for imports and for resources of other stacks (those
+        are monitored as they are, and need an identifier known at synth: README,
+        "Resources of another stack").
 
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (the kind's checks).
         :returns: the resource's target (``targets_of("<kind>")`` lists them).
@@ -439,6 +482,12 @@ class RegistrationSteps(MonitoringState):
         return path, overrides, existing
 
     def _register(self, kind: str, path: str, target: Any) -> Any:
+        if self._in_another_stack(path):
+            from watchkeeper.constructs.kinds.registry import KINDS_BY_NAME
+
+            identifier = KINDS_BY_NAME[kind].identifier
+            self._refuse_deploy_time_identifier(
+                kind, path, identifier, getattr(target, identifier, None))
         self._targets[kind].append(target)
         self._targets_by_path[path] = target
         return target

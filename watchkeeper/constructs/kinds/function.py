@@ -247,6 +247,13 @@ def register_cfn_function(registrar: Registrar, cfn: lambda_.CfnFunction, path: 
     """A ``CfnFunction``: monitored by its name; its logging configuration is left as
     the app wrote it (its role is the app's to grant), and the compact metric filters
     go on the group it logs to."""
+    registrar.register(KIND, path, read_only_target(registrar, cfn, path))
+
+
+def read_only_target(registrar: Registrar, cfn: lambda_.CfnFunction, path: str
+                     ) -> FunctionTarget:
+    """A function of the app that watchkeeper monitors without changing it (an L1, or a
+    function of another stack), reading the group it logs to from its LoggingConfig."""
     props = cfn_properties(cfn)
     literal_name = literal(cfn, props.get("functionName"))
     config = logging_config_dict(cfn, props.get("loggingConfig"))
@@ -271,7 +278,7 @@ def register_cfn_function(registrar: Registrar, cfn: lambda_.CfnFunction, path: 
         group = registrar.lambda_log_group(target)
     target.log_group_name = group.log_group_name
     registrar.add_log_group(group)
-    registrar.register(KIND, path, target)
+    return target
 
 
 def logging_config_dict(cfn: lambda_.CfnFunction, current: Any) -> dict[str, Any]:
