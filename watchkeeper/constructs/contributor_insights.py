@@ -37,7 +37,7 @@ from watchkeeper.constructs.alarms.core import AlarmPlan, WatchkeeperAlarm, rend
 from watchkeeper.constructs.alarms.security_alarms import SECURITY_KEY
 from watchkeeper.constructs.alarms.service_checks import SECURITY_CHECKS
 from watchkeeper.constructs.alarms.settings import resolve
-from watchkeeper.constructs.fn_sub import escape_literal
+from watchkeeper.constructs.fn_sub import escape_literal, with_foreign_variables
 from watchkeeper.dashboard_layout import Widget
 
 #: PutInsightRule: RuleDefinition is 1-8,192 characters of ASCII.
@@ -243,7 +243,7 @@ def build_top_offenders(
         body = json.dumps(rule_body(rule, groups), separators=(",", ":"))
         rules.append(cloudwatch.CfnInsightRule(
             scope, f"Rule-{rule.suffix}", rule_name=name, rule_state="ENABLED",
-            rule_body=cdk.Fn.sub(body) if "${" in body else body,
+            rule_body=with_foreign_variables(scope, body) if "${" in body else body,
         ))
         names.append(name)
         widgets.append(insight_widget(rule.title, name))

@@ -48,7 +48,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from watchkeeper.constructs.cdk_internals import is_token_string
-from watchkeeper.constructs.fn_sub import SubWriter
+from watchkeeper.constructs.fn_sub import SubWriter, foreign_variables
 from watchkeeper.dashboard_layout import Widget
 from watchkeeper.insights import validate_query
 
@@ -410,20 +410,23 @@ class _PatternAsSub:
     all patterns are resolved in one round trip to Node."""
 
     def __init__(self, scope: Construct, patterns: Sequence[dict[str, Any]]) -> None:
+        self._scope = scope
         self._writer = SubWriter(scope)
         self._writer.prefetch(
             value for pattern in patterns for value in _strings(pattern)
             if is_token_string(value))
 
-    def pattern(self, pattern: dict[str, Any]) -> str | dict[str, str]:
+    def pattern(self, pattern: dict[str, Any]) -> str | dict[str, Any]:
         """The pattern as compact JSON (as ``estimated_pattern_length`` counts it): a plain
         string when it names no token (an ``Fn::Sub`` without variables is a cfn-lint
         warning), else an ``Fn::Sub``."""
         if not any(is_token_string(value) for value in _strings(pattern)):
             return json.dumps(pattern, separators=(",", ":"))
         # A literal is escaped (``${`` -> ``${!``), a token becomes ``${X}``.
-        return {"Fn::Sub": json.dumps(self._writer.refs_within(pattern),
-                                      separators=(",", ":"))}
+        text, variables = foreign_variables(
+            self._scope, json.dumps(self._writer.refs_within(pattern), separators=(",", ":")))
+        # A plain dict, not cdk.Fn.sub: no round trip to Node per pattern.
+        return {"Fn::Sub": [text, variables] if variables else text}
 
 
 def _strings(pattern: Any) -> list[str]:
@@ -448,7 +451,7 @@ def _names_in(patterns: Sequence[dict[str, Any]]) -> int:
 
 
 def _rule(scope: Construct, service: str, name: str, index: int,
-          pattern: str | dict[str, str], topic_arn: str) -> Any:
+          pattern: str | dict[str, Any], topic_arn: str) -> Any:
     rule = events.CfnRule(
         scope, "ControlPlaneChanges" + (str(index + 1) if index else ""),
         name=name,

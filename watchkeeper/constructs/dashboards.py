@@ -24,6 +24,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from watchkeeper import schema
+from watchkeeper.constructs.fn_sub import with_foreign_variables
 from watchkeeper.constructs.kinds.function import DIMENSION as LAMBDA_DIMENSION
 from watchkeeper.constructs.kinds.function import NAMESPACE as LAMBDA_NAMESPACE
 from watchkeeper.dashboard_layout import (
@@ -500,12 +501,13 @@ def body_json(page: Page) -> str:
     return json.dumps(page.body(), separators=(",", ":"))
 
 
-def _body_sub(body: str) -> str:
+def _body_sub(scope: Construct, body: str) -> str:
     """The ``Fn::Sub`` of a body; with the alarm ARN prefix as a variable when it is used
-    (an unused variable is a cfn-lint warning)."""
-    if ALARM_ARN_PREFIX not in body:
-        return cdk.Fn.sub(body)
-    return cdk.Fn.sub(body, {ALARM_ARN_VARIABLE: _alarm_arn_prefix()})
+    (an unused variable is a cfn-lint warning), and one for each resource of another stack
+    it names."""
+    variables = ({ALARM_ARN_VARIABLE: _alarm_arn_prefix()} if ALARM_ARN_PREFIX in body
+                 else None)
+    return with_foreign_variables(scope, body, variables)  # type: ignore[no-any-return]
 
 
 @functools.cache
@@ -538,12 +540,13 @@ def create_dashboards(
     for kind, pages in plan_dashboards(inputs).items():
         for index, page in enumerate(pages):
             construct_id = f"{kind.capitalize()}Dashboard" + ("" if index == 0 else str(index + 1))
+            page_scope = scope_for_page(page.name) if scope_for_page is not None else scope
             created.append(
                 cloudwatch.CfnDashboard(
-                    scope_for_page(page.name) if scope_for_page is not None else scope,
+                    page_scope,
                     construct_id,
                     dashboard_name=page.name,
-                    dashboard_body=_body_sub(body_json(page)),
+                    dashboard_body=_body_sub(page_scope, body_json(page)),
                 )
             )
     return created

@@ -19,7 +19,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import IConstruct
 
-from watchkeeper.constructs.cdk_internals import is_token_string
+from watchkeeper.constructs.cdk_internals import is_token_string, object_key
 
 
 def escape_literal(text: str) -> str:
@@ -108,3 +108,54 @@ def sub_ref(value: Any, scope: IConstruct) -> str:
     else (``Fn::Select``, imports...) raises ``ValueError``.
     """
     return SubWriter(scope).ref(value)
+
+
+# -- Resources of another stack -------------------------------------------------------------
+#
+# A placeholder can only name a resource of the template it is in. A resource of another
+# stack (monitored explicitly, README "Resources of another stack") is written as a variable
+# of the Fn::Sub instead, whose value is its token: CDK turns that into an export of the
+# other stack and an Fn::ImportValue here, as for any cross-stack reference.
+
+#: Per monitoring stack (its jsii object key): the placeholder a foreign token resolves to
+#: (``X`` for a Ref, ``X.Attr`` for a GetAtt) -> that token.
+_FOREIGN: dict[Any, dict[str, str]] = {}
+
+
+def register_foreign(scope: IConstruct, value: str) -> bool:
+    """Remember that ``value`` (a token) names a resource of another stack than ``scope``'s.
+
+    :returns: False when ``value`` is not a plain Ref or GetAtt (nothing registered; the
+        caller refuses it).
+    """
+    stack = cdk.Stack.of(scope)
+    resolved = stack.resolve(value)
+    placeholder = _placeholder(resolved, value) if isinstance(resolved, dict) else ""
+    if not (placeholder.startswith("${") and placeholder.count("${") == 1
+            and placeholder.endswith("}")):
+        return False
+    _FOREIGN.setdefault(object_key(stack), {})[placeholder[2:-1]] = value
+    return True
+
+
+def foreign_variables(scope: IConstruct, text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with each placeholder of a resource of another stack (registered with
+    :func:`register_foreign`) turned into a variable, and those variables."""
+    variables: dict[str, str] = {}
+    if _FOREIGN:  # most apps monitor no resource of another stack: no round trip then
+        for placeholder, token in _FOREIGN.get(object_key(cdk.Stack.of(scope)), {}).items():
+            written = "${" + placeholder + "}"
+            if written in text:
+                name = placeholder.replace(".", "")
+                text = text.replace(written, "${" + name + "}")
+                variables[name] = token
+    return text, variables
+
+
+def with_foreign_variables(scope: IConstruct, text: str,
+                           variables: dict[str, Any] | None = None) -> Any:
+    """``Fn::Sub`` of ``text`` with ``variables``, and a variable for each placeholder of a
+    resource of another stack (:func:`foreign_variables`)."""
+    text, foreign = foreign_variables(scope, text)
+    variables = {**(variables or {}), **foreign}
+    return cdk.Fn.sub(text, variables) if variables else cdk.Fn.sub(text)

@@ -23,6 +23,7 @@ from watchkeeper.constructs.cdk_internals import (
     cfn_properties,
     is_token_string,
 )
+from watchkeeper.constructs.fn_sub import register_foreign
 from watchkeeper.constructs.kinds.base import int_or_none as _int_or_none
 from watchkeeper.constructs.kinds.base import literal as _literal
 from watchkeeper.constructs.kinds.function import (
@@ -108,23 +109,23 @@ class RegistrationSteps(MonitoringState):
             prefix = self._own_stack_prefix = self.stack.node.path + "/"
         return not path.startswith(prefix)
 
-    def _refuse_deploy_time_identifier(self, kind: str, path: str, identifier: str,
-                                       value: Any) -> None:
-        """A resource of another stack is monitored by its identifier; one known only at
-        deploy time cannot be written into the dashboards' and detection rules' ``Fn::Sub``
-        strings (a cross-stack import needs a variable there, and the template would name a
-        resource it does not hold), so it is refused here, not at deploy."""
+    def _import_from_another_stack(self, kind: str, path: str, identifier: str,
+                                   value: Any) -> None:
+        """A resource of another stack is named in the dashboards' and detection rules'
+        ``Fn::Sub`` strings through a variable (``fn_sub.register_foreign``), which CDK
+        turns into a cross-stack import. An identifier that is not a plain Ref or GetAtt
+        cannot be, so it is refused here, not at deploy."""
         if not (isinstance(value, str) and is_token_string(value)):
+            return
+        if register_foreign(self, value):
             return
         raise ValueError(
             f"{kind} {path}: defined in another stack than this ServiceMonitoring "
-            f"({self.stack.node.path}), and its {identifier} is known only at deploy time. "
-            "watchkeeper's dashboards and detection rules name it inside Fn::Sub strings, "
-            "which cannot import a value from another stack. Monitor it from a "
-            "ServiceMonitoring in the stack that defines it, or import it into this stack "
-            "by its literal name or ARN (Function.from_function_name, Queue.from_queue_arn, "
-            "...); a function of another stack with a literal function_name is monitored "
-            "as it is"
+            f"({self.stack.node.path}), and its {identifier} is known only at deploy time "
+            "as an expression watchkeeper cannot import into its Fn::Sub strings. Monitor it "
+            "from a ServiceMonitoring in the stack that defines it, or import it into this "
+            "stack by its literal name or ARN (Function.from_function_name, "
+            "Queue.from_queue_arn, ...)"
         )
 
     def _monitor_function(
@@ -170,8 +171,11 @@ class RegistrationSteps(MonitoringState):
             # Monitored as it is: pointing it at a group of this stack would make its stack
             # depend on this one, which already depends on it (alarms name it).
             target = read_only_target(self._registrar, cfn, path)
-            self._refuse_deploy_time_identifier(
+            self._import_from_another_stack(
                 "function", path, "function_name", target.function_name)
+            # An app's log group is a Ref; /aws/lambda/<name> joins the name registered above.
+            if target.log_group_name and is_token_string(target.log_group_name):
+                register_foreign(self, target.log_group_name)
             target.function = function
             if timeout_seconds is not None:
                 target.timeout_seconds = timeout_seconds
@@ -418,8 +422,7 @@ class RegistrationSteps(MonitoringState):
         ``monitor_<kind>`` method: an L2 of the kind, or an imported one (for example
         ``sns.Topic.from_topic_arn``). Discovery finds the kind's L2s and L1s of this
         stack by itself; call this for imports and for resources of other stacks (those
-        are monitored as they are, and need an identifier known at synth: README,
-        "Resources of another stack").
+        are monitored as they are, never changed: README, "Resources of another stack").
 
         :param alarms: ``{"<check>": AlarmSettings(...)}`` (the kind's checks).
         :returns: the resource's target (``targets_of("<kind>")`` lists them).
@@ -486,7 +489,7 @@ class RegistrationSteps(MonitoringState):
             from watchkeeper.constructs.kinds.registry import KINDS_BY_NAME
 
             identifier = KINDS_BY_NAME[kind].identifier
-            self._refuse_deploy_time_identifier(
+            self._import_from_another_stack(
                 kind, path, identifier, getattr(target, identifier, None))
         self._targets[kind].append(target)
         self._targets_by_path[path] = target
