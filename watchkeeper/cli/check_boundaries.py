@@ -16,10 +16,10 @@ import json
 from typing import Any, Final
 
 from watchkeeper.cli.assembly import Template
-from watchkeeper.cli.check_problems import Problem, template_resources
+from watchkeeper.cli.check_findings import FUNCTION_TYPE
+from watchkeeper.cli.check_problems import Problem
 from watchkeeper.schema import TemplateMetadata
 
-FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 _ROLE_TYPE: Final = "AWS::IAM::Role"
 
 
@@ -32,9 +32,7 @@ def check_permissions_boundaries(templates: list[Template]) -> list[Problem]:
         if not created:
             continue
         resources = template.resources
-        for resource in template_resources(template):
-            if resource.type != FUNCTION_TYPE:
-                continue
+        for resource in template.resources_of_type(FUNCTION_TYPE):
             logging = resource.properties.get("LoggingConfig")
             group = _ref(logging.get("LogGroup")) if isinstance(logging, dict) else None
             if group not in created:

@@ -130,11 +130,17 @@ def register_foreign(scope: IConstruct, value: str) -> bool:
     """
     stack = cdk.Stack.of(scope)
     resolved = stack.resolve(value)
-    placeholder = _placeholder(resolved, value) if isinstance(resolved, dict) else ""
-    if not (placeholder.startswith("${") and placeholder.count("${") == 1
-            and placeholder.endswith("}")):
+    if not (isinstance(resolved, dict) and len(resolved) == 1):
         return False
-    _FOREIGN.setdefault(object_key(stack), {})[placeholder[2:-1]] = value
+    ((function, argument),) = resolved.items()
+    if function == "Ref" and isinstance(argument, str):
+        placeholder = argument
+    elif (function == "Fn::GetAtt" and isinstance(argument, list) and len(argument) == 2
+          and all(isinstance(part, str) for part in argument)):
+        placeholder = ".".join(argument)
+    else:
+        return False
+    _FOREIGN.setdefault(object_key(stack), {})[placeholder] = value
     return True
 
 

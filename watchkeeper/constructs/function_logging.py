@@ -55,9 +55,7 @@ class FunctionLoggingSteps(MonitoringState):
         )
         moved: list[FunctionTarget] = []
         group_names: dict[str, str] = {}  # each group's name token, by its literal name
-        # Read once: the boundary CDK puts on every role of the stage or stack.
-        stage_boundary = (None if self.move_functions_with_permissions_boundary
-                          else self.node.try_get_context(PERMISSIONS_BOUNDARY_CONTEXT))
+        stage_boundary = self._stage_permissions_boundary()  # read once
         bounded: dict[str, list[str]] = {}  # functions kept because of a boundary, by it
         for target in self.functions:
             if not target.owned:
@@ -160,6 +158,15 @@ class FunctionLoggingSteps(MonitoringState):
             )
         if moved:
             self._warn_about_app_monitoring_of(moved, found)
+
+    def _stage_permissions_boundary(self) -> Any:
+        """The boundary CDK puts on every role of the stage or stack (the context value), or
+        None: none is set, or ``move_functions_with_permissions_boundary`` says boundaries
+        allow watchkeeper's groups. Functions under it keep their own groups, as the size
+        estimate counts them."""
+        if self.move_functions_with_permissions_boundary:
+            return None
+        return self.node.try_get_context(PERMISSIONS_BOUNDARY_CONTEXT)
 
     def _choose_destination(self, target: FunctionTarget, log_format: str, own_role: bool
                             ) -> tuple[logs.ILogGroup, str] | None:

@@ -70,9 +70,7 @@ class ResourceLoggingSteps(MonitoringState):
         changes = self._resource_changes
         for target in api_targets:
             api = target.api
-            if self._in_another_stack(api.node.path):
-                self._note(f"API {target.label}: defined in another stack than this "
-                           "ServiceMonitoring; logging unchanged")
+            if self._left_as_defined_elsewhere(f"API {target.label}", api):
                 continue
             # An imported REST API is a RestApiBase too, but has no stage in this app.
             stages = resource_logging.api_stages(api) if isinstance(api, api_classes) else []
@@ -107,9 +105,7 @@ class ResourceLoggingSteps(MonitoringState):
         state_machine_class = loaded_classes("aws_stepfunctions", "StateMachine")
         for target in self.state_machines:
             machine: Any = target.state_machine
-            if self._in_another_stack(machine.node.path):
-                self._note(f"state machine {target.label}: defined in another stack than "
-                           "this ServiceMonitoring; logging unchanged")
+            if self._left_as_defined_elsewhere(f"state machine {target.label}", machine):
                 continue
             role: tuple[iam.IRole, str] | None = None
             if isinstance(machine, cdk.CfnResource):  # a CfnStateMachine
@@ -290,6 +286,15 @@ class ResourceLoggingSteps(MonitoringState):
                     "ServiceMonitoring, so its own logs would be shipped to itself in an "
                     "endless loop; pass exclude=[<the function>]"
                 )
+
+    def _left_as_defined_elsewhere(self, what: str, resource: Any) -> bool:
+        """True, with a note, for a resource of another stack: its logging is left as it is
+        (``_in_another_stack``)."""
+        if not self._in_another_stack(resource.node.path):
+            return False
+        self._note(f"{what}: defined in another stack than this ServiceMonitoring; logging "
+                   "unchanged")
+        return True
 
     def _note(self, text: str) -> None:
         self.resource_logging_notes.append(text)

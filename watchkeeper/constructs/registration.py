@@ -31,7 +31,7 @@ from watchkeeper.constructs.kinds.function import (
     validate_concurrency_threshold,
     validate_duration_threshold,
 )
-from watchkeeper.constructs.kinds.registry import known_checks
+from watchkeeper.constructs.kinds.registry import KINDS_BY_NAME, known_checks
 from watchkeeper.constructs.log_groups import (
     create_log_group,
 )
@@ -486,8 +486,6 @@ class RegistrationSteps(MonitoringState):
 
     def _register(self, kind: str, path: str, target: Any) -> Any:
         if self._in_another_stack(path):
-            from watchkeeper.constructs.kinds.registry import KINDS_BY_NAME
-
             identifier = KINDS_BY_NAME[kind].identifier
             self._import_from_another_stack(
                 kind, path, identifier, getattr(target, identifier, None))

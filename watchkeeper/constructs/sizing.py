@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 
 from watchkeeper.constructs.alarms.build import plan_all
-from watchkeeper.constructs.function_logging import PERMISSIONS_BOUNDARY_CONTEXT
 from watchkeeper.constructs.monitoring_state import MonitoringState
 from watchkeeper.constructs.placement import (
     RETAIN_MARGIN_RESOURCES,
@@ -57,9 +56,8 @@ class SizingSteps(MonitoringState):
         # Every function keeps a group of its own under the flag that gives it one, and
         # under the stage's permissions boundary (function_logging decides the same).
         keeps_own_group = (not self.move_cdk_managed_log_groups and bool(
-            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup"))) or (
-            not self.move_functions_with_permissions_boundary
-            and bool(self.node.try_get_context(PERMISSIONS_BOUNDARY_CONTEXT)))
+            self.node.try_get_context("@aws-cdk/aws-lambda:useCdkManagedLogGroup"))) or bool(
+            self._stage_permissions_boundary())
         own_groups = sum(1 for t in self.functions
                          if not _logs_to_service_group(self, t, keeps_own_group))
         added = (
